@@ -1,0 +1,25 @@
+"""pip install of llie_core, llie_ros and the `llie` command (non-ROS use, CI and training)."""
+
+from setuptools import find_packages, setup
+
+EXTRAS = {
+    "onnx": ["onnxruntime>=1.17"],
+    "torch": ["torch>=2.1", "onnx>=1.15", "onnxscript>=0.1"],
+    "detect": ["ultralytics>=8.3"],
+    "train": ["torch>=2.1", "pyyaml>=6", "scipy>=1.10", "matplotlib>=3.7"],
+    "bag": ["rosbags>=0.10"],
+    "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0", "rosbags>=0.10", "scipy>=1.10"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="llie",
+    version="0.1.0",
+    description="Low-light image enhancement for robot perception (Zero-DCE family, classical methods, ROS 2 nodes)",
+    python_requires=">=3.10",
+    packages=find_packages(include=["llie_core", "llie_core.*", "llie_ros", "llie_ros.*"]),
+    package_data={"llie_core": ["weights/*.pth", "weights/*.onnx", "weights/*.yaml", "weights/*.md"]},
+    install_requires=["numpy>=1.24", "opencv-python-headless>=4.8", "tqdm>=4.60"],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["llie=llie_core.cli:main"]},
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from llie_core.models.checkpoints import CheckpointError, load_weights
-from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves, estimation_size
+from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.registry import get_spec, reference_weights_path
 
-__all__ = ["CheckpointError", "CurveModel", "apply_curves", "create_model", "estimation_size", "resolve_weights"]
+__all__ = ["CheckpointError", "CurveModel", "apply_curves", "create_model", "resolve_weights"]
 
 
 def resolve_weights(name: str, weights: str | Path | None, suffix: str = ".pth") -> Path | None:

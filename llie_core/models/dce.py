@@ -16,12 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from llie_core.curves import estimation_size
 from llie_core.registry import get_spec
-
-
-def estimation_size(height: int, width: int, scale_factor: int) -> tuple[int, int]:
-    """Size (h, w) at which curves are estimated for an H×W frame: ⌈H/s⌉×⌈W/s⌉."""
-    return -(-height // scale_factor), -(-width // scale_factor)
 
 
 def apply_curves(x: torch.Tensor, curves: torch.Tensor, iterations: int) -> torch.Tensor:

@@ -1,0 +1,39 @@
+"""Light-enhancement curves on numpy arrays: LE(x; a) = x + a·(x² − x), applied iteratively."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def estimation_size(height: int, width: int, scale_factor: int) -> tuple[int, int]:
+    """Size (h, w) at which curves are estimated for an H×W frame: ⌈H/s⌉×⌈W/s⌉."""
+    # (n + s - 1) // s rather than -(-n // s): exported to ONNX, Div truncates, so operands stay non-negative.
+    return (height + scale_factor - 1) // scale_factor, (width + scale_factor - 1) // scale_factor
+
+
+def apply_le_curves(image: np.ndarray, curves: np.ndarray, iterations: int) -> np.ndarray:
+    """Apply ``iterations`` LE steps to an H×W×3 float32 image in [0, 1].
+
+    curves: H×W×3 (one map reused every step) or H×W×(3·iterations) (one map per step).
+    Returns H×W×3 float32.
+    """
+    if curves.shape[:2] != image.shape[:2]:
+        raise ValueError(f"curves {curves.shape} and image {image.shape} differ in size")
+    n_maps = curves.shape[2] // 3
+    if curves.shape[2] % 3 or n_maps not in (1, iterations):
+        raise ValueError(f"curves have {curves.shape[2]} channels; expected 3 or {3 * iterations}")
+    x = image.astype(np.float32, copy=True)
+    tmp = np.empty_like(x)
+    for i in range(iterations):
+        a = curves[:, :, 3 * i : 3 * i + 3] if n_maps > 1 else curves
+        # x += a * (x*x - x), in place to keep one temporary per step.
+        np.multiply(x, x, out=tmp)
+        tmp -= x
+        tmp *= a
+        x += tmp
+    return x
+
+
+def curve_summary(curves: np.ndarray) -> dict[str, float]:
+    """Mean, min and max of curve maps (for stats and diagnostics)."""
+    return {"mean": float(curves.mean()), "min": float(curves.min()), "max": float(curves.max())}

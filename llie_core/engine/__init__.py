@@ -1,0 +1,132 @@
+"""``create_enhancer``: any registered method behind one interface, on the backend that fits."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from llie_core.engine.base import Enhancer
+from llie_core.engine.curve import CurveEnhancer
+from llie_core.registry import ModelSpec, get_spec, reference_weights_path
+
+BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
+
+__all__ = ["BACKENDS", "CurveEnhancer", "Enhancer", "MissingWeightsError", "create_enhancer"]
+
+
+class MissingWeightsError(FileNotFoundError):
+    """A model was asked for without weights, and the package ships none for it."""
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _missing_weights(spec: ModelSpec) -> MissingWeightsError:
+    return MissingWeightsError(
+        f"no weights for {spec.name!r}: the package ships none yet (looked for {spec.default_weights('.onnx')} "
+        f"and {spec.default_weights('.pth')}). Pass weights=PATH (a .pth state_dict or an estimator .onnx), or "
+        f"weights='reference' for the published checkpoint in the shared folder; `make weights` trains the defaults."
+    )
+
+
+def _is_onnx(weights: str | Path | None) -> bool:
+    return weights is not None and str(weights).lower().endswith(".onnx")
+
+
+def _pick_backend(spec: ModelSpec, weights: str | Path | None) -> str:
+    if _is_onnx(weights):
+        return "onnxruntime"
+    has_ort = _installed("onnxruntime")
+    if weights is None and has_ort and spec.default_weights(".onnx").is_file():
+        return "onnxruntime"
+    if _installed("torch"):
+        return "torch"
+    if has_ort:
+        return "onnxruntime"
+    raise ImportError("neither onnxruntime nor torch is installed: pip install 'llie[onnx]' (or 'llie[torch]')")
+
+
+def _checkpoint(spec: ModelSpec, weights: str | Path | None) -> Path:
+    """The .pth file that ``weights`` names for the torch backend."""
+    if weights is None:
+        path = spec.default_weights(".pth")
+        if not path.is_file():
+            raise _missing_weights(spec)
+        return path
+    if str(weights) == "reference":
+        path = reference_weights_path(spec.name)
+        if not path.is_file():
+            raise FileNotFoundError(f"reference checkpoint for {spec.name!r} not found at {path} (set LLIE_SHARED_DIR)")
+        return path
+    path = Path(weights)
+    if _is_onnx(path):
+        raise ValueError(f"the torch backend needs a .pth checkpoint, got {path}; use backend='onnxruntime'")
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} does not exist")
+    return path
+
+
+def _onnx_model(spec: ModelSpec, weights: str | Path | None) -> Path | bytes:
+    """The estimator graph ``weights`` names: a shipped/given .onnx, or an in-memory export of a .pth (needs torch)."""
+    if weights is None and spec.default_weights(".onnx").is_file():
+        return spec.default_weights(".onnx")
+    if _is_onnx(weights):
+        path = Path(weights)
+        if not path.is_file():
+            raise FileNotFoundError(f"weights file {path} does not exist")
+        return path
+    checkpoint = _checkpoint(spec, weights)
+    if not _installed("torch"):
+        raise ImportError(f"running {checkpoint} on onnxruntime needs an ONNX export, which needs torch")
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+
+    return export_onnx(create_model(spec.name, weights=checkpoint), graph="estimator")
+
+
+def create_enhancer(
+    name: str,
+    backend: str = "auto",
+    weights: str | Path | None = None,
+    device: str = "cpu",
+    **options,
+) -> Enhancer:
+    """Build an enhancer by model name.
+
+    backend: "auto" (onnxruntime for shipped/.onnx weights, else torch; numpy for classical
+    methods), "onnxruntime", "torch" or "numpy". weights: None (shipped default), "reference"
+    (published checkpoint in the shared folder) or a path (.pth or estimator .onnx).
+    Options: ``scale_factor`` and ``threads`` for curve models; method parameters for classical ones.
+    """
+    spec = get_spec(name)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if spec.kind == "classical":
+        if backend not in ("auto", "numpy"):
+            raise ValueError(f"{name!r} is a classical method and runs on the numpy backend, not {backend!r}")
+        if weights is not None:
+            raise ValueError(f"{name!r} is a classical method and takes no weights")
+        from llie_core.classical import CLASSICAL_METHODS
+        from llie_core.engine.classical import ClassicalEnhancer
+
+        return ClassicalEnhancer(spec, CLASSICAL_METHODS[name], **options)
+
+    if backend == "numpy":
+        raise ValueError(f"{name!r} is a network; use backend 'onnxruntime' or 'torch'")
+    scale_factor = options.pop("scale_factor", None)
+    scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
+    threads = options.pop("threads", None)
+    if options:
+        raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: ['scale_factor', 'threads']")
+    if backend == "auto":
+        backend = _pick_backend(spec, weights)
+    if backend == "torch":
+        from llie_core.engine.torch_backend import TorchEstimator
+
+        estimator = TorchEstimator(name, _checkpoint(spec, weights), device, threads)
+    else:
+        from llie_core.engine.onnx_backend import OrtEstimator
+
+        estimator = OrtEstimator(_onnx_model(spec, weights), name, device, threads)
+    return CurveEnhancer(spec, estimator, backend, scale_factor)

@@ -1,0 +1,28 @@
+"""Classical methods behind the Enhancer interface (numpy backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from llie_core.engine.base import Enhancer
+from llie_core.registry import ModelSpec
+
+
+class ClassicalEnhancer(Enhancer):
+    """Runs a classical method function ``fn(rgb, **params)`` on every frame."""
+
+    kind = "classical"
+    backend = "numpy"
+
+    def __init__(self, spec: ModelSpec, fn: Callable[..., np.ndarray], **params) -> None:
+        unknown = set(params) - set(spec.options)
+        if unknown:
+            raise TypeError(f"unknown options for {spec.name!r}: {sorted(unknown)}; valid: {sorted(spec.options)}")
+        self.name = spec.name
+        self.params = {**spec.options, **params}
+        self._fn = fn
+
+    def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
+        return self._fn(np.ascontiguousarray(image), **self.params)

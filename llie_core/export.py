@@ -1,0 +1,76 @@
+"""ONNX export of the curve models: the full graph (image → enhanced, curves) or the estimator only."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import torch
+
+from llie_core.models import CurveModel
+
+GRAPHS = ("full", "estimator")
+OPSET = 18
+
+
+class _FullGraph(torch.nn.Module):
+    def __init__(self, model: CurveModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.enhance_with_curves(image)
+
+
+class _EstimatorGraph(torch.nn.Module):
+    def __init__(self, model: CurveModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.model.estimate(image)
+
+
+def export_onnx(model: CurveModel, path: str | Path | None = None, graph: str = "full") -> bytes:
+    """Export ``model`` to ONNX with dynamic batch, H and W; writes ``path`` if given and returns the bytes.
+
+    graph="full": input ``image`` N×3×H×W RGB in [0, 1] → ``enhanced`` N×3×H×W and ``curves``
+    (full resolution), with the model's scale_factor baked in. graph="estimator": input ``image``
+    at estimation resolution → ``curves`` at that resolution (what the engine runs; resizing and
+    curve application happen outside, so any scale factor works with one file).
+    """
+    if graph not in GRAPHS:
+        raise ValueError(f"unknown graph {graph!r}; valid: {', '.join(GRAPHS)}")
+    wrapper = _FullGraph(model) if graph == "full" else _EstimatorGraph(model)
+    outputs = ["enhanced", "curves"] if graph == "full" else ["curves"]
+    example = torch.rand(1, 3, 48, 64)
+    dim = torch.export.Dim.AUTO
+    # The exporter prints progress lines on stdout; keep command output clean.
+    with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        program = torch.onnx.export(
+            wrapper.eval(),
+            (example,),
+            None,
+            input_names=["image"],
+            output_names=outputs,
+            dynamic_shapes={"image": {0: dim, 2: dim, 3: dim}},
+            opset_version=OPSET,
+            dynamo=True,
+            verbose=False,
+        )
+    onnx_model = program.model_proto
+    meta = {
+        "llie_model": model.spec_name,
+        "llie_graph": graph,
+        "llie_iterations": str(model.iterations),
+        "llie_scale_factor": str(model.scale_factor),
+    }
+    del onnx_model.metadata_props[:]
+    for key, value in meta.items():
+        entry = onnx_model.metadata_props.add()
+        entry.key, entry.value = key, value
+    data = onnx_model.SerializeToString()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data

@@ -1,0 +1,61 @@
+"""Camera frame layouts: validation and conversion to and from RGB float in [0, 1].
+
+A frame is what a camera gives: H×W×3 (BGR, or RGB with ``rgb=True``) or H×W (mono),
+dtype uint8 or uint16 (16-bit uses the full 0..65535 range).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.uint8, np.uint16)
+
+
+def check_frame(frame: np.ndarray, name: str = "frame") -> None:
+    """Raise ValueError/TypeError naming ``name`` unless it is a non-empty uint8/uint16 H×W or H×W×3 array."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(frame).__name__}")
+    if frame.dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{name} has dtype {frame.dtype}; supported: uint8, uint16")
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] != 3):
+        raise ValueError(f"{name} has shape {frame.shape}; expected H×W (mono) or H×W×3 (colour)")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {frame.shape} has 0 pixels")
+
+
+def max_value(dtype: np.dtype) -> int:
+    """Full-scale value of an integer frame dtype (255 or 65535)."""
+    return int(np.iinfo(dtype).max)
+
+
+def to_rgb(frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+    """H×W×3 RGB view or copy of a frame (BGR reversed, mono replicated), same dtype."""
+    check_frame(frame)
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    return frame if rgb else frame[:, :, ::-1]
+
+
+def from_rgb(image: np.ndarray, like: np.ndarray, rgb: bool = False) -> np.ndarray:
+    """Put an H×W×3 RGB image (dtype of ``like``) back into the layout of ``like``.
+
+    Mono frames take the mean of the three channels: curve models may treat channels of a grey
+    input a little differently, and the mean keeps the result independent of channel order.
+    """
+    if like.ndim == 2:
+        if image.dtype == np.uint8:
+            return ((image.astype(np.uint16).sum(axis=2) + 1) // 3).astype(np.uint8)
+        return np.round(image.mean(axis=2)).astype(like.dtype)
+    out = image if rgb else image[:, :, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def to_float(image: np.ndarray) -> np.ndarray:
+    """uint8/uint16 array → float32 in [0, 1] (x / full scale)."""
+    return (image.astype(np.float32) / np.float32(max_value(image.dtype))).astype(np.float32)
+
+
+def from_float(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float array in [0, 1] → uint8/uint16, rounded to nearest and clipped."""
+    scale = max_value(dtype)
+    return np.clip(np.rint(image * scale), 0, scale).astype(dtype)

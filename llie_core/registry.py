@@ -75,27 +75,42 @@ def reference_weights_path(name: str) -> Path:
     return shared_dir() / "weights" / "reference" / spec.reference_weights
 
 
-register(ModelSpec(
-    name="zero_dce",
-    kind="curve",
-    description="Zero-DCE (DCE-Net): 7 convs, 32 channels, 8 curve maps (Guo et al. 2020)",
-    params=79_416, iterations=8, curve_maps=8, default_scale_factor=1,
-    reference_weights="zero_dce_official.pth",
-))
-register(ModelSpec(
-    name="zero_dce_pp",
-    kind="curve",
-    description="Zero-DCE++: 7 depthwise-separable convs, one curve map, 8 iterations (Li et al. 2021)",
-    params=10_561, iterations=8, curve_maps=1, default_scale_factor=12,
-    reference_weights="zero_dce_pp_official.pth",
-))
-register(ModelSpec(
-    name="tiny_dce",
-    kind="curve",
-    description="TinyDCE: 3 depthwise-separable convs 3-4-4-3, one curve map, 4 iterations (distilled)",
-    params=161, iterations=4, curve_maps=1, default_scale_factor=12,
-    reference_weights="tiny_dce_student.pth",
-))
+register(
+    ModelSpec(
+        name="zero_dce",
+        kind="curve",
+        description="Zero-DCE (DCE-Net): 7 convs, 32 channels, 8 curve maps (Guo et al. 2020)",
+        params=79_416,
+        iterations=8,
+        curve_maps=8,
+        default_scale_factor=1,
+        reference_weights="zero_dce_official.pth",
+    )
+)
+register(
+    ModelSpec(
+        name="zero_dce_pp",
+        kind="curve",
+        description="Zero-DCE++: 7 depthwise-separable convs, one curve map, 8 iterations (Li et al. 2021)",
+        params=10_561,
+        iterations=8,
+        curve_maps=1,
+        default_scale_factor=12,
+        reference_weights="zero_dce_pp_official.pth",
+    )
+)
+register(
+    ModelSpec(
+        name="tiny_dce",
+        kind="curve",
+        description="TinyDCE: 3 depthwise-separable convs 3-4-4-3, one curve map, 4 iterations (distilled)",
+        params=161,
+        iterations=4,
+        curve_maps=1,
+        default_scale_factor=12,
+        reference_weights="tiny_dce_student.pth",
+    )
+)
 
 
 def _ensure_loaded() -> None:

@@ -54,9 +54,10 @@ class CurveModel(nn.Module):
         super().__init__()
         spec = get_spec(self.spec_name)
         self.iterations = spec.iterations
-        self.scale_factor = int(scale_factor or spec.default_scale_factor)
-        if self.scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor}")
+        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
+        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
+            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        self.scale_factor = scale_factor
 
     def estimate(self, x: torch.Tensor) -> torch.Tensor:
         """Curve maps in [-1, 1] for an image at estimation resolution: N×3×h×w → N×C×h×w."""

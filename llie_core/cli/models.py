@@ -1,0 +1,65 @@
+"""``llie models``: every method with its kind, parameter count and default weights' provenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from llie_core.registry import ModelSpec, list_specs
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``llie models``."""
+    parser = subparsers.add_parser("models", help="list the models and classical methods")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def _card(spec: ModelSpec) -> dict:
+    path = spec.default_weights(".yaml")
+    if not path.is_file():
+        return {}
+    import yaml
+
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def model_rows() -> list[dict]:
+    """One dict per registered method: name, kind, params, default weights and their provenance."""
+    rows = []
+    for spec in list_specs():
+        if spec.kind == "classical":
+            weights, provenance = "-", "no weights (classical method)"
+        else:
+            shipped = [p.name for p in (spec.default_weights(".pth"), spec.default_weights(".onnx")) if p.is_file()]
+            weights = ", ".join(shipped) if shipped else "-"
+            provenance = _card(spec).get("provenance") if shipped else None
+            provenance = provenance or "not shipped yet: pass --weights, or train them with `make weights`"
+        rows.append(
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "params": spec.params,
+                "default_scale_factor": spec.default_scale_factor if spec.kind == "curve" else None,
+                "default_weights": weights,
+                "provenance": provenance,
+                "description": spec.description,
+            }
+        )
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the table (or JSON)."""
+    rows = model_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    cols = ["name", "kind", "params", "default_weights", "provenance"]
+    cells = [[f"{r[c]:,}" if c == "params" else str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.rjust(w) if c == "params" else v.ljust(w) for c, v, w in zip(cols, row, widths, strict=True)))
+    return 0

@@ -1,0 +1,51 @@
+"""Shared fixtures: the ../shared reference folder (tests skip with a reason when it is missing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llie_core.registry import shared_dir
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside the shared folder, or skip the test naming what is missing."""
+    path = shared_dir().joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared reference material missing: {path}")
+    return path
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """An image file as H×W×3 RGB uint8 (PIL-free, like the golden README's decoding of PNG)."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, f"cannot read {path}"
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+# (golden variant, model name, scale factor, weights): weights "reference" or a file in weights/reference
+GOLDEN_VARIANTS = [
+    ("zero_dce", "zero_dce", 1, "reference"),
+    ("zero_dce_pp_sf1", "zero_dce_pp", 1, "reference"),
+    ("zero_dce_pp_sf12", "zero_dce_pp", 12, "reference"),
+    ("tiny_dce_sf1", "tiny_dce", 1, "reference"),
+    ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
+    ("sgz", "zero_dce_pp", 12, "sgz.pth"),
+]
+GOLDEN_PAIRS = ["01", "02"]
+
+
+def weights_arg(weights: str) -> str:
+    """Resolve a GOLDEN_VARIANTS weights entry to what create_model/create_enhancer take."""
+    return weights if weights == "reference" else str(shared_path("weights", "reference", weights))
+
+
+@pytest.fixture(scope="session")
+def torch_threads():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    return torch

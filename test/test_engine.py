@@ -1,0 +1,179 @@
+"""create_enhancer: frame layouts and dtypes, backends, weights resolution, errors, torch-free runtime."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from llie_core import MissingWeightsError, create_enhancer
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return create_enhancer("tiny_dce", backend="torch", weights="reference", scale_factor=4)
+
+
+def _dark_frame(height=37, width=53, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 90, size=(height, width, 3), dtype=np.uint8)
+
+
+def test_enhance_brightens_and_keeps_layout(tiny):
+    frame = _dark_frame()
+    out = tiny.enhance(frame)
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    assert out.mean() > frame.mean() + 10
+
+
+def test_bgr_and_rgb_flag_agree(tiny):
+    bgr = _dark_frame()
+    rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+    np.testing.assert_array_equal(tiny.enhance(bgr), tiny.enhance(rgb, rgb=True)[:, :, ::-1])
+
+
+def test_mono8_frame_gives_mono8(tiny):
+    mono = _dark_frame()[:, :, 0]
+    out = tiny.enhance(mono)
+    assert out.shape == mono.shape and out.dtype == np.uint8
+    colour = tiny.enhance(np.repeat(mono[:, :, None], 3, axis=2))
+    # mono output is the channel mean of the enhanced grey frame
+    assert np.abs(out.astype(int) - colour.mean(axis=2)).max() <= 1
+
+
+@pytest.mark.parametrize("mono", [False, True])
+def test_16bit_frames_keep_16bit_precision(tiny, mono):
+    frame8 = _dark_frame()
+    frame16 = frame8.astype(np.uint16) * 257  # same light in the 16-bit range
+    if mono:
+        frame8, frame16 = frame8[:, :, 0], frame16[:, :, 0]
+    out8, out16 = tiny.enhance(frame8), tiny.enhance(frame16)
+    assert out16.dtype == np.uint16 and out16.shape == frame16.shape
+    assert np.abs(out16.astype(np.float64) / 257 - out8).max() <= 1.0
+    # 16-bit output is not merely 8-bit output scaled: it keeps the finer levels
+    assert np.any(out16 % 257 != 0)
+
+
+def test_batch_equals_single_frames(tiny):
+    frames = [_dark_frame(10, 20, 1), _dark_frame(31, 7, 2), _dark_frame(5, 5, 3)[:, :, 0]]
+    for single, batched in zip([tiny.enhance(f) for f in frames], tiny.enhance_batch(frames), strict=True):
+        np.testing.assert_array_equal(single, batched)
+
+
+def test_estimate_then_apply_equals_enhance(tiny):
+    frame = _dark_frame(60, 80)
+    curves = tiny.estimate_curves(frame)
+    assert curves.shape == (15, 20, 3) and curves.dtype == np.float32
+    np.testing.assert_array_equal(tiny.apply_curves(frame, curves), tiny.enhance(frame))
+
+
+def test_zero_curves_leave_the_frame_unchanged(tiny):
+    frame = _dark_frame()
+    np.testing.assert_array_equal(tiny.apply_curves(frame, np.zeros((3, 3, 3), np.float32)), frame)
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "match"),
+    [
+        (np.zeros((0, 5, 3), np.uint8), ValueError, "0 pixels"),
+        (np.zeros((4, 0), np.uint8), ValueError, "0 pixels"),
+        (np.zeros((4, 4, 3), np.float32), TypeError, "dtype float32"),
+        (np.zeros((4, 4, 2), np.uint8), ValueError, "shape"),
+        ([[1, 2]], TypeError, "numpy array"),
+    ],
+)
+def test_bad_frames_raise_clear_errors(tiny, frame, error, match):
+    with pytest.raises(error, match=match):
+        tiny.enhance(frame)
+
+
+def test_batch_error_names_the_frame(tiny):
+    with pytest.raises(ValueError, match="frame 1 is empty"):
+        tiny.enhance_batch([_dark_frame(), np.zeros((0, 0, 3), np.uint8)])
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(ValueError, match="valid names: .*tiny_dce"):
+        create_enhancer("tinydce")
+
+
+def test_unknown_backend_and_option():
+    with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+        create_enhancer("tiny_dce", backend="tensorflow", weights="reference")
+    with pytest.raises(TypeError, match="unknown options"):
+        create_enhancer("tiny_dce", weights="reference", gain=2)
+    with pytest.raises(ValueError, match="scale_factor"):
+        create_enhancer("tiny_dce", weights="reference", scale_factor=0)
+
+
+def test_missing_default_weights_say_which_file(monkeypatch, tmp_path):
+    from llie_core import registry
+
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(MissingWeightsError, match=r"tiny_dce\.onnx.*tiny_dce\.pth.*weights='reference'"):
+        create_enhancer("tiny_dce")
+
+
+def test_torch_backend_rejects_onnx_weights(tmp_path):
+    with pytest.raises(ValueError, match="torch backend needs a .pth"):
+        create_enhancer("tiny_dce", backend="torch", weights=tmp_path / "x.onnx")
+
+
+@pytest.fixture(scope="module")
+def estimator_onnx(tmp_path_factory):
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+
+    path = tmp_path_factory.mktemp("onnx") / "tiny_dce_estimator.onnx"
+    export_onnx(create_model("tiny_dce", weights="reference"), path, graph="estimator")
+    return path
+
+
+def test_auto_backend_picks_onnxruntime_for_onnx_weights(estimator_onnx, tiny):
+    enhancer = create_enhancer("tiny_dce", weights=estimator_onnx, scale_factor=4)
+    assert enhancer.backend == "onnxruntime"
+    frame = _dark_frame(48, 64)
+    assert np.abs(enhancer.enhance(frame).astype(int) - tiny.enhance(frame)).max() <= 1
+
+
+def test_onnx_of_another_model_is_rejected(estimator_onnx):
+    with pytest.raises(ValueError, match="holds model 'tiny_dce', not 'zero_dce_pp'"):
+        create_enhancer("zero_dce_pp", weights=estimator_onnx)
+
+
+def test_full_graph_is_not_an_estimator(tmp_path):
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+
+    path = tmp_path / "full.onnx"
+    export_onnx(create_model("tiny_dce", weights="reference"), path, graph="full")
+    with pytest.raises(ValueError, match="not an llie estimator graph.*--graph estimator"):
+        create_enhancer("tiny_dce", weights=path)
+
+
+def test_corrupt_onnx_file_is_named(tmp_path):
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"not a protobuf")
+    with pytest.raises(ValueError, match="cannot load ONNX model .*broken.onnx"):
+        create_enhancer("tiny_dce", weights=path)
+
+
+def test_runtime_path_does_not_import_torch(estimator_onnx):
+    code = f"""
+import sys, numpy as np
+from llie_core import create_enhancer
+frame = np.full((40, 60, 3), 30, np.uint8)
+out = create_enhancer("tiny_dce", backend="onnxruntime", weights=r"{estimator_onnx}").enhance(frame)
+assert out.mean() > 30, out.mean()
+for name in [s.name for s in __import__("llie_core").list_specs("classical")]:
+    create_enhancer(name).enhance(frame)
+assert "torch" not in sys.modules, "torch was imported"
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,69 @@
+"""Golden parity: our models against the official implementations' outputs (../shared/golden)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb, shared_path, weights_arg
+
+from llie_core import create_enhancer
+
+TOLERANCE = 1e-4
+
+
+def _golden(variant: str, pair: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    folder = shared_path("golden", variant)
+    curves = folder / f"curves_{pair}.npy"
+    return (
+        read_rgb(folder / f"input_{pair}.png"),
+        np.load(folder / f"output_{pair}.npy"),
+        np.load(curves) if curves.exists() else None,
+    )
+
+
+@pytest.mark.parametrize(("variant", "name", "scale_factor", "weights"), GOLDEN_VARIANTS)
+@pytest.mark.parametrize("pair", GOLDEN_PAIRS)
+def test_torch_model_reproduces_golden(torch_threads, variant, name, scale_factor, weights, pair):
+    torch = torch_threads
+    from llie_core.models import create_model
+
+    image, expected, expected_curves = _golden(variant, pair)
+    model = create_model(name, weights=weights_arg(weights), scale_factor=scale_factor)
+    # golden preprocessing: uint8 / 255 in float64, then float32
+    x = torch.from_numpy((image / 255.0).astype(np.float32)).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        out, curves = model.enhance_with_curves(x)
+    assert np.abs(out[0].permute(1, 2, 0).numpy() - expected).max() <= TOLERANCE
+    if expected_curves is not None:
+        assert np.abs(curves[0].permute(1, 2, 0).numpy() - expected_curves).max() <= TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def enhancers(torch_threads):
+    cache: dict = {}
+
+    def get(name: str, weights: str, scale_factor: int, backend: str):
+        key = (name, weights, scale_factor, backend)
+        if key not in cache:
+            cache[key] = create_enhancer(name, backend=backend, weights=weights_arg(weights), scale_factor=scale_factor)
+        return cache[key]
+
+    return get
+
+
+@pytest.mark.parametrize(("variant", "name", "scale_factor", "weights"), GOLDEN_VARIANTS)
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_engine_reproduces_golden(enhancers, variant, name, scale_factor, weights, backend):
+    enhancer = enhancers(name, weights, scale_factor, backend)
+    for pair in GOLDEN_PAIRS:
+        image, expected, expected_curves = _golden(variant, pair)
+        # float path: curves at estimation resolution, upsampled and applied by the engine
+        low = enhancer.estimate_curves(image, rgb=True)
+        if expected_curves is not None:
+            from llie_core.resize import resize_bilinear
+
+            full = resize_bilinear(low, image.shape[:2], align_corners=True)
+            assert np.abs(full - expected_curves).max() <= TOLERANCE
+        # uint8 result: the golden output rounded, within one level at rounding boundaries
+        out = enhancer.enhance(image, rgb=True).astype(np.float64) / 255
+        assert np.abs(out - np.clip(expected, 0, 1)).max() <= 0.5 / 255 + TOLERANCE

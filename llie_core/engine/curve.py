@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from llie_core.curves import apply_le_curves, estimation_size
+from llie_core.curves import estimation_size
 from llie_core.engine.base import Enhancer
-from llie_core.frames import check_frame, from_float, from_rgb, to_float, to_rgb
+from llie_core.frames import check_frame, from_rgb, max_value, to_rgb
+from llie_core.kernels import apply_curves_fast
 from llie_core.registry import ModelSpec
 from llie_core.resize import resize_bilinear
 
@@ -17,7 +18,11 @@ Estimator = Callable[[np.ndarray], np.ndarray]
 
 
 class CurveEnhancer(Enhancer):
-    """A Zero-DCE-family model: the estimator runs on the downscaled frame, curves are applied in numpy."""
+    """A Zero-DCE-family model: the estimator runs on the downscaled frame; curves are applied by the fast path.
+
+    Colour frames are processed in their own channel order (BGR or RGB) without conversion copies;
+    mono frames are replicated to three channels and averaged back.
+    """
 
     kind = "curve"
 
@@ -30,29 +35,34 @@ class CurveEnhancer(Enhancer):
         self.scale_factor = scale_factor
         self._estimator = estimator
 
-    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
-        """Curve maps of a frame at estimation resolution: h×w×C float32 in [-1, 1]."""
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        """Enhance one frame; the result has the frame's shape, channel order and dtype."""
         check_frame(frame)
-        return self._estimate(to_float(to_rgb(frame, rgb)))
+        if frame.ndim == 2:
+            return super().enhance(frame, rgb)
+        return apply_curves_fast(frame, self._estimate(frame, rgb), self.spec.iterations, bgr=not rgb)
+
+    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        """Curve maps (RGB order) of a frame at estimation resolution: h×w×C float32 in [-1, 1]."""
+        check_frame(frame)
+        return self._estimate(frame if frame.ndim == 3 else to_rgb(frame), rgb or frame.ndim == 2)
 
     def apply_curves(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
-        """Apply curve maps (any resolution; upsampled to the frame's) to a frame, in its layout and dtype."""
+        """Apply curve maps (RGB order, any resolution; upsampled to the frame's) to a frame, in its layout."""
         check_frame(frame)
         if curves.ndim != 3 or curves.shape[2] != self.spec.curve_channels:
             raise ValueError(f"curves have shape {curves.shape}; {self.name} needs h×w×{self.spec.curve_channels}")
-        image = to_rgb(frame, rgb)
-        return from_rgb(self._apply(to_float(image), curves, image.dtype), frame, rgb)
+        curves = np.asarray(curves, dtype=np.float32)
+        if frame.ndim == 2:
+            image = apply_curves_fast(to_rgb(frame), curves, self.spec.iterations, bgr=False)
+            return from_rgb(image, frame)
+        return apply_curves_fast(frame, curves, self.spec.iterations, bgr=not rgb)
 
-    def _estimate(self, image: np.ndarray) -> np.ndarray:
-        size = estimation_size(*image.shape[:2], self.scale_factor)
-        low = image if size == image.shape[:2] else resize_bilinear(image, size, align_corners=False)
-        return self._estimator(low)
-
-    def _apply(self, image: np.ndarray, curves: np.ndarray, dtype: np.dtype) -> np.ndarray:
-        if curves.shape[:2] != image.shape[:2]:
-            curves = resize_bilinear(curves, image.shape[:2], align_corners=True)
-        return from_float(apply_le_curves(image, curves, self.spec.iterations), dtype)
+    def _estimate(self, frame: np.ndarray, rgb: bool) -> np.ndarray:
+        """H×W×3 integer frame → curve maps at estimation resolution."""
+        size = estimation_size(*frame.shape[:2], self.scale_factor)
+        low = resize_bilinear(frame, size, align_corners=False) / np.float32(max_value(frame.dtype))
+        return self._estimator(low if rgb else np.ascontiguousarray(low[:, :, ::-1]))
 
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
-        x = to_float(image)
-        return self._apply(x, self._estimate(x), image.dtype)
+        return apply_curves_fast(image, self._estimate(image, rgb=True), self.spec.iterations, bgr=False)

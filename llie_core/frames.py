@@ -6,6 +6,7 @@ dtype uint8 or uint16 (16-bit uses the full 0..65535 range).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16)
@@ -29,11 +30,17 @@ def max_value(dtype: np.dtype) -> int:
 
 
 def to_rgb(frame: np.ndarray, rgb: bool = False) -> np.ndarray:
-    """H×W×3 RGB view or copy of a frame (BGR reversed, mono replicated), same dtype."""
+    """H×W×3 C-contiguous RGB version of a frame (BGR swapped, mono replicated), same dtype.
+
+    OpenCV's colour conversions are used because they are several times faster than numpy's
+    strided copies on camera-sized frames.
+    """
     check_frame(frame)
     if frame.ndim == 2:
-        return np.repeat(frame[:, :, None], 3, axis=2)
-    return frame if rgb else frame[:, :, ::-1]
+        return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_GRAY2RGB)
+    if rgb:
+        return np.ascontiguousarray(frame)
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_BGR2RGB)
 
 
 def from_rgb(image: np.ndarray, like: np.ndarray, rgb: bool = False) -> np.ndarray:
@@ -46,8 +53,7 @@ def from_rgb(image: np.ndarray, like: np.ndarray, rgb: bool = False) -> np.ndarr
         if image.dtype == np.uint8:
             return ((image.astype(np.uint16).sum(axis=2) + 1) // 3).astype(np.uint8)
         return np.round(image.mean(axis=2)).astype(like.dtype)
-    out = image if rgb else image[:, :, ::-1]
-    return np.ascontiguousarray(out)
+    return np.ascontiguousarray(image) if rgb else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
 
 
 def to_float(image: np.ndarray) -> np.ndarray:

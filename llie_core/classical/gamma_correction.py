@@ -17,6 +17,10 @@ def gamma(image: np.ndarray, gamma: float = 0.5) -> np.ndarray:
     return apply_lut(image, curve_lut(lambda x: np.power(x, gamma), image.dtype))
 
 
+# The same curve on every channel: the engine may run it on BGR frames without reordering channels.
+gamma.channel_symmetric = True
+
+
 def adaptive_gamma(
     image: np.ndarray, target: float = 0.5, min_gamma: float = 0.2, max_gamma: float = 1.0
 ) -> np.ndarray:

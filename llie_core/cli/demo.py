@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from llie_core.engine import MissingWeightsError, create_enhancer
+from llie_core.cli.common import enhancer_or_reference
 from llie_core.media import check_writable, read_image, write_image
-from llie_core.registry import get_spec, shared_dir
+from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
 DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe,gamma"
@@ -38,14 +38,6 @@ def demo_frames(count: int) -> tuple[list[np.ndarray], str]:
     return [night_scene(seed=i) for i in range(count)], "generated night scenes (llie_core.synthetic)"
 
 
-def _enhancer_for(name: str):
-    """The enhancer with shipped weights, else the published reference checkpoint when available."""
-    try:
-        return create_enhancer(name), "shipped weights" if get_spec(name).kind == "curve" else "classical"
-    except MissingWeightsError:
-        return create_enhancer(name, weights="reference"), "published reference checkpoint (research use only)"
-
-
 def _label(image: np.ndarray, text: str) -> np.ndarray:
     out = image.copy()
     cv2.putText(out, text, (8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 4, cv2.LINE_AA)
@@ -66,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for name in args.models.split(","):
         try:
-            enhancer, weights = _enhancer_for(name)
+            enhancer, weights = enhancer_or_reference(name)
         except (ValueError, FileNotFoundError, ImportError) as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
             continue

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from llie_core.engine.base import Enhancer
+from llie_core.frames import check_frame
 from llie_core.registry import ModelSpec
 
 
@@ -24,5 +25,12 @@ class ClassicalEnhancer(Enhancer):
         self.params = {**spec.options, **params}
         self._fn = fn
 
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        """Enhance one frame; methods that treat every channel alike skip the BGR→RGB round trip."""
+        if getattr(self._fn, "channel_symmetric", False) and isinstance(frame, np.ndarray) and frame.ndim == 3:
+            check_frame(frame)
+            return self._fn(frame, **self.params)
+        return super().enhance(frame, rgb)
+
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
-        return self._fn(np.ascontiguousarray(image), **self.params)
+        return self._fn(image, **self.params)

@@ -1,0 +1,212 @@
+"""Latency benchmarks of the enhancers, with a frame-copy and a torch-eager baseline in the same run."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from llie_core.registry import get_spec, shared_dir
+from llie_core.synthetic import night_scene
+
+RESOLUTIONS = {"640x480": (640, 480), "1280x720": (1280, 720), "1920x1080": (1920, 1080), "3840x2160": (3840, 2160)}
+
+
+@dataclass
+class BenchRow:
+    """One configuration's figures (times in milliseconds, memory in MiB)."""
+
+    model: str
+    backend: str
+    resolution: str
+    threads: int
+    frames: int
+    median_ms: float
+    p95_ms: float
+    fps: float
+    copy_ms: float
+    ratio_to_copy: float
+    torch_eager_ms: float | None
+    speedup_vs_torch: float | None
+    max_diff_vs_torch: int | None
+    rss_mib: float
+    peak_rss_mib: float
+    weights: str
+
+
+def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
+    """``count`` BGR uint8 frames at width×height: real low-light photos when the shared folder has them."""
+    folder = shared_dir() / "data" / "lowlight" / "zerodcepp_real"
+    files = sorted(folder.glob("*.png")) if folder.is_dir() else []
+    if files:
+        frames = [cv2.resize(cv2.imread(str(f)), (width, height), interpolation=cv2.INTER_AREA) for f in files[:count]]
+        while len(frames) < count:
+            frames.append(frames[len(frames) % len(files)])
+        return frames, str(folder)
+    return [night_scene(height, width, seed=i) for i in range(count)], "generated night scenes"
+
+
+def time_per_frame(fn: Callable[[np.ndarray], object], frames: list[np.ndarray], warmup: int = 2) -> list[float]:
+    """Milliseconds of ``fn`` on each frame (after ``warmup`` untimed calls)."""
+    for frame in frames[:warmup]:
+        fn(frame)
+    times = []
+    for frame in frames:
+        start = time.perf_counter()
+        fn(frame)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def rss_mib() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MiB."""
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def set_threads(threads: int) -> None:
+    """Limit the thread pools a run may use (OpenCV, torch when loaded)."""
+    cv2.setNumThreads(threads)
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def torch_eager(name: str, weights: str | Path, scale_factor: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The published way to run a model: BGR uint8 → RGB float tensor → module → uint8 BGR, all in torch."""
+    import torch
+
+    from llie_core.models import create_model
+
+    model = create_model(name, weights=weights, scale_factor=scale_factor)
+
+    def run(frame: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(frame[:, :, ::-1])).permute(2, 0, 1)[None].float() / 255
+        with torch.inference_mode():
+            y = model(x)
+        return (y[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()[:, :, ::-1]
+
+    return run
+
+
+def bench_one(
+    enhancer,
+    weights_label: str,
+    frames: list[np.ndarray],
+    threads: int,
+    copy_ms: float,
+    eager: Callable[[np.ndarray], np.ndarray] | None,
+    eager_frames: int,
+) -> BenchRow:
+    """Time one enhancer on the frames and compare it with the baselines."""
+    times = time_per_frame(enhancer.enhance, frames)
+    median = statistics.median(times)
+    eager_ms = diff = None
+    if eager is not None:
+        eager_ms = statistics.median(time_per_frame(eager, frames[:eager_frames], warmup=1))
+        diff = int(np.abs(enhancer.enhance(frames[0]).astype(np.int32) - eager(frames[0])).max())
+    current, peak = rss_mib()
+    height, width = frames[0].shape[:2]
+    return BenchRow(
+        model=enhancer.name,
+        backend=enhancer.backend,
+        resolution=f"{width}x{height}",
+        threads=threads,
+        frames=len(times),
+        median_ms=round(median, 3),
+        p95_ms=round(float(np.percentile(times, 95)), 3),
+        fps=round(1e3 / median, 1),
+        copy_ms=round(copy_ms, 3),
+        ratio_to_copy=round(median / copy_ms, 1),
+        torch_eager_ms=None if eager_ms is None else round(eager_ms, 2),
+        speedup_vs_torch=None if eager_ms is None else round(eager_ms / median, 1),
+        max_diff_vs_torch=diff,
+        rss_mib=round(current, 1),
+        peak_rss_mib=round(peak, 1),
+        weights=weights_label,
+    )
+
+
+def curve_default_scale(name: str) -> int | None:
+    """The default scale factor of a curve model (None for classical methods)."""
+    spec = get_spec(name)
+    return spec.default_scale_factor if spec.kind == "curve" else None
+
+
+def rows_table(rows: list[BenchRow]) -> str:
+    """A fixed-width text table of benchmark rows."""
+    head = [
+        "model",
+        "backend",
+        "resolution",
+        "thr",
+        "median ms",
+        "p95 ms",
+        "fps",
+        "x copy",
+        "torch ms",
+        "speedup",
+        "diff",
+    ]
+    lines = [head]
+    for r in rows:
+        lines.append(
+            [
+                r.model,
+                r.backend,
+                r.resolution,
+                str(r.threads),
+                f"{r.median_ms:.2f}",
+                f"{r.p95_ms:.2f}",
+                f"{r.fps:.0f}",
+                f"{r.ratio_to_copy:.1f}",
+                "-" if r.torch_eager_ms is None else f"{r.torch_eager_ms:.1f}",
+                "-" if r.speedup_vs_torch is None else f"{r.speedup_vs_torch:.0f}x",
+                "-" if r.max_diff_vs_torch is None else str(r.max_diff_vs_torch),
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines)
+
+
+def plot_rows(rows: list[BenchRow], path: Path) -> bool:
+    """Bar chart of median latency per configuration (log scale) with the copy baseline; False without matplotlib."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    resolutions = list(dict.fromkeys(r.resolution for r in rows))
+    fig, axes = plt.subplots(1, len(resolutions), figsize=(5 * len(resolutions), 4.5), squeeze=False)
+    for ax, res in zip(axes[0], resolutions, strict=True):
+        sel = [r for r in rows if r.resolution == res]
+        labels = [f"{r.model}\n{r.backend} t{r.threads}" for r in sel]
+        ax.bar(range(len(sel)), [r.median_ms for r in sel], color="tab:blue", label="median")
+        ax.scatter(range(len(sel)), [r.torch_eager_ms or np.nan for r in sel], color="tab:red", label="torch eager")
+        ax.axhline(sel[0].copy_ms, color="gray", ls="--", label="frame copy")
+        ax.set_xticks(range(len(sel)), labels, rotation=60, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_title(res)
+        ax.set_ylabel("ms per frame")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def as_dicts(rows: list[BenchRow]) -> list[dict]:
+    """Rows as JSON-ready dicts."""
+    return [asdict(r) for r in rows]

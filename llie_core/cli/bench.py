@@ -1,0 +1,81 @@
+"""``llie bench``: latency per model × backend × resolution × threads, with copy and torch-eager baselines."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from llie_core.bench import (
+    RESOLUTIONS,
+    as_dicts,
+    bench_frames,
+    bench_one,
+    curve_default_scale,
+    plot_rows,
+    rows_table,
+    set_threads,
+    time_per_frame,
+    torch_eager,
+)
+from llie_core.cli.common import REFERENCE, enhancer_or_reference
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``llie bench``."""
+    parser = subparsers.add_parser("bench", help="time the enhancers against a frame copy and torch eager")
+    parser.add_argument("--models", default="tiny_dce,zero_dce_pp,gamma,clahe,he,adaptive_gamma,exposure_correction")
+    parser.add_argument("--backends", default="onnxruntime", help="comma-separated: onnxruntime, torch")
+    parser.add_argument("--resolutions", default=",".join(RESOLUTIONS), help=f"of {', '.join(RESOLUTIONS)}")
+    parser.add_argument("--threads", default=f"1,{os.cpu_count()}", help="comma-separated thread counts")
+    parser.add_argument("--frames", type=int, default=50, help="timed frames per configuration")
+    parser.add_argument("--eager-frames", type=int, default=5, help="frames timed on the torch eager baseline")
+    parser.add_argument("--no-eager", action="store_true", help="skip the torch eager baseline")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 640x480, 5 frames, 1 thread")
+    parser.add_argument("-o", "--output", type=Path, default=Path("bench_out"), help="folder for JSON and PNG")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every configuration, print the table, write bench.json and bench.png."""
+    if args.quick:
+        args.resolutions, args.threads, args.frames, args.eager_frames = "640x480", "1", 5, 2
+    models = args.models.split(",")
+    backends = args.backends.split(",")
+    threads_list = [int(t) for t in args.threads.split(",")]
+    unknown = [r for r in args.resolutions.split(",") if r not in RESOLUTIONS]
+    if unknown:
+        print(f"llie bench: unknown resolutions {unknown}; valid: {', '.join(RESOLUTIONS)}", file=sys.stderr)
+        return 2
+    has_torch = importlib.util.find_spec("torch") is not None and not args.no_eager
+    rows = []
+    configs = [(r, t, m) for r in args.resolutions.split(",") for t in threads_list for m in models]
+    for resolution, threads, name in tqdm(configs, desc="bench", unit="config"):
+        frames, source = bench_frames(*RESOLUTIONS[resolution], args.frames)
+        set_threads(threads)
+        copy_ms = statistics.median(time_per_frame(lambda f: f.copy(), frames))
+        scale = curve_default_scale(name)
+        for backend in backends if scale is not None else ["numpy"]:
+            try:
+                options = {"threads": threads} if scale is not None else {}
+                enhancer, label = enhancer_or_reference(name, backend=backend, **options)
+            except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
+                tqdm.write(f"skipping {name} on {backend}: {exc}")
+                continue
+            weights = "reference" if label == REFERENCE else None
+            eager = torch_eager(name, weights, scale) if scale and has_torch else None
+            rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames))
+    print(f"frames: {source}")
+    print(rows_table(rows))
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "bench.json").write_text(json.dumps(as_dicts(rows), indent=2))
+    print(f"wrote {args.output / 'bench.json'}")
+    if plot_rows(rows, args.output / "bench.png"):
+        print(f"wrote {args.output / 'bench.png'}")
+    return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from llie_core.engine import Enhancer, MissingWeightsError, create_enhancer
 from llie_core.registry import get_spec
 
-
 REFERENCE = "published reference checkpoint (research use)"
 
 

@@ -8,4 +8,5 @@ for ros in /opt/ros/*/setup.bash; do
   [ -f "$ros" ] && { set +u; source "$ros"; set -u; echo "sourced $ros"; break; }
 done
 export YOLO_OFFLINE=1 YOLO_AUTOINSTALL=false
+export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/python -m pytest -q "$@"

@@ -49,3 +49,28 @@ def torch_threads():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(2)
     return torch
+
+
+@pytest.fixture(scope="session")
+def synthetic_weights(tmp_path_factory):
+    """Factory: a seeded random checkpoint per curve model whose last bias is shifted so it brightens.
+
+    Lets engine, export and CLI tests run without the shared reference checkpoints.
+    """
+    torch = pytest.importorskip("torch")
+    from llie_core.models import create_model
+
+    folder = tmp_path_factory.mktemp("synthetic_weights")
+    made: dict[str, Path] = {}
+
+    def make(name: str) -> Path:
+        if name not in made:
+            torch.manual_seed(0)
+            state = create_model(name).state_dict()
+            last_bias = [k for k in state if k.endswith("bias")][-1]
+            state[last_bias] = state[last_bias] - 1.5  # tanh → about -0.9: a strongly brightening curve
+            made[name] = folder / f"{name}.pth"
+            torch.save(state, made[name])
+        return made[name]
+
+    return make

@@ -12,9 +12,12 @@ import pytest
 
 from llie_core.cli import main
 
-pytest.importorskip("torch")  # the curve model here runs on reference weights via the torch backend
+pytest.importorskip("torch")  # the curve model here runs from a .pth via the torch backend
 
-MODEL = ["--model", "tiny_dce", "--weights", "reference", "--scale-factor", "4"]
+
+@pytest.fixture
+def model_args(synthetic_weights):
+    return ["--model", "tiny_dce", "--weights", str(synthetic_weights("tiny_dce")), "--scale-factor", "4"]
 
 
 def _write(path: Path, value: int = 40, size=(24, 32)) -> np.ndarray:
@@ -35,47 +38,47 @@ def tree(tmp_path):
     return root
 
 
-def test_folder_keeps_structure_and_brightens(tree, tmp_path, capsys):
+def test_folder_keeps_structure_and_brightens(tree, tmp_path, capsys, model_args):
     out = tmp_path / "out"
-    assert main(["enhance", str(tree), "-o", str(out), *MODEL]) == 0
+    assert main(["enhance", str(tree), "-o", str(out), *model_args]) == 0
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == ["a.png", "cam1/b.jpg", "cam1/deep/c.bmp"]
     assert cv2.imread(str(out / "a.png")).mean() > cv2.imread(str(tree / "a.png")).mean() + 10
     assert "enhanced 3 of 3 inputs" in capsys.readouterr().out
 
 
-def test_glob_and_single_file(tree, tmp_path):
+def test_glob_and_single_file(tree, tmp_path, model_args):
     out = tmp_path / "out"
-    assert main(["enhance", str(tree / "cam1" / "**" / "*.bmp"), str(tree / "a.png"), "-o", str(out), *MODEL]) == 0
+    assert main(["enhance", str(tree / "cam1" / "**" / "*.bmp"), str(tree / "a.png"), "-o", str(out), *model_args]) == 0
     assert (out / "deep" / "c.bmp").is_file() and (out / "a.png").is_file()
 
 
-def test_side_by_side_doubles_the_width(tree, tmp_path):
+def test_side_by_side_doubles_the_width(tree, tmp_path, model_args):
     out = tmp_path / "out"
-    assert main(["enhance", str(tree / "a.png"), "-o", str(out), "--side-by-side", *MODEL]) == 0
+    assert main(["enhance", str(tree / "a.png"), "-o", str(out), "--side-by-side", *model_args]) == 0
     pair = cv2.imread(str(out / "a.png"))
     np.testing.assert_array_equal(pair[:, :32], cv2.imread(str(tree / "a.png")))
     assert pair.shape == (24, 64, 3)
 
 
-def test_16bit_and_mono_images_keep_their_type(tmp_path):
+def test_16bit_and_mono_images_keep_their_type(tmp_path, model_args):
     src = tmp_path / "in"
     src.mkdir()
     cv2.imwrite(str(src / "mono16.png"), np.full((20, 30), 3000, np.uint16))
     cv2.imwrite(str(src / "mono8.png"), np.full((20, 30), 25, np.uint8))
     out = tmp_path / "out"
-    assert main(["enhance", str(src), "-o", str(out), *MODEL]) == 0
+    assert main(["enhance", str(src), "-o", str(out), *model_args]) == 0
     mono16 = cv2.imread(str(out / "mono16.png"), cv2.IMREAD_UNCHANGED)
     mono8 = cv2.imread(str(out / "mono8.png"), cv2.IMREAD_UNCHANGED)
     assert mono16.dtype == np.uint16 and mono16.shape == (20, 30) and mono16.mean() > 3000
     assert mono8.dtype == np.uint8 and mono8.shape == (20, 30) and mono8.mean() > 25
 
 
-def test_bad_files_are_reported_and_the_rest_processed(tree, tmp_path, capsys):
+def test_bad_files_are_reported_and_the_rest_processed(tree, tmp_path, capsys, model_args):
     (tree / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     (tree / "empty.jpg").write_bytes(b"")
     out = tmp_path / "out"
-    assert main(["enhance", str(tree), "-o", str(out), *MODEL]) == 1
+    assert main(["enhance", str(tree), "-o", str(out), *model_args]) == 1
     captured = capsys.readouterr()
     assert "enhanced 3 of 5 inputs" in captured.out
     assert "2 failed" in captured.err
@@ -84,14 +87,14 @@ def test_bad_files_are_reported_and_the_rest_processed(tree, tmp_path, capsys):
     assert (out / "cam1" / "deep" / "c.bmp").is_file()
 
 
-def test_video_is_enhanced_frame_by_frame(tmp_path):
+def test_video_is_enhanced_frame_by_frame(tmp_path, model_args):
     src = tmp_path / "drive.avi"
     writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
     for i in range(7):
         writer.write(np.full((48, 64, 3), 20 + i, np.uint8))
     writer.release()
     out = tmp_path / "out"
-    assert main(["enhance", str(src), "-o", str(out), *MODEL]) == 0
+    assert main(["enhance", str(src), "-o", str(out), *model_args]) == 0
     cap = cv2.VideoCapture(str(out / "drive.avi"))
     frames = []
     while True:
@@ -103,15 +106,15 @@ def test_video_is_enhanced_frame_by_frame(tmp_path):
     assert frames[0].shape == (48, 64, 3) and frames[0].mean() > 35
 
 
-def test_unwritable_output_fails_before_any_work(tree, tmp_path, capsys):
+def test_unwritable_output_fails_before_any_work(tree, tmp_path, capsys, model_args):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["enhance", str(tree), "-o", str(blocker / "out"), *MODEL]) == 2
+    assert main(["enhance", str(tree), "-o", str(blocker / "out"), *model_args]) == 2
     assert "is not writable" in capsys.readouterr().err
 
 
-def test_missing_input_and_unknown_model(tmp_path, capsys):
-    assert main(["enhance", str(tmp_path / "nope"), "-o", str(tmp_path / "o"), *MODEL]) == 2
+def test_missing_input_and_unknown_model(tmp_path, capsys, model_args):
+    assert main(["enhance", str(tmp_path / "nope"), "-o", str(tmp_path / "o"), *model_args]) == 2
     assert "does not exist" in capsys.readouterr().err
     _write(tmp_path / "x.png")
     assert main(["enhance", str(tmp_path / "x.png"), "-o", str(tmp_path / "o"), "--model", "zerodce"]) == 2

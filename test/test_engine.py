@@ -14,8 +14,8 @@ pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    return create_enhancer("tiny_dce", backend="torch", weights="reference", scale_factor=4)
+def tiny(synthetic_weights):
+    return create_enhancer("tiny_dce", backend="torch", weights=synthetic_weights("tiny_dce"), scale_factor=4)
 
 
 def _dark_frame(height=37, width=53, seed=0) -> np.ndarray:
@@ -101,13 +101,14 @@ def test_unknown_model_lists_valid_names():
         create_enhancer("tinydce")
 
 
-def test_unknown_backend_and_option():
+def test_unknown_backend_and_option(synthetic_weights):
+    weights = synthetic_weights("tiny_dce")
     with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
-        create_enhancer("tiny_dce", backend="tensorflow", weights="reference")
+        create_enhancer("tiny_dce", backend="tensorflow", weights=weights)
     with pytest.raises(TypeError, match="unknown options"):
-        create_enhancer("tiny_dce", weights="reference", gain=2)
+        create_enhancer("tiny_dce", weights=weights, gain=2)
     with pytest.raises(ValueError, match="scale_factor"):
-        create_enhancer("tiny_dce", weights="reference", scale_factor=0)
+        create_enhancer("tiny_dce", weights=weights, scale_factor=0)
 
 
 def test_missing_default_weights_say_which_file(monkeypatch, tmp_path):
@@ -124,12 +125,12 @@ def test_torch_backend_rejects_onnx_weights(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def estimator_onnx(tmp_path_factory):
+def estimator_onnx(tmp_path_factory, synthetic_weights):
     from llie_core.export import export_onnx
     from llie_core.models import create_model
 
     path = tmp_path_factory.mktemp("onnx") / "tiny_dce_estimator.onnx"
-    export_onnx(create_model("tiny_dce", weights="reference"), path, graph="estimator")
+    export_onnx(create_model("tiny_dce", weights=synthetic_weights("tiny_dce")), path, graph="estimator")
     return path
 
 
@@ -145,12 +146,12 @@ def test_onnx_of_another_model_is_rejected(estimator_onnx):
         create_enhancer("zero_dce_pp", weights=estimator_onnx)
 
 
-def test_full_graph_is_not_an_estimator(tmp_path):
+def test_full_graph_is_not_an_estimator(tmp_path, synthetic_weights):
     from llie_core.export import export_onnx
     from llie_core.models import create_model
 
     path = tmp_path / "full.onnx"
-    export_onnx(create_model("tiny_dce", weights="reference"), path, graph="full")
+    export_onnx(create_model("tiny_dce", weights=synthetic_weights("tiny_dce")), path, graph="full")
     with pytest.raises(ValueError, match="not an llie estimator graph.*--graph estimator"):
         create_enhancer("tiny_dce", weights=path)
 

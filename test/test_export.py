@@ -21,11 +21,12 @@ def _to_u8(x: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{n}-s{s}" for n, s in CASES])
-def exported(request, tmp_path_factory):
+def exported(request, tmp_path_factory, synthetic_weights):
     name, scale_factor = request.param
     path = tmp_path_factory.mktemp("export") / f"{name}.onnx"
-    assert main(["export", name, "--weights", "reference", "--scale-factor", str(scale_factor), "-o", str(path)]) == 0
-    model = create_model(name, weights="reference", scale_factor=scale_factor)
+    weights = str(synthetic_weights(name))
+    assert main(["export", name, "--weights", weights, "--scale-factor", str(scale_factor), "-o", str(path)]) == 0
+    model = create_model(name, weights=weights, scale_factor=scale_factor)
     return model, ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
@@ -52,9 +53,10 @@ def test_export_matches_torch_on_random_sizes(exported, size):
     assert _compare(model, session, image) <= 1
 
 
-def test_export_metadata_records_model_and_graph(tmp_path):
+def test_export_metadata_records_model_and_graph(tmp_path, synthetic_weights):
     path = tmp_path / "e.onnx"
-    assert main(["export", "zero_dce_pp", "--weights", "reference", "--graph", "estimator", "-o", str(path)]) == 0
+    weights = str(synthetic_weights("zero_dce_pp"))
+    assert main(["export", "zero_dce_pp", "--weights", weights, "--graph", "estimator", "-o", str(path)]) == 0
     meta = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
     assert meta["llie_model"] == "zero_dce_pp" and meta["llie_graph"] == "estimator" and meta["llie_iterations"] == "8"
 

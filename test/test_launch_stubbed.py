@@ -1,0 +1,190 @@
+"""The launch files' logic, run against a minimal stand-in of launch / launch_ros (where ROS is absent).
+
+Each file's OpaqueFunction is evaluated with argument values as `ros2 launch ... name:=value` would give
+them, and the resulting Node / GroupAction / ExecuteProcess descriptions are checked: executables,
+namespaces, remappings, parameter files and overrides.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LAUNCH = Path(__file__).resolve().parents[1] / "launch"
+SHARE = "/opt/ws/install/llie/share/llie"
+
+
+class Action:
+    """Records its constructor arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+class DeclareLaunchArgument(Action):
+    @property
+    def name(self) -> str:
+        return self.args[0]
+
+
+class LaunchConfiguration:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def perform(self, context: dict) -> str:
+        return context[self.name]
+
+
+class FindPackageShare:
+    def __init__(self, package: str) -> None:
+        assert package == "llie"
+
+    def perform(self, context: dict) -> str:
+        return SHARE
+
+
+class PathJoinSubstitution:
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+
+    def perform(self, context: dict) -> str:
+        return os.path.join(*(p if isinstance(p, str) else p.perform(context) for p in self.parts))
+
+
+class LaunchDescription:
+    def __init__(self, entities: list) -> None:
+        self.entities = entities
+
+
+@pytest.fixture()
+def launch_stub(monkeypatch: pytest.MonkeyPatch):
+    """Install the stand-in launch modules for one test."""
+    if importlib.util.find_spec("launch_ros") is not None:
+        pytest.skip("real launch_ros present: test_ros_package imports the launch files for real")
+    mods = {
+        "launch": dict(LaunchContext=dict, LaunchDescription=LaunchDescription),
+        "launch.actions": dict(
+            DeclareLaunchArgument=DeclareLaunchArgument,
+            OpaqueFunction=Action,
+            GroupAction=Action,
+            IncludeLaunchDescription=Action,
+            ExecuteProcess=Action,
+            TimerAction=Action,
+        ),
+        "launch.substitutions": dict(
+            LaunchConfiguration=LaunchConfiguration, PathJoinSubstitution=PathJoinSubstitution
+        ),
+        "launch.launch_description_sources": dict(PythonLaunchDescriptionSource=Action),
+        "launch_ros": {},
+        "launch_ros.actions": dict(Node=Action, PushRosNamespace=Action),
+        "launch_ros.substitutions": dict(FindPackageShare=FindPackageShare),
+    }
+    for name, attrs in mods.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attrs)
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def run_launch(name: str, **args: str) -> list:
+    """Evaluate a launch file with `name:=value` arguments; returns the actions its OpaqueFunction produces."""
+    spec = importlib.util.spec_from_file_location(name.replace(".", "_"), LAUNCH / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    entities = module.generate_launch_description().entities
+    context = {}
+    for e in entities:
+        if isinstance(e, DeclareLaunchArgument):
+            default = e.kwargs["default_value"]
+            context[e.name] = default if isinstance(default, str) else default.perform(context)
+    unknown = set(args) - set(context)
+    assert not unknown, f"{name} has no arguments {unknown}"
+    context.update(args)
+    (opaque,) = [e for e in entities if not isinstance(e, DeclareLaunchArgument)]
+    return opaque.kwargs["function"](context)
+
+
+def nodes(actions: list) -> dict[str, Action]:
+    """The Node actions by executable."""
+    return {a.kwargs["executable"]: a for a in actions if "executable" in a.kwargs}
+
+
+def test_enhance_defaults_and_overrides(launch_stub: None) -> None:
+    (node,) = run_launch("enhance.launch.py")
+    kw = node.kwargs
+    assert (kw["package"], kw["executable"], kw["namespace"]) == ("llie", "enhancer", "/camera")
+    assert kw["parameters"] == [f"{SHARE}/config/enhancer.yaml", {"use_sim_time": False, "image_transport": "raw"}]
+    assert ("image_raw", "image_raw") in kw["remappings"]
+    (node,) = run_launch(
+        "enhance.launch.py", camera="/front_camera", image="color/image_raw", model="zero_dce_pp", use_sim_time="true"
+    )
+    kw = node.kwargs
+    assert kw["namespace"] == "/front_camera" and ("image_raw", "color/image_raw") in kw["remappings"]
+    assert ("image_raw/compressed", "color/image_raw/compressed") in kw["remappings"]
+    assert kw["parameters"][1] == {"use_sim_time": True, "image_transport": "raw", "model": "zero_dce_pp"}
+
+
+def test_enhance_detect_two_nodes_and_pipeline(launch_stub: None) -> None:
+    two = nodes(run_launch("enhance_detect.launch.py", camera="/front_camera", detector_model="/m/yolov8n.pt"))
+    assert set(two) == {"enhancer", "detector"}
+    det = two["detector"].kwargs
+    assert det["namespace"] == "/front_camera" and det["remappings"] == [("image", "enhanced/image_raw")]
+    assert det["parameters"] == [f"{SHARE}/config/detector.yaml", {"use_sim_time": False, "model": "/m/yolov8n.pt"}]
+    assert "model" not in two["enhancer"].kwargs["parameters"][1]  # empty model: the params file decides
+
+    one = nodes(run_launch("enhance_detect.launch.py", use_pipeline="true", model="clahe", detector_model="/m/y.onnx"))
+    assert set(one) == {"pipeline"}
+    params = one["pipeline"].kwargs["parameters"]
+    assert params[0] == f"{SHARE}/config/pipeline.yaml"
+    assert params[1]["model"] == "clahe" and params[1]["detector.model"] == "/m/y.onnx"
+
+
+def test_enhance_detect_rviz_config_follows_the_camera(launch_stub: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FindPackageShare, "perform", lambda self, ctx: str(LAUNCH.parent))
+    actions = run_launch("enhance_detect.launch.py", camera="/rear", rviz="true", use_pipeline="true")
+    rviz = nodes(actions)["rviz2"].kwargs
+    config = Path(rviz["arguments"][1])
+    try:
+        text = config.read_text()
+    finally:
+        config.unlink()
+    assert "/rear/enhanced/image_raw" in text and "/rear/pipeline/annotated" in text and "/camera/" not in text
+
+
+def test_multi_camera_groups(launch_stub: None) -> None:
+    groups = run_launch("multi_camera.launch.py", cameras="[/front_camera, /rear_camera]", detect="true")
+    assert len(groups) == 2
+    for group, camera in zip(groups, ("/front_camera", "/rear_camera"), strict=True):
+        push, *node_actions = group.args[0]
+        assert push.args == (camera,) and group.kwargs["scoped"] is True
+        assert {a.kwargs["executable"] for a in node_actions} == {"enhancer", "detector"}
+        assert all("namespace" not in a.kwargs for a in node_actions)  # PushRosNamespace places them
+    with pytest.raises(ValueError, match="names no camera"):
+        run_launch("multi_camera.launch.py", cameras="[]")
+
+
+def test_bag_replay_plays_with_clock_and_sim_time(launch_stub: None) -> None:
+    with pytest.raises(ValueError, match="bag:=PATH is required"):
+        run_launch("bag_replay.launch.py")
+    include, timer = run_launch("bag_replay.launch.py", bag="/data/drive", rate="0.5", loop="true", camera="/front")
+    assert include.args[0].args[0].endswith("enhance_detect.launch.py")
+    forwarded = dict(include.kwargs["launch_arguments"])
+    assert forwarded["use_sim_time"] == "true" and forwarded["camera"] == "/front"
+    (play,) = timer.kwargs["actions"]
+    assert play.kwargs["cmd"] == ["ros2", "bag", "play", "/data/drive", "--clock", "--rate", "0.5", "--loop"]
+    assert timer.kwargs["period"] == 2.0
+    include, _ = run_launch("bag_replay.launch.py", bag="/data/drive", detect="false")
+    assert include.args[0].args[0].endswith("/enhance.launch.py")
+    assert set(dict(include.kwargs["launch_arguments"])) <= {
+        "camera",
+        "image",
+        "image_transport",
+        "params_file",
+        "model",
+        "use_sim_time",
+    }

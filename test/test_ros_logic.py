@@ -1,0 +1,607 @@
+"""Node logic without ROS: gating, smoothing, keep-latest, stats, parameters, and the message path end to end."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llie_core.detect import Detection
+from llie_core.imgmsg import array_to_image_fields, image_msg_to_array
+from llie_ros.logic import (
+    DIAG_ERROR,
+    DIAG_OK,
+    DIAG_WARN,
+    CurveSmoother,
+    FrameGate,
+    FrameWorker,
+    GainSmoother,
+    LatestSlot,
+    StatsCounter,
+    mean_luminance,
+)
+from llie_ros.params import (
+    DETECTOR_PARAMS,
+    ENHANCER_BUILD_KEYS,
+    ENHANCER_PARAMS,
+    QOS_PARAMS,
+    check_gate,
+    classes_value,
+    pipeline_params,
+    validate_changes,
+)
+from llie_ros.processing import (
+    DetectorCore,
+    EnhanceProcessor,
+    EnhancerCore,
+    EnhanceSettings,
+    ModelHolder,
+    MsgTypes,
+    PipelineCore,
+    Publishers,
+    default_output_encoding,
+)
+
+# ---------------------------------------------------------------- stand-ins for the engine and the detector
+
+
+class FakeCurveEnhancer:
+    """Same surface as a llie_core curve enhancer: the curve is a brightness gain derived from the frame."""
+
+    kind = "curve"
+
+    def __init__(self, name: str = "tiny_dce", strength: float = 1.0) -> None:
+        self.name, self.backend, self.strength = name, "numpy", strength
+        self.calls: list[str] = []
+
+    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        self.calls.append(f"estimate rgb={rgb}")
+        top = 65535.0 if frame.dtype == np.uint16 else 255.0
+        level = 1.0 - float(frame.mean()) / top  # darker frame -> stronger curve
+        return np.full((4, 4, 3), self.strength * level, np.float32)
+
+    def apply_curves(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
+        top = 65535.0 if frame.dtype == np.uint16 else 255.0
+        gain = 1.0 + float(curves.mean())
+        return np.clip(frame.astype(np.float32) * gain, 0, top).astype(frame.dtype)
+
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        self.calls.append(f"enhance rgb={rgb}")
+        return self.apply_curves(frame, self.estimate_curves(frame, rgb), rgb)
+
+
+class FakeClassical:
+    """A classical method: a per-frame gain with no curve maps."""
+
+    kind = "classical"
+    name, backend = "gamma", "numpy"
+
+    def __init__(self) -> None:
+        self.gains = iter([])
+
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        return np.clip(frame.astype(np.float32) * next(self.gains), 0, 255).astype(np.uint8)
+
+
+class FakeDetector:
+    """A detector that finds one box on bright frames and nothing on black ones."""
+
+    names = {0: "person"}
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
+        self.seen.append(bgr)
+        return [Detection(0, "person", 0.8, 1.0, 1.0, 5.0, 4.0)] if bgr.mean() > 5 else []
+
+    @staticmethod
+    def annotate(bgr: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        out = bgr.copy()
+        out[0, 0] = 255
+        return out
+
+
+# ---------------------------------------------------------------- real message classes (rosbags)
+
+
+@pytest.fixture(scope="module")
+def store() -> Any:
+    pytest.importorskip("rosbags.typesys", reason="rosbags provides the real ROS 2 message classes")
+    import rosbags_types
+
+    return rosbags_types.register_llie(rosbags_types.typestore())
+
+
+@pytest.fixture()
+def types(store: Any) -> MsgTypes:
+    return MsgTypes(
+        image=store.types["sensor_msgs/msg/Image"],
+        compressed=store.types["sensor_msgs/msg/CompressedImage"],
+        stats=store.types["llie/msg/EnhancementStats"],
+        resolve=store.types.__getitem__,
+    )
+
+
+def header(store: Any, sec: int = 42) -> Any:
+    import rosbags_types
+
+    return rosbags_types.header(store, sec=sec, nanosec=7, frame_id="front_optical")
+
+
+def image(store: Any, array: np.ndarray, encoding: str = "bgr8", sec: int = 42, src: str | None = None) -> Any:
+    return store.types["sensor_msgs/msg/Image"](
+        **array_to_image_fields(array, encoding, header(store, sec), src_encoding=src)
+    )
+
+
+class Sink:
+    """Publishers that record what was published."""
+
+    def __init__(self, compressed: bool = True, annotated: bool = True) -> None:
+        self.out: dict[str, list[Any]] = {k: [] for k in ("image", "compressed", "stats", "detections", "annotated")}
+        self.publishers = Publishers(
+            image=self.out["image"].append,
+            compressed=self.out["compressed"].append,
+            stats=self.out["stats"].append,
+            detections=self.out["detections"].append,
+            annotated=self.out["annotated"].append,
+            compressed_wanted=lambda: compressed,
+            annotated_wanted=lambda: annotated,
+        )
+
+
+def holder_with(model: Any, keys: tuple[str, ...] = ENHANCER_BUILD_KEYS) -> ModelHolder:
+    holder = ModelHolder(lambda params: model, keys)
+    assert holder.load({"model": getattr(model, "name", "m")}) == (True, "")
+    return holder
+
+
+DARK = np.full((8, 8, 3), 40, np.uint8)
+
+# ---------------------------------------------------------------- logic classes
+
+
+def test_mean_luminance_weights_and_layouts() -> None:
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[:, :, 2] = 255
+    assert mean_luminance(red, "bgr8", stride=1) == pytest.approx(0.299)
+    assert mean_luminance(red, "rgb8", stride=1) == pytest.approx(0.114)
+    assert mean_luminance(np.full((4, 4), 65535, np.uint16), "mono16") == pytest.approx(1.0)
+
+
+def test_gate_threshold_and_hysteresis() -> None:
+    gate = FrameGate(threshold=0.4, hysteresis=0.1)
+    decisions = [gate.should_enhance(v) for v in (0.2, 0.45, 0.35, 0.31, 0.29, 0.39, 0.41)]
+    # Bright at 0.45 -> bypass; stays bypassed until below 0.3; then enhances up to 0.4.
+    assert decisions == [True, False, False, False, True, True, False]
+    gate.configure(0.4, 0.1, enabled=False)
+    assert gate.should_enhance(0.99)
+    with pytest.raises(ValueError, match="hysteresis"):
+        gate.configure(0.1, 0.2, True)
+
+
+def test_curve_smoother_ema_and_resets() -> None:
+    sm = CurveSmoother(alpha=0.75)
+    a, b = np.zeros((2, 2, 3), np.float32), np.ones((2, 2, 3), np.float32)
+    np.testing.assert_allclose(sm.update(a, key="m"), 0.0)
+    np.testing.assert_allclose(sm.update(b, key="m"), 0.25)
+    np.testing.assert_allclose(sm.update(b, key="m"), 0.4375)
+    np.testing.assert_allclose(sm.update(b, key="other"), 1.0)  # model swap: no blending
+    np.testing.assert_allclose(sm.update(np.zeros((3, 3, 3)), key="other"), 0.0)  # size change
+    off = CurveSmoother(alpha=0.0)
+    off.update(a)
+    np.testing.assert_allclose(off.update(b), 1.0)
+
+
+def test_gain_smoother() -> None:
+    sm = GainSmoother(alpha=0.5)
+    assert [sm.update(g) for g in (2.0, 4.0, 4.0)] == [2.0, 3.0, 3.5]
+    assert sm.update(9.0, key="new") == 9.0
+
+
+def test_latest_slot_keeps_newest_and_counts_drops() -> None:
+    slot: LatestSlot[int] = LatestSlot()
+    assert slot.put(1) is None
+    assert slot.put(2) == 1
+    assert slot.put(3) == 2
+    assert slot.dropped == 2 and slot.take(timeout=0) == 3
+    assert slot.take(timeout=0) is None
+    waiter = threading.Thread(target=lambda: slot.take())
+    waiter.start()
+    slot.close()
+    waiter.join(5)
+    assert not waiter.is_alive() and slot.take() is None
+
+
+def test_frame_worker_drops_stale_frames_while_busy() -> None:
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+    handled: list[int] = []
+    errors: list[str] = []
+
+    def handler(item: int) -> None:
+        handled.append(item)
+        if item == 1:
+            started.set()
+            release.wait(5)
+        if item == 4:
+            raise RuntimeError("boom")
+        if item == 5:
+            done.set()
+
+    worker = FrameWorker(handler, on_error=lambda e: errors.append(str(e))).start()
+    assert worker.submit(1)
+    assert started.wait(5)
+    assert worker.submit(2) and not worker.submit(3)  # 2 is replaced by 3 while 1 is being handled
+    release.set()
+    while len(handled) < 2:
+        release.wait(0.01)
+    assert worker.submit(4)
+    while len(handled) < 3:
+        release.wait(0.01)
+    assert worker.submit(5)  # the worker survived the exception of item 4
+    assert done.wait(5)
+    worker.stop()
+    assert handled == [1, 3, 4, 5] and worker.slot.dropped == 1 and errors == ["boom"]
+
+
+def test_stats_counter_and_diagnostics() -> None:
+    now = [100.0]
+    stats = StatsCounter(clock=lambda: now[0])
+    assert stats.diagnostic()[:2] == (DIAG_OK, "waiting for frames")
+    for latency in (0.010, 0.030, 0.020):
+        stats.on_received()
+        now[0] += 0.1
+        stats.on_processed(latency)
+    stats.on_dropped()
+    snap = stats.snapshot()
+    assert (snap.received, snap.processed, snap.dropped, snap.failed) == (3, 3, 1, 0)
+    assert snap.rate_hz == pytest.approx(10.0) and snap.latency_ms == pytest.approx(20.0)
+    assert snap.latency_max_ms == pytest.approx(30.0)
+    assert stats.on_failed("bad step") is True and stats.on_failed("bad step") is False
+    assert stats.on_failed("data has 10 bytes, expected 144") is True
+    assert stats.on_failed("data has 99 bytes, expected 144") is False  # same kind, other numbers
+    assert stats.snapshot().errors == {"bad step": 2, "data has # bytes, expected #": 2}
+    level, message, values = stats.diagnostic()
+    assert level == DIAG_WARN and "4 frame(s) failed: data has 99" in message and values["frames failed"] == "4"
+    assert stats.diagnostic()[0] == DIAG_OK  # failures are reported once
+    only_failures = StatsCounter()
+    only_failures.on_failed("unsupported encoding")
+    assert only_failures.diagnostic()[0] == DIAG_ERROR
+
+
+def test_parameter_validation() -> None:
+    specs = ENHANCER_PARAMS + QOS_PARAMS
+    assert validate_changes(specs, {"gate_threshold": 0.3, "model": "zero_dce", "scale_factor": 4}) == (True, "")
+    cases = {
+        "gate_threshold": (1.5, "outside range"),
+        "smoothing": ("high", "expected float"),
+        "enabled": (1, "expected bool"),
+        "backend": ("tensorrt", "is not one of"),
+        "output_encoding": ("nv12", "is not one of"),
+        "qos_depth": (3, "read-only"),
+        "nope": (1, "unknown parameter"),
+    }
+    for name, (value, needle) in cases.items():
+        ok, reason = validate_changes(specs, {name: value})
+        assert not ok and needle in reason and name in reason, (name, reason)
+    assert check_gate({"gate_threshold": 0.2, "gate_hysteresis": 0.3})[0] is False
+    assert validate_changes(DETECTOR_PARAMS, {"classes": [0, 2], "imgsz": 320})[0]
+    assert not validate_changes(DETECTOR_PARAMS, {"imgsz": 16})[0]
+    assert classes_value([-1]) is None and classes_value([2, 0]) == [2, 0]
+    names = [p.name for p in pipeline_params()]
+    assert "detector.model" in names and "model" in names and len(names) == len(set(names))
+
+
+def test_model_holder_keeps_old_model_on_failure() -> None:
+    built: list[dict] = []
+
+    def factory(params: dict) -> FakeCurveEnhancer:
+        if params["model"] == "missing":
+            raise ValueError("unknown model 'missing'; valid names: tiny_dce, zero_dce")
+        built.append(params)
+        return FakeCurveEnhancer(params["model"])
+
+    holder = ModelHolder(factory, ENHANCER_BUILD_KEYS)
+    assert holder.load({"model": "tiny_dce"}) == (True, "")
+    first = holder.current
+    ok, reason = holder.load({"model": "missing"})
+    assert not ok and "unknown model 'missing'" in reason and holder.current is first and holder.generation == 1
+    assert holder.needs_reload({"model": "zero_dce"}) and not holder.needs_reload({"model": "tiny_dce"})
+    assert holder.load({"model": "zero_dce"})[0] and holder.current.name == "zero_dce" and holder.generation == 2
+
+
+# ---------------------------------------------------------------- processing
+
+
+def test_processor_bypass_gate_and_enhance() -> None:
+    enh = FakeCurveEnhancer()
+    proc = EnhanceProcessor(holder_with(enh), EnhanceSettings(smoothing=0.0, gate_threshold=0.5))
+    dark = proc.process(DARK, "bgr8")
+    assert dark.enhanced and dark.gain > 1.5 and dark.output_luminance > dark.input_luminance
+    bright = proc.process(np.full((8, 8, 3), 200, np.uint8), "bgr8")
+    assert bright.gated and not bright.enhanced and bright.gain == 1.0
+    proc.configure(EnhanceSettings(enabled=False))
+    off = proc.process(DARK, "bgr8")
+    assert off.array is DARK and not off.enhanced and not off.gated
+    proc.configure(EnhanceSettings(smoothing=0.0))
+    proc.process(DARK[:, :, ::-1].copy(), "rgb8")
+    assert enh.calls[-2:] == ["enhance rgb=True", "estimate rgb=True"]
+
+
+def test_curve_smoothing_removes_flicker() -> None:
+    # Alternating dark/darker frames: without smoothing the applied curve jumps every frame.
+    frames = [np.full((8, 8, 3), v, np.uint8) for v in (20, 60) * 10]
+
+    def curve_series(alpha: float) -> np.ndarray:
+        proc = EnhanceProcessor(holder_with(FakeCurveEnhancer()), EnhanceSettings(smoothing=alpha, auto_gate=False))
+        results = [proc.process(f, "bgr8") for f in frames]
+        if alpha == 0:
+            return np.array([r.gain for r in results])
+        return np.array([r.curve_mean[0] for r in results])
+
+    raw = np.abs(np.diff([1.0 - f.mean() / 255 for f in frames]))[5:].mean()
+    smoothed = np.abs(np.diff(curve_series(0.8)))[5:].mean()
+    assert smoothed < 0.2 * raw
+
+
+def test_gain_smoothing_for_classical_methods() -> None:
+    enh = FakeClassical()
+    enh.gains = iter([2.0, 4.0, 2.0, 4.0])
+    proc = EnhanceProcessor(holder_with(enh), EnhanceSettings(smoothing=0.5, auto_gate=False))
+    gains = [proc.process(DARK, "bgr8").gain for _ in range(4)]
+    assert gains == pytest.approx([2.0, 3.0, 2.5, 3.25], abs=0.03)
+
+
+def test_default_output_encodings() -> None:
+    assert default_output_encoding("rgba8") == "rgba8" and default_output_encoding("mono16") == "mono16"
+    assert default_output_encoding("yuv422") == "bgr8" and default_output_encoding("bayer_rggb8") == "bgr8"
+
+
+# ---------------------------------------------------------------- message path with the real message classes
+
+
+def make_core(types: MsgTypes, sink: Sink, **settings: Any) -> tuple[EnhancerCore, FakeCurveEnhancer]:
+    enh = FakeCurveEnhancer()
+    warnings: list[str] = []
+    core = EnhancerCore(
+        EnhanceProcessor(holder_with(enh), EnhanceSettings(**settings)),
+        types,
+        sink.publishers,
+        log_warning=warnings.append,
+    )
+    core.warnings = warnings  # type: ignore[attr-defined]
+    return core, enh
+
+
+def test_enhancer_core_publishes_image_and_stats_with_input_header(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    core, _ = make_core(types, sink, smoothing=0.5, publish_compressed=True)
+    core.offer(image(store, DARK, sec=42))
+    (img,), (stats,), (jpeg,) = sink.out["image"], sink.out["stats"], sink.out["compressed"]
+    for msg in (img, stats, jpeg):
+        assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (42, 7, "front_optical")
+    out, enc = image_msg_to_array(img)
+    assert img.encoding == "bgr8" and enc == "bgr8" and out.mean() > DARK.mean() * 1.5
+    assert stats.model == "tiny_dce" and stats.backend == "numpy" and stats.enabled and not stats.gated
+    assert stats.frames_received == 1 and stats.frames_processed == 1 and stats.frames_failed == 0
+    assert stats.applied_gain > 1.5 and len(stats.curve_mean) == 3 and stats.latency_ms >= 0
+    assert jpeg.format == "bgr8; jpeg compressed bgr8"
+    # The stats message is a valid llie/msg/EnhancementStats for the CDR serializer.
+    back = store.deserialize_cdr(store.serialize_cdr(stats, "llie/msg/EnhancementStats"), "llie/msg/EnhancementStats")
+    assert back.frames_processed == 1 and back.model == "tiny_dce"
+
+
+def test_compressed_output_only_when_watched(store: Any, types: MsgTypes) -> None:
+    sink = Sink(compressed=False)
+    core, _ = make_core(types, sink, publish_compressed=True)
+    core.offer(image(store, DARK))
+    assert len(sink.out["image"]) == 1 and sink.out["compressed"] == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "published"),
+    [
+        ("rgb8", "rgb8"),
+        ("rgba8", "rgba8"),
+        ("mono8", "mono8"),
+        ("mono16", "mono16"),
+        ("16UC1", "16UC1"),
+        ("yuv422", "bgr8"),
+        ("yuv422_yuy2", "bgr8"),
+        ("bayer_grbg8", "bgr8"),
+    ],
+)
+def test_encodings_in_and_out(store: Any, types: MsgTypes, encoding: str, published: str) -> None:
+    sink = Sink()
+    core, _ = make_core(types, sink, auto_gate=False)
+    core.offer(image(store, DARK, encoding, src="bgr8"))
+    (img,) = sink.out["image"]
+    assert img.encoding == published and (img.height, img.width) == (8, 8) and img.header.stamp.sec == 42
+    assert core.stats.failed == 0
+
+
+def test_output_encoding_parameter(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    core, _ = make_core(types, sink, output_encoding="mono8")
+    core.offer(image(store, DARK))
+    assert sink.out["image"][0].encoding == "mono8" and sink.out["image"][0].step == 8
+
+
+def test_compressed_input(store: Any, types: MsgTypes) -> None:
+    from llie_core.imgmsg import array_to_compressed_fields
+
+    sink = Sink()
+    core, _ = make_core(types, sink)
+    msg = store.types["sensor_msgs/msg/CompressedImage"](
+        **array_to_compressed_fields(DARK, "rgb8", header(store, sec=9), fmt="png")
+    )
+    core.offer(msg)
+    (img,) = sink.out["image"]
+    assert img.encoding == "rgb8" and img.header.stamp.sec == 9
+
+
+def test_malformed_frames_are_counted_and_next_frame_processed(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    core, _ = make_core(types, sink)
+    short = image(store, DARK)
+    short.data = short.data[:-10]
+    shorter = image(store, DARK)
+    shorter.data = shorter.data[:-20]
+    bad_step = image(store, DARK)
+    bad_step.step = 5
+    unsupported = image(store, DARK)
+    unsupported.encoding = "32FC1"
+    for msg in (short, shorter, bad_step, unsupported):
+        core.offer(msg)
+    core.offer(image(store, DARK, sec=43))
+    assert [m.header.stamp.sec for m in sink.out["image"]] == [43]
+    snap = core.stats.snapshot()
+    assert (snap.received, snap.processed, snap.failed) == (5, 1, 4)
+    assert len(core.warnings) == 3  # the two short frames (of different lengths) are logged once
+    assert any("unsupported image encoding '32FC1'" in w for w in core.warnings)
+    stats = sink.out["stats"][-1]
+    assert stats.frames_failed == 4 and "32FC1" in stats.last_error
+    assert core.stats.diagnostic()[0] == DIAG_WARN
+
+
+def test_model_error_is_counted_not_raised(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    core, enh = make_core(types, sink, smoothing=0.0, auto_gate=False)
+    enh.enhance = lambda frame, rgb=False: (_ for _ in ()).throw(RuntimeError("CUDA out of memory"))
+    core.offer(image(store, DARK))
+    assert sink.out["image"] == [] and "RuntimeError: CUDA out of memory" in core.stats.last_error
+
+
+def test_model_swap_between_frames(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    holder = ModelHolder(
+        lambda p: FakeCurveEnhancer(p["model"], strength=2.0 if p["model"] == "zero_dce" else 1.0), ENHANCER_BUILD_KEYS
+    )
+    holder.load({"model": "tiny_dce"})
+    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.9)), types, sink.publishers)
+    core.offer(image(store, DARK))
+    assert holder.load({"model": "zero_dce"})[0]
+    core.offer(image(store, DARK))
+    first, second = sink.out["stats"]
+    assert (first.model, second.model) == ("tiny_dce", "zero_dce")
+    # The smoother restarted with the new model instead of blending in the old model's curves.
+    assert second.curve_mean[0] == pytest.approx(2 * first.curve_mean[0], rel=1e-5)
+
+
+def test_keep_latest_with_worker_thread(store: Any, types: MsgTypes) -> None:
+    started, release = threading.Event(), threading.Event()
+    sink = Sink()
+    enh = FakeCurveEnhancer()
+    original = enh.estimate_curves
+
+    def slow(frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        started.set()
+        release.wait(5)
+        return original(frame, rgb)
+
+    enh.estimate_curves = slow
+    core = EnhancerCore(
+        EnhanceProcessor(holder_with(enh), EnhanceSettings(auto_gate=False)), types, sink.publishers
+    ).start()
+    try:
+        core.offer(image(store, DARK, sec=1))
+        assert started.wait(5)
+        for sec in (2, 3, 4):
+            core.offer(image(store, DARK, sec=sec))
+        release.set()
+        while core.stats.snapshot().processed < 2:
+            started.wait(0.01)
+    finally:
+        core.stop()
+    assert [m.header.stamp.sec for m in sink.out["image"]] == [1, 4]
+    snap = core.stats.snapshot()
+    assert (snap.received, snap.processed, snap.dropped) == (4, 2, 2)
+    assert sink.out["stats"][-1].frames_dropped == 2
+
+
+def test_detector_core_publishes_detections_and_annotated(store: Any, types: MsgTypes) -> None:
+    sink = Sink(annotated=False)
+    det = FakeDetector()
+    core = DetectorCore(holder_with(det, ("model",)), types, sink.publishers)
+    core.offer(image(store, DARK, sec=5))
+    core.offer(image(store, np.zeros((8, 8), np.uint8), "mono8", sec=6, src="mono8"))
+    first, empty = sink.out["detections"]
+    assert first.header.stamp.sec == 5 and empty.header.stamp.sec == 6
+    assert [d.results[0].hypothesis.class_id for d in first.detections] == ["person"]
+    assert first.detections[0].header.stamp.sec == 5
+    assert empty.detections == []  # nothing found still publishes an (empty) array
+    assert sink.out["annotated"] == [] and det.seen[1].shape == (8, 8, 3)
+    sink2 = Sink(annotated=True)
+    DetectorCore(holder_with(det, ("model",)), types, sink2.publishers).offer(image(store, DARK, sec=7))
+    (ann,) = sink2.out["annotated"]
+    assert ann.encoding == "bgr8" and ann.header.stamp.sec == 7
+
+
+def test_pipeline_core_detects_on_enhanced_frame(store: Any, types: MsgTypes) -> None:
+    sink = Sink()
+    det = FakeDetector()
+    very_dark = np.full((8, 8, 3), 3, np.uint8)  # FakeDetector finds nothing below mean 5
+    core = PipelineCore(
+        EnhanceProcessor(holder_with(FakeCurveEnhancer(strength=2.0)), EnhanceSettings()),
+        holder_with(det, ("model",)),
+        types,
+        sink.publishers,
+    )
+    core.offer(image(store, very_dark, sec=11))
+    assert det.seen[0].mean() > 5  # the detector saw the enhanced frame
+    (img,), (dets,), (stats,), (ann,) = (sink.out[k] for k in ("image", "detections", "stats", "annotated"))
+    assert {m.header.stamp.sec for m in (img, dets, stats, ann)} == {11}
+    assert len(dets.detections) == 1 and stats.frames_processed == 1
+
+
+# ---------------------------------------------------------------- the real engine behind the node logic
+
+
+def engine_params(model: str, **kw: Any) -> dict[str, Any]:
+    return {"model": model, "weights": "", "backend": "auto", "device": "cpu", "scale_factor": 0, **kw}
+
+
+def test_real_engine_swap_and_rejections(store: Any, types: MsgTypes) -> None:
+    from llie_ros.processing import enhancer_factory
+
+    holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
+    assert holder.load(engine_params("gamma")) == (True, "")
+    sink = Sink()
+    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.5)), types, sink.publishers)
+    core.offer(image(store, DARK))
+    ok, reason = holder.load(engine_params("no_such_model"))
+    assert not ok and "unknown model 'no_such_model'" in reason and "valid names" in reason
+    ok, reason = holder.load(engine_params("gamma", scale_factor=4))
+    assert not ok and "curve models only" in reason
+    ok, reason = holder.load(engine_params("gamma", backend="torch"))
+    assert not ok and "numpy backend" in reason
+    assert holder.current.name == "gamma" and holder.generation == 1  # the old model keeps running
+    core.offer(image(store, DARK, sec=43))
+    first, second = sink.out["stats"]
+    assert (second.model, second.backend) == ("gamma", "numpy") and second.header.stamp.sec == 43
+    assert first.applied_gain > 1.2 and core.stats.failed == 0
+
+
+def test_real_curve_model_with_smoothing(store: Any, types: MsgTypes) -> None:
+    from llie_core.registry import reference_weights_path
+    from llie_ros.processing import enhancer_factory
+
+    if not reference_weights_path("tiny_dce").is_file():
+        pytest.skip(f"reference weights missing: {reference_weights_path('tiny_dce')}")
+    pytest.importorskip("torch", reason="the reference checkpoint runs on the torch backend")
+    holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
+    assert holder.load(engine_params("tiny_dce", weights="reference", scale_factor=4)) == (True, "")
+    sink = Sink()
+    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.5)), types, sink.publishers)
+    frame = np.full((48, 64, 3), 25, np.uint8)
+    for sec in (1, 2):
+        core.offer(image(store, frame, "rgb8", sec=sec, src="bgr8"))
+    a, b = sink.out["stats"]
+    assert (b.model, b.backend) == ("tiny_dce", "torch") and len(b.curve_mean) == 3
+    # Same frame twice: the smoothed curves equal the frame's curves, so the output does not change.
+    np.testing.assert_allclose(a.curve_mean, b.curve_mean, rtol=1e-5)
+    out, _ = image_msg_to_array(sink.out["image"][1])
+    assert sink.out["image"][1].encoding == "rgb8" and out.mean() > 2 * frame.mean()

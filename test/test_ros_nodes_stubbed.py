@@ -1,0 +1,370 @@
+"""The rclpy node modules run against a minimal stand-in of the rclpy API (where real rclpy is absent).
+
+This does not replace the launch_testing test under real ROS; it checks the glue: parameters declared with
+descriptors and overrides, topics and QoS, the subscription -> core -> publisher wiring with the input
+header, the set-parameters callback (model swap, rejection with a reason), and startup failure.
+"""
+
+from __future__ import annotations
+
+import array
+import enum
+import importlib
+import sys
+import types
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llie_core.imgmsg import array_to_image_fields, image_msg_to_array
+
+NODE_MODULES = ("llie_ros.ros_common", "llie_ros.enhancer_node", "llie_ros.detector_node", "llie_ros.pipeline_node")
+
+
+class Msg:
+    """A message class: keyword fields, like rclpy's generated classes."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+
+def msg_class(name: str, **defaults: Any) -> type:
+    def init(self: Any, **fields: Any) -> None:
+        self.__dict__.update({**{k: (v() if callable(v) else v) for k, v in defaults.items()}, **fields})
+
+    return type(name, (Msg,), {"__init__": init})
+
+
+class ParamValue:
+    def __init__(self, name: str, value: Any) -> None:
+        self.name, self.value = name, value
+
+
+class FakePublisher:
+    def __init__(self, msg_type: type, topic: str, qos: Any) -> None:
+        self.msg_type, self.topic, self.qos = msg_type, topic, qos
+        self.sent: list[Any] = []
+        self.subscribers = 0
+
+    def publish(self, msg: Any) -> None:
+        assert isinstance(msg, self.msg_type), f"{self.topic}: published {type(msg).__name__}"
+        self.sent.append(msg)
+
+    def get_subscription_count(self) -> int:
+        return self.subscribers
+
+
+class FakeLogger:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def __getattr__(self, level: str):
+        return lambda text: self.lines.append((level, text))
+
+
+class FakeNode:
+    """The subset of rclpy.node.Node the llie nodes use, with the same signatures."""
+
+    overrides: dict[str, Any] = {}
+
+    def __init__(self, node_name: str, **kwargs: Any) -> None:
+        self.name = node_name
+        self.params: dict[str, Any] = {}
+        self.descriptors: dict[str, Any] = {}
+        self.pubs: dict[str, FakePublisher] = {}
+        self.subs: dict[str, tuple[type, Any, Any]] = {}
+        self.param_callbacks: list[Any] = []
+        self.logger = FakeLogger()
+
+    def declare_parameter(self, name: str, value: Any = None, descriptor: Any = None, ignore_override: bool = False):
+        assert not self.param_callbacks, "declare parameters before adding the set-parameters callback"
+        self.params[name] = self.overrides.get(name, value)
+        self.descriptors[name] = descriptor
+        return ParamValue(name, self.params[name])
+
+    def create_publisher(self, msg_type: type, topic: str, qos: Any) -> FakePublisher:
+        self.pubs[topic] = FakePublisher(msg_type, topic, qos)
+        return self.pubs[topic]
+
+    def create_subscription(self, msg_type: type, topic: str, callback: Any, qos: Any) -> None:
+        self.subs[topic] = (msg_type, callback, qos)
+
+    def add_on_set_parameters_callback(self, callback: Any) -> None:
+        self.param_callbacks.append(callback)
+
+    def get_logger(self) -> FakeLogger:
+        return self.logger
+
+    def resolve_topic_name(self, topic: str) -> str:
+        return topic
+
+    def get_fully_qualified_name(self) -> str:
+        return f"/{self.name}"
+
+    def set(self, **values: Any) -> Any:
+        """What rclpy does on `ros2 param set`: run the callbacks, store on success."""
+        params = [ParamValue(k, v) for k, v in values.items()]
+        result = self.param_callbacks[0](params)
+        if result.successful:
+            self.params.update(values)
+        return result
+
+
+class Updater:
+    def __init__(self, node: Any, period: float = 1.0) -> None:
+        self.tasks: list[tuple[str, Any]] = []
+
+    def setHardwareID(self, hwid: str) -> None:  # noqa: N802 (the real API's name)
+        self.hwid = hwid
+
+    def add(self, name: str, func: Any) -> None:
+        self.tasks.append((name, func))
+
+
+class StatusWrapper:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def summary(self, level: bytes, message: str) -> None:
+        self.level, self.message = level, message
+
+    def add(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+def _module(name: str, **attrs: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__dict__.update(attrs)
+    return module
+
+
+@pytest.fixture()
+def ros(monkeypatch: pytest.MonkeyPatch):
+    """Install the stand-in modules, import the node modules against them, remove everything afterwards."""
+    if importlib.util.find_spec("rclpy") is not None:
+        pytest.skip("real rclpy present: the launch_testing test covers the nodes")
+
+    class Policy(enum.Enum):
+        RELIABLE = 1
+        BEST_EFFORT = 2
+        KEEP_LAST = 3
+        VOLATILE = 4
+
+    header = msg_class("Header", stamp=lambda: Msg(sec=0, nanosec=0), frame_id="")
+    modules = {
+        "rclpy": _module(
+            "rclpy",
+            init=lambda args=None: None,
+            spin=lambda node: None,
+            try_shutdown=lambda: None,
+            logging=types.SimpleNamespace(get_logger=lambda name: FakeLogger()),
+        ),
+        "rclpy.node": _module("rclpy.node", Node=FakeNode),
+        "rclpy.logging": _module("rclpy.logging", get_logger=lambda name: FakeLogger()),
+        "rclpy.parameter": _module("rclpy.parameter", Parameter=ParamValue),
+        "rclpy.executors": _module("rclpy.executors", ExternalShutdownException=type("ESE", (Exception,), {})),
+        "rclpy.qos": _module(
+            "rclpy.qos", QoSProfile=Msg, ReliabilityPolicy=Policy, HistoryPolicy=Policy, DurabilityPolicy=Policy
+        ),
+        "rcl_interfaces": _module("rcl_interfaces"),
+        "rcl_interfaces.msg": _module(
+            "rcl_interfaces.msg",
+            ParameterDescriptor=msg_class("ParameterDescriptor", floating_point_range=list, integer_range=list),
+            FloatingPointRange=Msg,
+            IntegerRange=Msg,
+            SetParametersResult=Msg,
+        ),
+        "sensor_msgs": _module("sensor_msgs"),
+        "sensor_msgs.msg": _module(
+            "sensor_msgs.msg",
+            Image=msg_class("Image"),
+            CompressedImage=msg_class("CI"),
+            CameraInfo=msg_class("CameraInfo"),
+        ),
+        "diagnostic_msgs": _module("diagnostic_msgs"),
+        "diagnostic_msgs.msg": _module(
+            "diagnostic_msgs.msg", DiagnosticStatus=types.SimpleNamespace(OK=b"\x00", WARN=b"\x01", ERROR=b"\x02")
+        ),
+        "diagnostic_updater": _module("diagnostic_updater", Updater=Updater),
+        "llie": _module("llie"),
+        "llie.msg": _module("llie.msg", EnhancementStats=msg_class("EnhancementStats")),
+        "vision_msgs": _module("vision_msgs"),
+        "vision_msgs.msg": _module(
+            "vision_msgs.msg",
+            **{
+                n: msg_class(n)
+                for n in (
+                    "Detection2DArray",
+                    "Detection2D",
+                    "ObjectHypothesisWithPose",
+                    "ObjectHypothesis",
+                    "BoundingBox2D",
+                    "Pose2D",
+                    "Point2D",
+                )
+            },
+        ),
+        "geometry_msgs": _module("geometry_msgs"),
+        "geometry_msgs.msg": _module(
+            "geometry_msgs.msg", **{n: msg_class(n) for n in ("PoseWithCovariance", "Pose", "Point", "Quaternion")}
+        ),
+    }
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    for name in NODE_MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    FakeNode.overrides = {}
+    yield types.SimpleNamespace(
+        header=header, Image=modules["sensor_msgs.msg"].Image, CameraInfo=modules["sensor_msgs.msg"].CameraInfo
+    )
+    for name in NODE_MODULES:
+        sys.modules.pop(name, None)
+
+
+class FakeEnhancer:
+    kind = "classical"
+    backend = "numpy"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        return np.clip(frame.astype(np.int32) * 2, 0, 255).astype(np.uint8)
+
+
+def fake_factory(params: dict) -> FakeEnhancer:
+    if params["model"] not in ("gamma", "clahe"):
+        raise ValueError(f"unknown model {params['model']!r}; valid names: clahe, gamma")
+    return FakeEnhancer(params["model"])
+
+
+def frame(ros: Any, sec: int, **change: Any) -> Any:
+    hdr = ros.header(frame_id="cam")
+    hdr.stamp.sec = sec
+    fields = array_to_image_fields(
+        np.full((6, 8, 3), 30, np.uint8), "bgr8", hdr, data_factory=lambda a: array.array("B", a.tobytes())
+    )
+    fields.update(change)
+    return ros.Image(**fields)
+
+
+def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llie_ros.processing
+
+    monkeypatch.setattr(llie_ros.processing, "enhancer_factory", fake_factory)
+    from llie_ros import enhancer_node
+
+    monkeypatch.setattr(enhancer_node, "enhancer_factory", fake_factory)
+    FakeNode.overrides = {"model": "gamma", "smoothing": 0.0, "qos_reliability": "best_effort"}
+    node = enhancer_node.EnhancerNode()
+    try:
+        assert set(node.subs) == {"image_raw", "camera_info"}
+        assert {"enhanced/image_raw", "enhanced/image_raw/compressed", "enhanced/camera_info", "~/stats"} <= set(
+            node.pubs
+        )
+        sub_qos = node.subs["image_raw"][2]
+        assert sub_qos.reliability.name == "BEST_EFFORT" and node.pubs["~/stats"].qos.reliability.name == "BEST_EFFORT"
+        desc = node.descriptors["gate_threshold"]
+        assert desc.floating_point_range[0].to_value == 1.0 and not desc.read_only
+        assert node.descriptors["qos_depth"].read_only and node.descriptors["jpeg_quality"].integer_range[0].step == 1
+
+        node.core.stop()  # process synchronously from here on: deterministic
+        node.core._worker = None
+        callback = node.subs["image_raw"][1]
+        callback(frame(ros, 5))
+        callback(frame(ros, 6, step=3))  # malformed
+        callback(frame(ros, 7))
+        images, stats = node.pubs["enhanced/image_raw"].sent, node.pubs["~/stats"].sent
+        assert [m.header.stamp.sec for m in images] == [5, 7]
+        assert isinstance(images[0].data, array.array) and image_msg_to_array(images[0])[0].mean() == 60
+        assert stats[-1].frames_failed == 1 and stats[-1].model == "gamma" and stats[-1].header.stamp.sec == 7
+        assert isinstance(stats[-1].curve_mean, array.array)
+        assert any("step 3 < width 8" in text for level, text in node.logger.lines if level == "warning")
+        info = ros.CameraInfo(header=ros.header(frame_id="cam"))
+        node.subs["camera_info"][1](info)
+        assert node.pubs["enhanced/camera_info"].sent == [info]
+
+        assert node.set(model="clahe").successful
+        callback(frame(ros, 8))
+        assert stats[-1].model == "clahe"
+        bad = node.set(model="nope")
+        assert not bad.successful and "unknown model 'nope'" in bad.reason and node.holder.current.name == "clahe"
+        assert not node.set(gate_hysteresis=0.45).successful  # above the threshold 0.4
+        assert node.set(enabled=False).successful and node.processor.settings.enabled is False
+        assert node.set(use_sim_time=True).successful  # rclpy's own parameters are not ours to refuse
+
+        status = StatusWrapper()
+        node.diagnostics.tasks[0][1](status)
+        assert status.level == b"\x01" and status.values["frames failed"] == "1" and status.values["model"] == "clahe"
+    finally:
+        node.shutdown()
+
+
+def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llie_ros.processing
+    from llie_core.detect import Detection
+
+    class FakeDetector:
+        def __init__(self, params: dict) -> None:
+            if not params.get("model"):
+                raise ValueError("parameter 'model' is empty")
+            self.model = params["model"]
+
+        def detect(self, bgr: np.ndarray) -> list[Detection]:
+            return [Detection(2, "car", 0.7, 1, 1, 4, 4)]
+
+        @staticmethod
+        def annotate(bgr: np.ndarray, dets: list) -> np.ndarray:
+            return bgr
+
+    monkeypatch.setattr(llie_ros.processing, "enhancer_factory", fake_factory)
+    from llie_ros import detector_node, pipeline_node
+    from llie_ros.ros_common import StartupError
+
+    monkeypatch.setattr(detector_node, "detector_factory", FakeDetector)
+    with pytest.raises(StartupError, match="'model' is empty"):
+        detector_node.DetectorNode()
+    FakeNode.overrides = {"model": "/m/yolov8n.pt", "classes": [2]}
+    det = detector_node.DetectorNode()
+    try:
+        assert set(det.subs) == {"image"} and {"detections", "~/annotated"} <= set(det.pubs)
+        det.core.stop()
+        det.core._worker = None
+        det.subs["image"][1](frame(ros, 9))
+        (arr,) = det.pubs["detections"].sent
+        assert arr.header.stamp.sec == 9 and arr.detections[0].results[0].hypothesis.class_id == "car"
+        assert det.pubs["~/annotated"].sent == []  # nobody subscribed
+        assert not det.set(conf=1.5).successful
+    finally:
+        det.shutdown()
+
+    monkeypatch.setattr(pipeline_node, "enhancer_factory", fake_factory)
+    monkeypatch.setattr(pipeline_node, "detector_factory", FakeDetector)
+    FakeNode.overrides = {"model": "gamma", "detector.model": "/m/yolov8n.pt"}
+    pipe = pipeline_node.PipelineNode()
+    try:
+        pipe.core.stop()
+        pipe.core._worker = None
+        pipe.pubs["~/annotated"].subscribers = 1
+        pipe.subs["image_raw"][1](frame(ros, 10))
+        for topic in ("enhanced/image_raw", "detections", "~/annotated", "~/stats"):
+            assert pipe.pubs[topic].sent[0].header.stamp.sec == 10, topic
+        # All or nothing: a bad detector model leaves the new enhancer model unapplied too.
+        result = pipe.set(**{"model": "clahe", "detector.model": ""})
+        assert not result.successful and pipe.holder.current.name == "gamma"
+        assert pipe.set(**{"model": "clahe", "detector.model": "/m/other.onnx"}).successful
+        assert pipe.holder.current.name == "clahe" and pipe.det_holder.current.model == "/m/other.onnx"
+    finally:
+        pipe.shutdown()
+
+
+def test_startup_error_exits_with_reason(ros: Any) -> None:
+    from llie_ros.ros_common import StartupError, spin
+
+    def failing() -> Any:
+        raise StartupError("cannot load model 'nope'")
+
+    with pytest.raises(SystemExit) as exit_info:
+        spin(failing)
+    assert exit_info.value.code == 1

@@ -1,0 +1,92 @@
+"""Print parity figures: our models and engine backends against ../shared/golden, and ONNX vs torch."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import torch
+
+from llie_core import create_enhancer
+from llie_core.export import export_onnx
+from llie_core.models import create_model
+from llie_core.registry import shared_dir
+from llie_core.resize import resize_bilinear
+
+VARIANTS = [
+    ("zero_dce", "zero_dce", 1, "reference"),
+    ("zero_dce_pp_sf1", "zero_dce_pp", 1, "reference"),
+    ("zero_dce_pp_sf12", "zero_dce_pp", 12, "reference"),
+    ("tiny_dce_sf1", "tiny_dce", 1, "reference"),
+    ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
+    ("sgz", "zero_dce_pp", 12, "sgz.pth"),
+]
+
+
+def main() -> int:
+    """Print one line per golden pair and backend, then the ONNX-vs-torch table."""
+    import cv2
+
+    golden = shared_dir() / "golden"
+    if not golden.is_dir():
+        print(f"golden pairs missing: {golden}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(2)
+    print("variant            pair  torch out   torch curves  engine(torch) u8  engine(ort) u8  engine curves(ort)")
+    for variant, name, s, w in VARIANTS:
+        weights = w if w == "reference" else str(shared_dir() / "weights" / "reference" / w)
+        model = create_model(name, weights=weights, scale_factor=s)
+        engines = {
+            b: create_enhancer(name, backend=b, weights=weights, scale_factor=s) for b in ("torch", "onnxruntime")
+        }
+        for pair in ("01", "02"):
+            folder = golden / variant
+            image = cv2.imread(str(folder / f"input_{pair}.png"))[:, :, ::-1].copy()
+            expected = np.load(folder / f"output_{pair}.npy")
+            curves_file = folder / f"curves_{pair}.npy"
+            x = torch.from_numpy((image / 255.0).astype(np.float32)).permute(2, 0, 1)[None]
+            with torch.no_grad():
+                out, curves = model.enhance_with_curves(x)
+            d_out = np.abs(out[0].permute(1, 2, 0).numpy() - expected).max()
+            d_curves = "-"
+            d_engine_curves = "-"
+            if curves_file.exists():
+                ref_curves = np.load(curves_file)
+                d_curves = f"{np.abs(curves[0].permute(1, 2, 0).numpy() - ref_curves).max():.1e}"
+                low = engines["onnxruntime"].estimate_curves(image, rgb=True)
+                full = resize_bilinear(low, image.shape[:2], align_corners=True)
+                d_engine_curves = f"{np.abs(full - ref_curves).max():.1e}"
+            ref_u8 = np.clip(np.rint(expected * 255), 0, 255)
+            d_u8 = {b: int(np.abs(e.enhance(image, rgb=True) - ref_u8).max()) for b, e in engines.items()}
+            print(
+                f"{variant:<18} {pair}    {d_out:.1e}    {d_curves:<12}  {d_u8['torch']:<16}  {d_u8['onnxruntime']:<14}"
+                f"  {d_engine_curves}"
+            )
+    print("\nONNX full graph (onnxruntime) vs torch, max |diff| after uint8 conversion, and in float")
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    sizes = [(1, 1), (7, 13), (37, 53), (480, 640), (720, 1280)]
+    for name, s in [("zero_dce", 1), ("zero_dce_pp", 12), ("tiny_dce", 12), ("tiny_dce", 1)]:
+        model = create_model(name, weights="reference", scale_factor=s)
+        session = ort.InferenceSession(export_onnx(model, graph="full"), providers=["CPUExecutionProvider"])
+        inputs = [
+            cv2.imread(str(golden / "tiny_dce_sf1" / f"input_{p}.png"))[:, :, ::-1] / np.float32(255)
+            for p in ("01", "02")
+        ]
+        inputs += [rng.random((*hw, 3), dtype=np.float32) * 0.4 for hw in sizes]
+        worst_u8 = worst_f = 0.0
+        for image in inputs:
+            xx = image.transpose(2, 0, 1)[None].astype(np.float32)
+            got = session.run(None, {"image": xx})[0]
+            with torch.no_grad():
+                ref = model(torch.from_numpy(xx)).numpy()
+            worst_f = max(worst_f, float(np.abs(got - ref).max()))
+            to_u8 = lambda a: np.clip(np.rint(a * 255), 0, 255)  # noqa: E731
+            worst_u8 = max(worst_u8, float(np.abs(to_u8(got) - to_u8(ref)).max()))
+        print(f"{name:<12} s={s:<3} golden inputs + sizes {sizes}: uint8 {worst_u8:.0f}/255, float {worst_f:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

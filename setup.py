@@ -19,6 +19,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["llie_core", "llie_core.*", "llie_ros", "llie_ros.*"]),
     package_data={"llie_core": ["weights/*.pth", "weights/*.onnx", "weights/*.yaml", "weights/*.md"]},
+    data_files=[("share/llie/msg", ["msg/EnhancementStats.msg"])],
     install_requires=["numpy>=1.24", "opencv-python-headless>=4.8", "tqdm>=4.60", "pyyaml>=6", "numba>=0.59"],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["llie=llie_core.cli:main"]},

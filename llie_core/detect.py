@@ -81,8 +81,9 @@ class Detector:
             imgsz=self.imgsz,
             classes=self.classes,
             device=self.device,
-            half=self.half,
             verbose=False,
+            # Only pass half when asked for: newer ultralytics warns on every call that names it.
+            **({"half": True} if self.half else {}),
         )
         out: list[Detection] = []
         for result in results:

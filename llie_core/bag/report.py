@@ -1,0 +1,198 @@
+"""report.json and a self-contained report.html (inline base64 PNG figures) for ``llie bag eval``."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+FIGURES = ("latency", "brightness", "detections", "thumbnails")
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figures(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]]) -> dict[str, str]:
+    """Base64 PNGs by figure name (``detections`` only when a detector ran)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: figures are only encoded
+    import matplotlib.pyplot as plt
+
+    figs: dict[str, str] = {}
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, times in results["series"]["latency_ms"].items():
+        ax.hist(times, bins=30, alpha=0.6, label=name)
+    ax.set(xlabel="latency per frame (ms)", ylabel="frames", title="Enhancement latency")
+    ax.legend()
+    figs["latency"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    stamps = np.asarray(results["series"]["stamps_ns"], dtype=np.float64)
+    for name, luma in results["series"]["luma"].items():
+        x = (stamps[: len(luma)] - stamps[0]) / 1e9 if stamps.size == len(luma) else np.arange(len(luma))
+        ax.plot(x, luma, label=name, linewidth=1.8 if name == "raw" else 1.2)
+    ax.set(xlabel="time (s)", ylabel="mean luminance [0, 1]", title="Brightness over time", ylim=(0, 1))
+    ax.legend()
+    figs["brightness"] = _png(fig)
+
+    if "detections" in results["raw"]:
+        labels = ["raw", *results["models"]]
+        counts = [results["raw"]["detections"]["total"]] + [
+            m["detections"]["enhanced"]["total"] for m in results["models"].values()
+        ]
+        matched = [results["raw"]["detections"]["total"]] + [
+            m["detections"]["matched"] for m in results["models"].values()
+        ]
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.bar(labels, counts, color="tab:blue", label="detections")
+        ax.bar(labels, matched, color="tab:green", alpha=0.6, label="also found on raw")
+        ax.set(ylabel="objects (all frames)", title="Detections per model")
+        ax.legend()
+        figs["detections"] = _png(fig)
+
+    figs["thumbnails"] = base64.b64encode(_strip(thumbs)).decode("ascii")
+    return figs
+
+
+def _strip(thumbs: dict[str, list[np.ndarray]], width: int = 240) -> bytes:
+    """A PNG grid: one row per sampled frame, columns raw | each model, labelled."""
+    rows = []
+    for i in range(len(thumbs["raw"])):
+        tiles = []
+        for name, frames in thumbs.items():
+            frame = frames[i] if frames[i].ndim == 3 else cv2.cvtColor(frames[i], cv2.COLOR_GRAY2BGR)
+            h = max(1, round(frame.shape[0] * width / frame.shape[1]))
+            tile = cv2.resize(frame, (width, h), interpolation=cv2.INTER_AREA)
+            cv2.putText(tile, name, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(tile)
+        rows.append(np.concatenate(tiles, axis=1))
+    ok, buf = cv2.imencode(".png", np.concatenate(rows, axis=0))
+    if not ok:
+        raise ValueError("cannot encode the thumbnail strip")
+    return buf.tobytes()
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinity are not JSON: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], out_dir: Path) -> tuple[Path, Path]:
+    """Write report.json and report.html into ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out_dir / "report.json", out_dir / "report.html"
+    json_path.write_text(json.dumps(_json_safe(results), indent=1))
+    figs = _figures(results, thumbs)
+    models = results["models"]
+    speed = _table(
+        ["model", "backend", "weights", "median ms", "p95 ms", "frames/s", "LOE", "flicker in", "flicker out", "ratio"],
+        [
+            [
+                n,
+                m["backend"],
+                m["weights"],
+                m["latency_ms"]["median"],
+                m["latency_ms"]["p95"],
+                m["throughput_fps"],
+                m["loe"],
+                m["flicker"]["input"],
+                m["flicker"]["output"],
+                m["flicker"]["ratio"],
+            ]
+            for n, m in models.items()
+        ],
+    )
+    keys = list(results["raw"].keys() - {"flicker", "detections"})
+    quality = _table(
+        ["metric", "raw", *models],
+        [[k, results["raw"][k], *(m["quality"][k]["after"] for m in models.values())] for k in sorted(keys)],
+    )
+    sections = [
+        "<h2>Speed, order error and flicker</h2>",
+        speed,
+        "<h2>Quality (mean over frames)</h2>",
+        quality,
+    ]
+    if "detections" in results["raw"]:
+        det_rows = [
+            [
+                n,
+                m["detections"]["enhanced"]["total"],
+                m["detections"]["enhanced"]["mean_confidence"],
+                m["detections"]["matched"],
+                m["detections"]["enhanced_also_on_raw"],
+                m["detections"]["raw_also_on_enhanced"],
+                ", ".join(f"{k} {v}" for k, v in m["detections"]["enhanced"]["per_class"].items()),
+            ]
+            for n, m in models.items()
+        ]
+        raw = results["raw"]["detections"]
+        det_rows.insert(
+            0,
+            [
+                "raw",
+                raw["total"],
+                raw["mean_confidence"],
+                None,
+                None,
+                None,
+                ", ".join(f"{k} {v}" for k, v in raw["per_class"].items()),
+            ],
+        )
+        sections += [
+            "<h2>Detections (IoU ≥ 0.5, same class)</h2>",
+            _table(
+                ["frames", "objects", "mean conf", "matched", "enh. also raw", "raw also enh.", "per class"], det_rows
+            ),
+        ]
+    for name in FIGURES:
+        if name in figs:
+            sections.append(
+                f'<h2>{name}</h2><img id="fig-{name}" alt="{name}" src="data:image/png;base64,{figs[name]}">'
+            )
+    inp = results["input"]
+    title = f"llie bag eval: {html.escape(inp['bag'])} {html.escape(inp['topic'])}"
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>"
+        f"<h1>{title}</h1><p>{inp['frames']} frames, {inp['size'][0]}×{inp['size'][1]}, "
+        f"{inp['duration_s']:.1f} s; LOE on {inp['loe_frames']} evenly spaced frames; "
+        f"read error: {_fmt(inp['read_error'])}</p>" + "".join(sections) + "</body></html>"
+    )
+    html_path.write_text(page, encoding="utf-8")
+    return json_path, html_path

@@ -1,0 +1,168 @@
+"""``llie bag make | enhance | eval``: build bags from videos, enhance their image topics, evaluate models on them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from llie_core.bag.io import FORMATS, BagError
+
+DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``llie bag`` and its sub-subcommands."""
+    parser = subparsers.add_parser("bag", help="ROS bag tools: make, enhance, eval")
+    sub = parser.add_subparsers(dest="bag_command", required=True, metavar="ACTION")
+
+    make = sub.add_parser("make", help="a bag from a video file or an image folder")
+    make.add_argument("source", type=Path, help="video file or folder of images (sorted by name)")
+    make.add_argument("out", type=Path, help="output bag folder (must not exist unless --overwrite)")
+    make.add_argument("--topic", default="/camera/image_raw", help="image topic (default /camera/image_raw)")
+    make.add_argument(
+        "--compressed", action="store_true", help="sensor_msgs/CompressedImage (JPEG) on TOPIC/compressed"
+    )
+    make.add_argument("--fps", type=float, help="frame rate for the stamps (default: the video's, else 30)")
+    make.add_argument("--frame-id", default="camera", help="header frame_id")
+    make.add_argument("--max-frames", type=int, help="stop after this many frames")
+    make.add_argument("--format", choices=FORMATS, default="mcap", help="storage (default mcap)")
+    make.add_argument("--overwrite", action="store_true", help="replace OUT if it is a bag")
+    make.set_defaults(func=run_make)
+
+    enh = sub.add_parser("enhance", help="copy a bag and add the enhanced image streams, stats and detections")
+    enh.add_argument("input", type=Path, help="ROS 2 bag (sqlite3 or MCAP) or ROS 1 .bag")
+    enh.add_argument("out", type=Path, help="output bag folder")
+    enh.add_argument("--model", default="tiny_dce", help="enhancement model (default tiny_dce)")
+    _model_options(enh)
+    enh.add_argument("--topics", nargs="+", help="image topics to enhance (default: every image topic)")
+    _detector_options(enh)
+    enh.add_argument("--format", choices=FORMATS, default="mcap", help="output storage (default mcap)")
+    enh.add_argument("--overwrite", action="store_true", help="replace OUT if it is a bag")
+    enh.set_defaults(func=run_enhance)
+
+    ev = sub.add_parser("eval", help="compare models on a bag's image topic; writes report.json and report.html")
+    ev.add_argument("input", type=Path, help="bag to read")
+    ev.add_argument("--models", default=DEFAULT_EVAL_MODELS, help=f"comma-separated (default {DEFAULT_EVAL_MODELS})")
+    _model_options(ev)
+    ev.add_argument("--topic", help="image topic (default: the first image topic)")
+    _detector_options(ev)
+    ev.add_argument("-o", "--output", type=Path, default=Path("bag_report"), help="report folder")
+    ev.add_argument("--max-frames", type=int, default=300, help="frames to evaluate (default 300)")
+    ev.set_defaults(func=run_eval)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights", help="curve-model weights: a file or 'reference' (default: shipped, else reference)"
+    )
+    parser.add_argument("--scale-factor", type=int, help="curve-model downscale factor")
+
+
+def _detector_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--detector", type=Path, help="YOLO model file (.pt/.onnx) for detections")
+    parser.add_argument("--conf", type=float, default=0.25, help="detector confidence threshold")
+    parser.add_argument("--imgsz", type=int, default=640, help="detector input size")
+
+
+def _detector(args: argparse.Namespace):
+    if not args.detector:
+        return None
+    from llie_core.detect import Detector
+
+    return Detector(args.detector, conf=args.conf, imgsz=args.imgsz)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"scale_factor": args.scale_factor} if args.scale_factor else {}
+
+
+def _fail(command: str, exc: Exception) -> int:
+    print(f"llie bag {command}: {exc}", file=sys.stderr)
+    return 2
+
+
+def run_make(args: argparse.Namespace) -> int:
+    """Write the bag; print what was written."""
+    from llie_core.bag.make import make_bag
+
+    try:
+        result = make_bag(
+            args.source,
+            args.out,
+            topic=args.topic,
+            fps=args.fps,
+            compressed=args.compressed,
+            fmt=args.format,
+            frame_id=args.frame_id,
+            max_frames=args.max_frames,
+            overwrite=args.overwrite,
+        )
+    except (BagError, ValueError, OSError) as exc:
+        return _fail("make", exc)
+    print(
+        f"{result.path}: {result.frames} frames on {result.image_topic} and {result.info_topic} at {result.fps:g} fps"
+    )
+    return 0
+
+
+def run_enhance(args: argparse.Namespace) -> int:
+    """Enhance the bag; 1 when frames were skipped or reading broke, 130 when interrupted (output still readable)."""
+    from llie_core.bag.enhance import enhance_bag
+    from llie_core.bag.evaluate import load_enhancer
+
+    try:
+        enhancer, weights = load_enhancer(args.model, args.weights, **_options(args))
+        report = enhance_bag(
+            args.input,
+            args.out,
+            enhancer,
+            topics=args.topics,
+            detector=_detector(args),
+            fmt=args.format,
+            overwrite=args.overwrite,
+        )
+    except (BagError, ValueError, OSError, ImportError) as exc:
+        return _fail("enhance", exc)
+    frames = sum(report.frames.values())
+    rate = frames / report.seconds if report.seconds > 0 else 0.0
+    for topic, out in report.topics.items():
+        print(f"{topic} -> {out}: {report.frames[topic]} frames ({enhancer.name}, {enhancer.backend}, {weights})")
+    print(f"{report.output}: {report.copied} messages copied, {frames} enhanced at {rate:.1f} frames/s", end="")
+    print(f", {report.detections} detections" if args.detector else "")
+    for reason, count in report.skipped.items():
+        print(f"skipped {count} frames: {reason}", file=sys.stderr)
+    if report.error:
+        print(f"llie bag enhance: {report.error}; output holds everything before it", file=sys.stderr)
+    if report.interrupted:
+        print(f"interrupted; {report.output} holds the messages written so far", file=sys.stderr)
+        return 130
+    return 1 if report.error or report.skipped else 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Evaluate the models and write the report."""
+    from llie_core.bag.evaluate import evaluate_frames, load_enhancer, read_frames
+    from llie_core.bag.report import write_report
+
+    try:
+        data = read_frames(args.input, args.topic, args.max_frames)
+        enhancers = {}
+        for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+            enhancers[name] = load_enhancer(name, args.weights, **_options(args))
+        results, thumbs = evaluate_frames(data, enhancers, detector=_detector(args))
+        json_path, html_path = write_report(results, thumbs, args.output)
+    except (BagError, ValueError, OSError, ImportError) as exc:
+        return _fail("eval", exc)
+    print(f"{data.topic}: {results['input']['frames']} frames")
+    print(f"{'model':<12} {'median ms':>9} {'p95 ms':>8} {'fps':>7} {'bright':>7} {'LOE':>7} {'flicker x':>9}")
+    for name, m in results["models"].items():
+        ratio = m["flicker"]["ratio"] if m["flicker"]["ratio"] is not None else float("nan")
+        print(
+            f"{name:<12} {m['latency_ms']['median']:9.2f} {m['latency_ms']['p95']:8.2f} {m['throughput_fps']:7.1f} "
+            f"{m['quality']['brightness']['after']:7.3f} {m['loe']:7.1f} {ratio:9.2f}"
+        )
+    if data.error:
+        print(f"llie bag eval: {data.error}", file=sys.stderr)
+    print(f"report: {json_path} {html_path}")
+    return 1 if data.error else 0

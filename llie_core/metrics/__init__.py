@@ -16,7 +16,7 @@ __all__ = ["brightness", "colourfulness", "entropy", "grey", "lightness_order_er
 def __getattr__(name: str):
     # NIQE needs scipy, which the runtime install does not carry; import it only when asked for.
     if name == "niqe":
-        from llie_core.metrics.niqe import niqe
+        from llie_core.metrics.niqe_model import niqe
 
         return niqe
     raise AttributeError(f"module 'llie_core.metrics' has no attribute {name!r}")

@@ -16,8 +16,6 @@ from llie_core import imgmsg, metrics
 from llie_core.bag.enhance import mean_luma, select_topics
 from llie_core.bag.io import IMAGE_TYPE, open_reader
 from llie_core.bag.quality import as_rgb, flicker, frame_quality, match_count
-from llie_core.engine import MissingWeightsError, create_enhancer
-from llie_core.registry import get_spec
 
 QUALITY_KEYS = ("brightness", "contrast", "entropy", "colourfulness")
 
@@ -32,18 +30,6 @@ class BagFrames:
     stamps: list[int] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     error: str | None = None
-
-
-def load_enhancer(name: str, weights: str | None = None, **options: Any) -> tuple[Any, str]:
-    """(enhancer, weights label): shipped weights, else the published reference checkpoint for curve models."""
-    curve = get_spec(name).kind == "curve"
-    opts = options if curve else {}  # scale_factor and threads only apply to curve models
-    if weights or not curve:
-        return create_enhancer(name, weights=weights, **opts), weights or ("shipped" if curve else "classical")
-    try:
-        return create_enhancer(name, **opts), "shipped"
-    except MissingWeightsError:
-        return create_enhancer(name, weights="reference", **opts), "reference (research use only)"
 
 
 def read_frames(path: Path, topic: str | None = None, max_frames: int | None = None) -> BagFrames:

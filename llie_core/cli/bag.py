@@ -109,10 +109,10 @@ def run_make(args: argparse.Namespace) -> int:
 def run_enhance(args: argparse.Namespace) -> int:
     """Enhance the bag; 1 when frames were skipped or reading broke, 130 when interrupted (output still readable)."""
     from llie_core.bag.enhance import enhance_bag
-    from llie_core.bag.evaluate import load_enhancer
+    from llie_core.cli.common import enhancer_or_reference
 
     try:
-        enhancer, weights = load_enhancer(args.model, args.weights, **_options(args))
+        enhancer, weights = enhancer_or_reference(args.model, args.weights, **_options(args))
         report = enhance_bag(
             args.input,
             args.out,
@@ -142,14 +142,15 @@ def run_enhance(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Evaluate the models and write the report."""
-    from llie_core.bag.evaluate import evaluate_frames, load_enhancer, read_frames
+    from llie_core.bag.evaluate import evaluate_frames, read_frames
     from llie_core.bag.report import write_report
+    from llie_core.cli.common import enhancer_or_reference
 
     try:
         data = read_frames(args.input, args.topic, args.max_frames)
         enhancers = {}
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-            enhancers[name] = load_enhancer(name, args.weights, **_options(args))
+            enhancers[name] = enhancer_or_reference(name, args.weights, **_options(args))
         results, thumbs = evaluate_frames(data, enhancers, detector=_detector(args))
         json_path, html_path = write_report(results, thumbs, args.output)
     except (BagError, ValueError, OSError, ImportError) as exc:

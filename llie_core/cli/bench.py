@@ -63,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
         scale = curve_default_scale(name)
         for backend in backends if scale is not None else ["numpy"]:
             try:
-                options = {"threads": threads} if scale is not None else {}
-                enhancer, label = enhancer_or_reference(name, backend=backend, **options)
+                enhancer, label = enhancer_or_reference(name, backend=backend, threads=threads)
             except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
                 tqdm.write(f"skipping {name} on {backend}: {exc}")
                 continue

@@ -1,85 +1,68 @@
-"""``llie demo``: night frames through several models, timed, with a side-by-side picture."""
+"""``llie demo``: the main job end to end — build a night bag, enhance it, evaluate models, show the report."""
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import cv2
 import numpy as np
-from tqdm import tqdm
 
-from llie_core.cli.common import enhancer_or_reference
-from llie_core.media import check_writable, read_image, write_image
+from llie_core.media import check_writable, write_image
 from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
-DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe,gamma"
+DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``llie demo``."""
-    parser = subparsers.add_parser("demo", help="enhance night frames with several models and show the result")
+    parser = subparsers.add_parser("demo", help="build a night bag, enhance it and write an evaluation report")
     parser.add_argument("-o", "--output", type=Path, default=Path("demo_out"), help="output folder")
-    parser.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated model names")
-    parser.add_argument("--frames", type=int, default=6, help="number of frames")
+    parser.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated model names to evaluate")
+    parser.add_argument("--frames", type=int, default=150, help="frames taken from the source")
+    parser.add_argument("--detector", help="YOLO model file (default: ../shared/models/detect/yolov8n.pt if present)")
     parser.set_defaults(func=run)
 
 
-def demo_frames(count: int) -> tuple[list[np.ndarray], str]:
-    """Real night driving frames from the shared folder when present, else generated night scenes."""
-    folder = shared_dir() / "data" / "night" / "bdd100k_night"
-    files = sorted(folder.glob("*.jpg"))[:count] if folder.is_dir() else []
-    if files:
-        return [read_image(f) for f in files], str(folder)
-    return [night_scene(seed=i) for i in range(count)], "generated night scenes (llie_core.synthetic)"
-
-
-def _label(image: np.ndarray, text: str) -> np.ndarray:
-    out = image.copy()
-    cv2.putText(out, text, (8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(out, text, (8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2, cv2.LINE_AA)
-    return out
+def demo_source(out_dir: Path, frames: int) -> Path:
+    """The night video from the shared folder when present, else a folder of generated night frames."""
+    video = shared_dir() / "data" / "night" / "videos" / "night_highway_640x360.mp4"
+    if video.is_file():
+        return video
+    folder = out_dir / "generated_frames"
+    scene = night_scene(360, 640, seed=0)
+    for i in range(frames):
+        # a slow pan, so consecutive frames differ as a drive's do
+        write_image(folder / f"{i:05d}.png", np.roll(scene, 4 * i, axis=1))
+    return folder
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run every model on the frames, print a table, write the outputs and grid.png."""
+    """make → enhance → eval, each step the same command a user would type; prints where the report is."""
+    from llie_core.cli import main
+
     try:
         check_writable(args.output)
     except OSError as exc:
         print(f"llie demo: {exc}", file=sys.stderr)
         return 2
-    frames, source = demo_frames(args.frames)
-    print(f"{len(frames)} frames from {source}")
-    columns = {"input": frames}
-    rows = []
-    for name in args.models.split(","):
-        try:
-            enhancer, weights = enhancer_or_reference(name)
-        except (ValueError, FileNotFoundError, ImportError) as exc:
-            print(f"skipping {name}: {exc}", file=sys.stderr)
-            continue
-        times, outputs = [], []
-        for i, frame in enumerate(tqdm(frames, desc=name, unit="frame", leave=False)):
-            start = time.perf_counter()
-            outputs.append(enhancer.enhance(frame))
-            times.append((time.perf_counter() - start) * 1e3)
-            write_image(args.output / name / f"{i:03d}.png", outputs[-1])
-        columns[name] = outputs
-        mean_in = float(np.mean([f.mean() for f in frames]))
-        mean_out = float(np.mean([o.mean() for o in outputs]))
-        rows.append((name, enhancer.backend, statistics.median(times), mean_in, mean_out, weights))
-    print(f"{'model':<12} {'backend':<12} {'median ms':>9} {'mean in':>8} {'mean out':>8}  weights")
-    for name, backend, ms, mean_in, mean_out, weights in rows:
-        print(f"{name:<12} {backend:<12} {ms:9.1f} {mean_in:8.1f} {mean_out:8.1f}  {weights}")
-    grid_rows = []
-    for i in range(min(4, len(frames))):
-        tiles = [_label(cv2.resize(col[i], (480, 270)), name) for name, col in columns.items()]
-        grid_rows.append(np.concatenate(tiles, axis=1))
-    grid = args.output / "grid.png"
-    write_image(grid, np.concatenate(grid_rows, axis=0))
-    print(f"side-by-side picture: {grid}")
+    source = demo_source(args.output, args.frames)
+    detector = args.detector or shared_dir() / "models" / "detect" / "yolov8n.pt"
+    detect = ["--detector", str(detector)] if Path(detector).is_file() else []
+    bag, enhanced, report = args.output / "night_bag", args.output / "night_bag_enhanced", args.output / "report"
+    frames = ["--max-frames", str(args.frames)]
+    model = args.models.split(",")[0]
+    steps = [
+        ["bag", "make", str(source), str(bag), *frames, "--overwrite"],
+        ["bag", "enhance", str(bag), str(enhanced), "--model", model, *detect, "--overwrite"],
+        ["bag", "eval", str(bag), "--models", args.models, *detect, *frames, "-o", str(report)],
+    ]
+    for step in steps:
+        print(f"\n$ llie {' '.join(step)}", flush=True)
+        status = main(step)
+        if status not in (0, 1):  # 1: some frames were skipped and reported; the rest is still worth a look
+            print(f"llie demo: step failed with status {status}", file=sys.stderr)
+            return status
+    print(f"\nsource: {source}\nenhanced bag: {enhanced}\nreport: {report / 'report.html'}")
     return 0

@@ -7,8 +7,8 @@ EXTRAS = {
     "torch": ["torch>=2.1", "onnx>=1.15", "onnxscript>=0.1"],
     "detect": ["ultralytics>=8.3"],
     "train": ["torch>=2.1", "pyyaml>=6", "scipy>=1.10", "matplotlib>=3.7"],
-    "bag": ["rosbags>=0.10"],
-    "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0", "rosbags>=0.10", "scipy>=1.10"],
+    "bag": ["rosbags>=0.10", "mcap>=1.1", "scipy>=1.10", "matplotlib>=3.7"],
+    "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0", "rosbags>=0.10", "mcap>=1.1", "scipy>=1.10"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 

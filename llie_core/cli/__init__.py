@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Modules under llie_core.cli; each defines add_parser(subparsers) and run(args) -> int.
-SUBCOMMANDS = ["enhance", "models", "export", "demo", "bench", "bag", "eval"]
+SUBCOMMANDS = ["enhance", "models", "export", "demo", "bench", "train", "eval", "bag"]
 
 
 def build_parser() -> argparse.ArgumentParser:

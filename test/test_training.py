@@ -1,0 +1,166 @@
+"""Training workspace: config validation, a smoke run that learns, reloads and resumes, distillation."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("yaml")
+cv2 = pytest.importorskip("cv2")
+
+from training.config import REPO_ROOT, ConfigError, config_from_dict, load_config  # noqa: E402
+
+
+def _images(folder: Path, n: int = 8, size: int = 40) -> Path:
+    # Dark, smooth, coloured images: what the exposure loss has something to learn from.
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for i in range(n):
+        base = 0.05 + 0.15 * (np.sin(6 * xx + i) * 0.5 + 0.5) * yy
+        img = np.stack([base * rng.uniform(0.6, 1.4) for _ in range(3)], axis=2)
+        cv2.imwrite(str(folder / f"{i}.png"), (np.clip(img, 0, 1) * 255).astype(np.uint8))
+    return folder
+
+
+def _smoke_config(tmp_path: Path, **extra) -> dict:
+    cfg = {
+        "name": "smoke",
+        "model": "zero_dce_pp",
+        "epochs": 12,
+        "batch_size": 8,
+        "threads": 1,
+        "device": "cpu",
+        "out_dir": str(tmp_path / "runs"),
+        "data": {"root": str(_images(tmp_path / "data")), "image_size": 32, "min_crop_fraction": 1.0, "hflip": False},
+        "optim": {"lr": 0.01, "grad_clip": 0.0},
+        "loss": {"exposure_patch": 8, "spa_pool": 2, "tv": 10.0},
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def _losses(run_dir: Path) -> list[float]:
+    with open(run_dir / "loss_log.csv", newline="") as fh:
+        return [float(r["total"]) for r in csv.DictReader(fh)]
+
+
+def test_shipped_configs_are_valid() -> None:
+    configs = sorted((REPO_ROOT / "training" / "configs").glob("*.yaml"))
+    assert {p.stem for p in configs} >= {"zero_dce", "zero_dce_pp", "tiny_dce"}
+    for path in configs:
+        cfg = load_config(path)
+        assert cfg.name == path.stem
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"epocs": 3}, r"unknown key\(s\) \['epocs'\]"),
+        ({"optim": {"learning_rate": 1e-3}}, r"optim: unknown key\(s\) \['learning_rate'\]"),
+        ({"batch_size": "8"}, "batch_size: expected an integer"),
+        ({"model": "zero_dcepp"}, "unknown model 'zero_dcepp'"),
+        ({"optim": {"schedule": "step"}}, "optim.schedule"),
+        ({"data": {"gamma_range": [0.5]}}, "gamma_range"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path: Path, patch: dict, message: str) -> None:
+    cfg = _smoke_config(tmp_path)
+    for key, value in patch.items():
+        if isinstance(value, dict):
+            cfg[key] = {**cfg.get(key, {}), **value}
+        else:
+            cfg[key] = value
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(cfg)
+
+
+def test_missing_required_key() -> None:
+    with pytest.raises(ConfigError, match="model: required"):
+        config_from_dict({"name": "x"})
+
+
+def test_smoke_run_learns_reloads_and_resumes(tmp_path: Path) -> None:
+    from llie_core.models import create_model
+    from training.engine import run_training
+    from training.zero_reference import make_step
+
+    cfg = config_from_dict(_smoke_config(tmp_path))
+    run_dir = run_training(cfg, make_step(cfg), progress=False)
+    losses = _losses(run_dir)
+    assert len(losses) == 12
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+    for name in ("model.pth", "checkpoint_last.pt", "loss_curve.png", "summary.yaml", "config.yaml"):
+        assert (run_dir / name).is_file(), name
+    model = create_model("zero_dce_pp", weights=run_dir / "model.pth", scale_factor=1)
+    x = torch.rand(1, 3, 24, 24) * 0.2
+    with torch.no_grad():
+        y = model(x)
+    assert y.shape == x.shape and torch.isfinite(y).all() and y.mean() > x.mean()
+
+    # Stop after 6 epochs, resume to 12: the same weights as the straight run.
+    half = config_from_dict(_smoke_config(tmp_path, name="halves", epochs=6))
+    run_training(half, make_step(half), progress=False)
+    full = config_from_dict(_smoke_config(tmp_path, name="halves"))
+    resumed = run_training(full, make_step(full), resume=True, progress=False)
+    a = torch.load(run_dir / "model.pth", weights_only=True)
+    b = torch.load(resumed / "model.pth", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _losses(resumed) == losses
+
+
+def test_distillation_smoke_run(tmp_path: Path) -> None:
+    from llie_core.models import create_model
+    from training.distill import curve_response, train_distill
+    from training.engine import run_training
+    from training.zero_reference import make_step
+
+    # A teacher that brightens: the smoke zero-reference run.
+    teacher_cfg = config_from_dict(_smoke_config(tmp_path, name="teacher"))
+    teacher_path = run_training(teacher_cfg, make_step(teacher_cfg), progress=False) / "model.pth"
+    cfg = config_from_dict(
+        _smoke_config(
+            tmp_path,
+            name="student",
+            model="tiny_dce",
+            mode="distill",
+            epochs=8,
+            scale_factor=4,
+            distill={"teacher_weights": str(teacher_path), "stage1_epochs": 2, "task": 0.0},
+        )
+    )
+    run_dir = train_distill(cfg, progress=False)
+    with open(run_dir / "loss_log.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    stage2 = [float(r["kd_mse"]) for r in rows if r["stage"] == "2"]
+    assert len(stage2) == 6 and stage2[-1] < stage2[0]
+    student = create_model("tiny_dce", weights=run_dir / "model.pth")
+    assert sum(p.numel() for p in student.parameters()) == 161
+    # The curve response of a zero curve is the identity at every probe.
+    resp = curve_response(torch.zeros(1, 3, 2, 2), 4)
+    assert torch.allclose(resp[0, :, 0, 0].view(-1, 3)[:, 0], torch.linspace(0.05, 0.95, 10))
+
+
+def test_train_cli_rejects_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llie_core.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmodel: tiny_dce\nlearning_rate: 1\n")
+    assert main(["train", str(bad)]) == 2
+    assert "learning_rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scale", [1, 4])
+def test_distill_curves_match_the_model(scale: int) -> None:
+    from llie_core.models.dce import TinyDCE
+    from training.distill import curves_two_resolutions
+
+    torch.manual_seed(0)
+    model = TinyDCE(scale_factor=scale)
+    x = torch.rand(2, 3, 30, 42)
+    _, _, full = curves_two_resolutions(model, x)
+    assert torch.equal(full, model.curves(x))

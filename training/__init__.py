@@ -1,0 +1,1 @@
+"""Training workspace: zero-reference training and distillation that produce llie's shipped weights."""

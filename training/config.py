@@ -1,0 +1,214 @@
+"""Training configuration: YAML validated against dataclasses (an unknown or misspelt key is an error)."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ConfigError(ValueError):
+    """A training configuration that is malformed: unknown key, wrong type or bad value."""
+
+
+@dataclass
+class DataConfig:
+    """Where the training images come from and how they are sampled and augmented."""
+
+    root: str = "../shared/data/train/sice_part1_512"  # relative paths resolve against the repository root
+    image_size: int = 128  # side of the square training patch
+    images_per_epoch: int = 0  # 0 = every image each epoch; else a fresh seeded random subset per epoch
+    min_crop_fraction: float = 0.6  # random crop side in [fraction, 1] of the shorter side, then resize
+    hflip: bool = True
+    gamma_range: list[float] = field(default_factory=lambda: [1.0, 1.0])  # random gamma on inputs (TinyDCE: .5–1.5)
+    limit: int = 0  # use only the first N files (sorted), 0 = all; for smoke tests
+
+
+@dataclass
+class OptimConfig:
+    """Adam with weight decay, gradient-norm clipping and a constant or cosine learning rate."""
+
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    grad_clip: float = 0.1  # max gradient norm; 0 disables
+    schedule: str = "constant"  # "constant" or "cosine" (per iteration, down to lr_min)
+    lr_min: float = 1e-7
+
+
+@dataclass
+class LossConfig:
+    """Weights and settings of the zero-reference task losses."""
+
+    tv: float = 1600.0
+    spa: float = 1.0
+    col: float = 5.0
+    exp: float = 10.0
+    exposure_patch: int = 16
+    exposure_target: float = 0.6
+    spa_pool: int = 4  # region size of the spatial-consistency loss
+
+
+@dataclass
+class DistillConfig:
+    """Knowledge distillation from a frozen teacher, in two stages (TinyDCE's schedule)."""
+
+    teacher: str = "zero_dce_pp"
+    teacher_weights: str = "llie_core/weights/zero_dce_pp.pth"  # a path, or "reference" for the published one
+    stage1_epochs: int = 2  # task-only warm-up: multi-region exposure + TV, with gamma augmentation
+    stage1_exposure: float = 7.0
+    stage1_tv: float = 200.0
+    stage1_patches: list[int] = field(default_factory=lambda: [8, 16, 32])
+    kd: float = 0.7  # weight of the output KD term: MSE + ssim·(1 − SSIM)
+    kd_ssim: float = 0.05
+    feature: float = 0.2  # weight of the curve-map term: MSE of the effective curve maps
+    task: float = 0.1  # weight of the zero-reference task losses (LossConfig weights)
+
+
+@dataclass
+class TrainConfig:
+    """One training run: model, data, optimisation, losses, and where the outputs go."""
+
+    name: str
+    model: str  # zero_dce, zero_dce_pp or tiny_dce
+    mode: str = "zero_reference"  # "zero_reference" or "distill"
+    seed: int = 0
+    epochs: int = 10
+    batch_size: int = 8
+    scale_factor: int = 1  # curve-estimation downscale used while training
+    device: str = "auto"  # "auto" (cuda if present), "cpu" or "cuda"
+    threads: int = 1  # torch CPU threads
+    num_workers: int = 0  # data-loading worker processes
+    out_dir: str = "runs"  # the run goes to out_dir/name
+    log_every: int = 1  # iterations between loss-log rows
+    max_iterations_per_epoch: int = 0  # 0 = no cap; for smoke tests
+    init_weights: str = ""  # optional starting weights (path or "reference"); empty = from scratch
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+
+    def run_dir(self) -> Path:
+        """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
+        return resolve_path(self.out_dir) / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict of every setting (what is written next to the run's outputs)."""
+        return dataclasses.asdict(self)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A config path: absolute as is, relative against the repository root."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
+def _check_type(where: str, value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_check_type(f"{where}[{i}]", v, item) for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(annotation):
+        return _from_dict(annotation, value, where)
+    raise ConfigError(f"{where}: unsupported annotation {annotation}")
+
+
+def _from_dict(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys: {sorted(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}" if where else name
+        if name in data:
+            kwargs[name] = _check_type(key, data[name], hints[name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key}: required key is missing")
+    return cls(**kwargs)
+
+
+def _validate(cfg: TrainConfig) -> None:
+    from llie_core.registry import get_spec
+
+    try:
+        spec = get_spec(cfg.model)
+    except ValueError as exc:
+        raise ConfigError(f"model: {exc}") from None
+    if spec.kind != "curve":
+        raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
+    checks = [
+        (cfg.mode in ("zero_reference", "distill"), "mode must be 'zero_reference' or 'distill'"),
+        (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
+        (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
+        (cfg.epochs >= 1, "epochs must be >= 1"),
+        (cfg.batch_size >= 1, "batch_size must be >= 1"),
+        (cfg.scale_factor >= 1, "scale_factor must be >= 1"),
+        (cfg.threads >= 1, "threads must be >= 1"),
+        (cfg.log_every >= 1, "log_every must be >= 1"),
+        (cfg.data.image_size >= 16, "data.image_size must be >= 16"),
+        (0 < cfg.data.min_crop_fraction <= 1, "data.min_crop_fraction must be in (0, 1]"),
+        (len(cfg.data.gamma_range) == 2, "data.gamma_range must be [low, high]"),
+        (cfg.optim.lr > 0, "optim.lr must be > 0"),
+        (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
+        (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
+        (cfg.mode != "distill" or cfg.distill.stage1_epochs < cfg.epochs, "distill.stage1_epochs must be < epochs"),
+        (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Build and validate a TrainConfig from a nested dict (as read from YAML)."""
+    cfg = _from_dict(TrainConfig, data, "")
+    _validate(cfg)
+    return cfg
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a YAML config; ``overrides`` maps dotted keys (``optim.lr``) to values applied on top."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: top level must be a mapping")
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    try:
+        return config_from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,351 @@
+"""Install trained weights into llie_core/weights, evaluate them, and write their model cards.
+
+``python -m training.publish install NAME``   copy runs/NAME/model.pth → llie_core/weights/NAME.pth (+ ONNX)
+``python -m training.publish eval GROUP``     the standard ``llie eval`` suite → runs/eval/GROUP
+``python -m training.publish cards``          llie_core/weights/NAME.yaml from the runs and the evaluations
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from training.config import REPO_ROOT, load_config
+from training.engine import sha256_of
+
+WEIGHTS = REPO_ROOT / "llie_core" / "weights"
+RUNS = REPO_ROOT / "runs"
+EVAL_DIR = RUNS / "eval"
+CONFIGS = REPO_ROOT / "training" / "configs"
+SHARED_REF = "../shared/weights/reference"
+MAKE_COMMAND = "make -C training weights"
+
+# Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file.
+SUITES: dict[str, list[tuple[str, str, str | None, int]]] = {
+    "distill": [
+        ("zero_dce_pp", "zero_dce_pp", None, 12),
+        ("zero_dce_pp_official", "zero_dce_pp", "reference", 12),
+        ("tiny_dce", "tiny_dce", None, 12),
+        ("tiny_dce_published", "tiny_dce", "reference", 12),
+        ("tiny_dce_teacher_published", "zero_dce_pp", f"{SHARED_REF}/tiny_dce_teacher_zero_dce_pp.pth", 12),
+        ("tiny_dce_s1", "tiny_dce", None, 1),
+        ("zero_dce_pp_s1", "zero_dce_pp", None, 1),
+        ("tiny_dce_published_s1", "tiny_dce", "reference", 1),
+        ("tiny_dce_teacher_published_s1", "zero_dce_pp", f"{SHARED_REF}/tiny_dce_teacher_zero_dce_pp.pth", 1),
+    ],
+    "zero_dce": [
+        ("zero_dce", "zero_dce", None, 1),
+        ("zero_dce_official", "zero_dce", "reference", 1),
+    ],
+}
+COMPARE: dict[str, list[tuple[str, str]]] = {
+    "distill": [
+        ("tiny_dce", "zero_dce_pp"),
+        ("tiny_dce_published", "tiny_dce_teacher_published"),
+        ("tiny_dce_s1", "zero_dce_pp_s1"),
+        ("tiny_dce_published_s1", "tiny_dce_teacher_published_s1"),
+        ("zero_dce_pp", "zero_dce_pp_official"),
+    ],
+    "zero_dce": [("zero_dce", "zero_dce_official")],
+}
+
+
+def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
+    """Copy a run's model.pth into llie_core/weights/NAME.pth and export NAME.onnx (estimator graph)."""
+    run_dir = run_dir or RUNS / name
+    src = run_dir / "model.pth"
+    if not src.is_file():
+        raise FileNotFoundError(
+            f"{src} does not exist: train it first (python -m training training/configs/{name}.yaml)"
+        )
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    dst = WEIGHTS / f"{name}.pth"
+    shutil.copyfile(src, dst)
+    if onnx:
+        export_onnx_file(name)
+    return dst
+
+
+def export_onnx_file(name: str) -> Path | None:
+    """Export the shipped NAME.pth to NAME.onnx (estimator graph, what the runtime engine runs)."""
+    try:
+        from llie_core.export import export_onnx
+    except ImportError as exc:
+        print(f"ONNX export skipped for {name}: {exc}", file=sys.stderr)
+        return None
+    from llie_core.models import create_model
+
+    path = WEIGHTS / f"{name}.onnx"
+    export_onnx(create_model(name, weights=WEIGHTS / f"{name}.pth"), path, graph="estimator")
+    return path
+
+
+def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
+    """Run one evaluation suite over dicm + lime + lol_eval15_low (longer side <= 512); returns its folder."""
+    from llie_core.cli import main as llie_main
+
+    out = out or EVAL_DIR / group
+    models = []
+    for label, model, weights, scale in SUITES[group]:
+        # The shipped file by explicit path, so the suite never silently falls back to another one.
+        spec = f"{model}:{WEIGHTS / (model + '.pth') if weights is None else weights}"
+        models.append(f"{label}={spec}@{scale}")
+    argv = ["eval", *models, "--out", str(out), "--max-side", "512"]
+    for a, b in COMPARE[group]:
+        argv += ["--compare", f"{a}:{b}"]
+    if threads:
+        argv += ["--threads", str(threads)]
+    status = llie_main(argv)
+    if status:
+        raise SystemExit(status)
+    return out
+
+
+def _rows(summary: dict, table: str, key: str, label: str) -> dict:
+    return {r["set"]: {k: v for k, v in r.items() if k not in (key, "set")} for r in summary[table] if r[key] == label}
+
+
+def _load_eval(group: str) -> dict | None:
+    path = EVAL_DIR / group / "summary.yaml"
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text())
+
+
+def _round(obj):
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
+
+
+def _figures(name: str, evals: dict[str, dict]) -> tuple[dict, list[dict]]:
+    """(evaluation figures, target checks) quoted in NAME's card."""
+    q = lambda group, label: _rows(evals[group], "quality", "model", label)  # noqa: E731
+    a = lambda group, pair: _rows(evals[group], "agreement", "pair", pair)  # noqa: E731
+    figures: dict = {}
+    targets: list[dict] = []
+    if name == "zero_dce_pp" and "distill" in evals:
+        ours, official = q("distill", "zero_dce_pp"), q("distill", "zero_dce_pp_official")
+        figures = {
+            "ours_s12": ours,
+            "official_s12": official,
+            "ours_vs_official_s12": a("distill", "zero_dce_pp vs zero_dce_pp_official"),
+        }
+        db = abs(ours["all"]["brightness"] - official["all"]["brightness"])
+        targets = [
+            {
+                "target": "mean brightness within 0.05 of the official checkpoint's",
+                "ours": ours["all"]["brightness"],
+                "official": official["all"]["brightness"],
+                "difference": db,
+                "met": bool(db <= 0.05),
+            },
+            {
+                "target": "LOE no worse than the official's",
+                "ours": ours["all"]["loe"],
+                "official": official["all"]["loe"],
+                "met": bool(ours["all"]["loe"] <= official["all"]["loe"]),
+            },
+            {
+                "target": "mean NIQE no more than 0.1 above the official Zero-DCE++'s",
+                "ours": ours["all"]["niqe"],
+                "official": official["all"]["niqe"],
+                "met": bool(ours["all"]["niqe"] <= official["all"]["niqe"] + 0.1),
+            },
+        ]
+    elif name == "tiny_dce" and "distill" in evals:
+        ours, published = q("distill", "tiny_dce"), q("distill", "tiny_dce_published")
+        s12, s1 = a("distill", "tiny_dce vs zero_dce_pp"), a("distill", "tiny_dce_s1 vs zero_dce_pp_s1")
+        p12 = a("distill", "tiny_dce_published vs tiny_dce_teacher_published")
+        p1 = a("distill", "tiny_dce_published_s1 vs tiny_dce_teacher_published_s1")
+        figures = {
+            "student_vs_teacher_psnr_ssim": {
+                "ours_s12 (tiny_dce vs our zero_dce_pp)": s12,
+                "ours_s1": s1,
+                "published_s12 (tiny_dce_student vs tiny_dce_teacher_zero_dce_pp)": p12,
+                "published_s1": p1,
+            },
+            "ours_s12": ours,
+            "published_student_s12": published,
+        }
+        targets = [
+            {
+                "target": "mean PSNR student vs teacher >= 25 dB at s = 12 (dicm + lime + lol_eval15_low)",
+                "ours": s12["all"]["psnr"],
+                "published": p12["all"]["psnr"],
+                "published_s1": p1["all"]["psnr"],
+                "met": bool(s12["all"]["psnr"] >= 25.0),
+            },
+            {
+                "target": "mean NIQE no more than 0.1 above the published TinyDCE student's",
+                "ours": ours["all"]["niqe"],
+                "published": published["all"]["niqe"],
+                "met": bool(ours["all"]["niqe"] <= published["all"]["niqe"] + 0.1),
+            },
+            {"target": "161 parameters", "ours": 161, "met": True},
+        ]
+    elif name == "zero_dce" and "zero_dce" in evals:
+        ours, official = q("zero_dce", "zero_dce"), q("zero_dce", "zero_dce_official")
+        figures = {
+            "ours_s1": ours,
+            "official_s1": official,
+            "ours_vs_official": a("zero_dce", "zero_dce vs zero_dce_official"),
+        }
+    return _round(figures), _round(targets)
+
+
+NOTES = {
+    "zero_dce_pp": [
+        "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
+        "Shortened for a 2-core CPU: 128x128 views instead of 512x512, loss scales kept content-equivalent.",
+        "Teacher of tiny_dce.",
+    ],
+    "tiny_dce": [
+        "Distilled from llie's own zero_dce_pp (llie_core/weights/zero_dce_pp.pth) at the deployment scale s = 12.",
+        "No VGG perceptual loss: it needs ImageNet weights, which cannot be downloaded here. The KD term is "
+        "MSE + 0.05(1 - SSIM) plus a curve-response term; every loss used needs no download.",
+    ],
+    "zero_dce": [
+        "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
+        "Shortest run of the three (full-resolution 3x3 convs are the slowest on a CPU).",
+    ],
+}
+
+
+def write_card(name: str, evals: dict[str, dict]) -> Path:
+    """Write llie_core/weights/NAME.yaml from the run's config/summary, the files and the evaluations."""
+    run = RUNS / name
+    summary = yaml.safe_load((run / "summary.yaml").read_text())
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    from llie_core.registry import get_spec
+
+    pth = WEIGHTS / f"{name}.pth"
+    onnx = WEIGHTS / f"{name}.onnx"
+    if sha256_of(pth) != summary["model_sha256"]:
+        raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
+    figures, targets = _figures(name, evals)
+    losses = {
+        "weights": {"tv": cfg.loss.tv, "spa": cfg.loss.spa, "col": cfg.loss.col, "exp": cfg.loss.exp},
+        "exposure_patch": cfg.loss.exposure_patch,
+        "exposure_target_e": cfg.loss.exposure_target,
+        "spa_pool": cfg.loss.spa_pool,
+    }
+    if cfg.mode == "distill":
+        d = cfg.distill
+        losses = {
+            "stage1": {
+                "epochs": d.stage1_epochs,
+                "multi_region_exposure": d.stage1_exposure,
+                "exposure_patches": d.stage1_patches,
+                "tv": d.stage1_tv,
+                "gamma_augmentation": cfg.data.gamma_range,
+            },
+            "stage2": {
+                "epochs": cfg.epochs - d.stage1_epochs,
+                "kd": d.kd,
+                "kd_terms": f"MSE + {d.kd_ssim}*(1 - SSIM)",
+                "feature_curve_response_mse": d.feature,
+                "task": d.task,
+                "task_losses": losses,
+            },
+            "teacher": {
+                "model": d.teacher,
+                "weights": d.teacher_weights,
+                "sha256": sha256_of(WEIGHTS / "zero_dce_pp.pth") if d.teacher_weights.startswith("llie_core") else None,
+            },
+        }
+    how = "distilled from llie zero_dce_pp" if cfg.mode == "distill" else "zero-reference, from scratch"
+    card = {
+        "name": name,
+        "file": pth.name,
+        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
+        "params": get_spec(name).params,
+        "sha256": sha256_of(pth),
+        "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
+        "provenance": (
+            f"llie's own training ({how}), SICE part 1, {summary['epochs']} epochs, seed {cfg.seed}; "
+            f"re-create with `{MAKE_COMMAND}`"
+        ),
+        "command": summary["command"],
+        "recreate_all": MAKE_COMMAND,
+        "config": f"training/configs/{name}.yaml",
+        "seed": cfg.seed,
+        "data": {
+            "root": cfg.data.root,
+            "images": summary["training_images"],
+            "source": "SICE part 1 (2,002 multi-exposure images, 512x512) from Li-Chongyi/Zero-DCE_extension @09f202b",
+            "terms": "SICE terms, research use",
+            "views": f"{cfg.data.image_size}x{cfg.data.image_size} resized random crops "
+            f"({cfg.data.min_crop_fraction:.0%}-100% side), {cfg.data.images_per_epoch or 'all'} images per epoch, "
+            "horizontal flips",
+        },
+        "training": {
+            "mode": cfg.mode,
+            "epochs": summary["epochs"],
+            "iterations": summary["iterations"],
+            "batch_size": cfg.batch_size,
+            "scale_factor": cfg.scale_factor,
+            "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), weight decay "
+            f"{cfg.optim.weight_decay:g}, grad-norm clip {cfg.optim.grad_clip:g}",
+            "wall_time_s": summary["wall_time_s"],
+            "device": f"{summary['device']}, {summary['threads']} thread(s)",
+            "torch": summary["torch"],
+            "final_loss": _round(summary["final_loss"]),
+        },
+        "losses": losses,
+        "evaluation": {
+            "command": f"python -m training.publish eval {'zero_dce' if name == 'zero_dce' else 'distill'}",
+            "sets": "../shared/data/lowlight/{dicm, lime, lol_eval15_low}, longer side <= 512 (INTER_AREA); "
+            "'all' = mean over the 88 images",
+            "niqe": (
+                "numpy/scipy port of Mittal et al. 2013 with the LIVE pristine model (llie_core/metrics/niqe_model.py)"
+            ),
+            "figures": figures,
+            "targets": targets,
+        },
+        "notes": NOTES[name],
+    }
+    path = WEIGHTS / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: install | eval | cards."""
+    parser = argparse.ArgumentParser(
+        prog="python -m training.publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("install")
+    p.add_argument("name", choices=["zero_dce", "zero_dce_pp", "tiny_dce"])
+    p.add_argument("--no-onnx", action="store_true")
+    p = sub.add_parser("eval")
+    p.add_argument("group", choices=sorted(SUITES))
+    p.add_argument("--threads", type=int, default=0)
+    p = sub.add_parser("cards")
+    p.add_argument("names", nargs="*", default=["zero_dce_pp", "tiny_dce", "zero_dce"])
+    args = parser.parse_args(argv)
+    if args.cmd == "install":
+        print(f"installed {install(args.name, onnx=not args.no_onnx)}")
+    elif args.cmd == "eval":
+        run_eval(args.group, threads=args.threads)
+    else:
+        evals = {g: e for g in SUITES if (e := _load_eval(g)) is not None}
+        for name in args.names:
+            if not (RUNS / name / "summary.yaml").is_file():
+                print(f"skipped {name}: no finished run in {RUNS / name}", file=sys.stderr)
+                continue
+            print(f"wrote {write_card(name, evals)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The weights shipped in llie_core/weights: cards match files, strict load, ONNX agrees with torch, no torch needed."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from llie_core import create_enhancer
+from llie_core.registry import list_specs
+from llie_core.synthetic import night_scene
+
+CURVE_MODELS = [s for s in list_specs("curve") if s.default_weights(".pth").is_file()]
+pytestmark = pytest.mark.skipif(not CURVE_MODELS, reason="no weights shipped in llie_core/weights")
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("spec", CURVE_MODELS, ids=lambda s: s.name)
+def test_card_matches_the_files(spec):
+    card = yaml.safe_load(spec.default_weights(".yaml").read_text())
+    assert card["name"] == spec.name and card["params"] == spec.params
+    assert card["sha256"] == _sha256(spec.default_weights(".pth"))
+    assert card["onnx"]["sha256"] == _sha256(spec.default_weights(".onnx"))
+    assert card["provenance"] and card["command"]
+
+
+@pytest.mark.parametrize("spec", CURVE_MODELS, ids=lambda s: s.name)
+def test_shipped_onnx_agrees_with_shipped_checkpoint(spec):
+    pytest.importorskip("torch")
+    frame = night_scene(180, 320, seed=1)
+    ort_out = create_enhancer(spec.name, backend="onnxruntime").enhance(frame)
+    torch_out = create_enhancer(spec.name, backend="torch").enhance(frame)
+    assert np.abs(ort_out.astype(int) - torch_out).max() <= 1
+    assert ort_out.mean() > frame.mean() + 20  # a trained model brightens a night scene
+
+
+def test_default_enhancer_needs_no_torch():
+    code = """
+import sys
+from llie_core import create_enhancer
+from llie_core.synthetic import night_scene
+enhancer = create_enhancer("tiny_dce")
+frame = night_scene(120, 160)
+assert enhancer.backend == "onnxruntime" and enhancer.enhance(frame).mean() > frame.mean()
+assert "torch" not in sys.modules
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

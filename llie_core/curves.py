@@ -32,8 +32,3 @@ def apply_le_curves(image: np.ndarray, curves: np.ndarray, iterations: int) -> n
         tmp *= a
         x += tmp
     return x
-
-
-def curve_summary(curves: np.ndarray) -> dict[str, float]:
-    """Mean, min and max of curve maps (for stats and diagnostics)."""
-    return {"mean": float(curves.mean()), "min": float(curves.min()), "max": float(curves.max())}

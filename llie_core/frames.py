@@ -54,14 +54,3 @@ def from_rgb(image: np.ndarray, like: np.ndarray, rgb: bool = False) -> np.ndarr
             return ((image.astype(np.uint16).sum(axis=2) + 1) // 3).astype(np.uint8)
         return np.round(image.mean(axis=2)).astype(like.dtype)
     return np.ascontiguousarray(image) if rgb else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
-
-
-def to_float(image: np.ndarray) -> np.ndarray:
-    """uint8/uint16 array → float32 in [0, 1] (x / full scale)."""
-    return (image.astype(np.float32) / np.float32(max_value(image.dtype))).astype(np.float32)
-
-
-def from_float(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """float array in [0, 1] → uint8/uint16, rounded to nearest and clipped."""
-    scale = max_value(dtype)
-    return np.clip(np.rint(image * scale), 0, scale).astype(dtype)

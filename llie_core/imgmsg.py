@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "mean_luminance",
     "COLOR_ENCODINGS",
     "SUPPORTED_ENCODINGS",
     "FrameError",
@@ -342,3 +343,14 @@ def array_to_compressed_fields(
         "format": f"{encoding}; {fmt} compressed {target}",
         "data": data_factory(buf.reshape(-1)),
     }
+
+
+def mean_luminance(array: np.ndarray, encoding: str, stride: int = 4) -> float:
+    """Mean Rec. 601 luma in [0, 1] of a decoded frame in its working encoding, on every ``stride``-th pixel."""
+    sub = array[::stride, ::stride]
+    scale = 65535.0 if sub.dtype == np.uint16 else 255.0
+    if sub.ndim == 2:
+        return float(sub.mean()) / scale
+    means = sub.reshape(-1, sub.shape[-1]).mean(axis=0)
+    b, g, r = (means[2], means[1], means[0]) if encoding == "rgb8" else (means[0], means[1], means[2])
+    return float(0.114 * b + 0.587 * g + 0.299 * r) / scale

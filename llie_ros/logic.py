@@ -18,17 +18,6 @@ T = TypeVar("T")
 DIAG_OK, DIAG_WARN, DIAG_ERROR = 0, 1, 2
 
 
-def mean_luminance(array: np.ndarray, encoding: str, stride: int = 4) -> float:
-    """Mean luma of a frame in [0, 1] (Rec. 601 weights), on every ``stride``-th pixel for speed."""
-    sub = array[::stride, ::stride]
-    scale = 65535.0 if sub.dtype == np.uint16 else 255.0
-    if sub.ndim == 2:
-        return float(sub.mean()) / scale
-    means = sub.reshape(-1, sub.shape[-1]).mean(axis=0)
-    b, g, r = (means[2], means[1], means[0]) if encoding == "rgb8" else (means[0], means[1], means[2])
-    return float(0.114 * b + 0.587 * g + 0.299 * r) / scale
-
-
 class FrameGate:
     """Decides per frame whether to enhance: only frames darker than a threshold, with hysteresis.
 

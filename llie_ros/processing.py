@@ -20,8 +20,9 @@ from llie_core.imgmsg import (
     compressed_msg_to_array,
     convert_layout,
     image_msg_to_array,
+    mean_luminance,
 )
-from llie_ros.logic import CurveSmoother, FrameGate, FrameWorker, GainSmoother, StatsCounter, mean_luminance
+from llie_ros.logic import CurveSmoother, FrameGate, FrameWorker, GainSmoother, StatsCounter
 from llie_ros.params import classes_value
 
 # Encodings written back as they came in; the rest (yuv422, bayer) are published as bgr8 after conversion,

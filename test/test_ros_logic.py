@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from llie_core.detect import Detection
-from llie_core.imgmsg import array_to_image_fields, image_msg_to_array
+from llie_core.imgmsg import array_to_image_fields, image_msg_to_array, mean_luminance
 from llie_ros.logic import (
     DIAG_ERROR,
     DIAG_OK,
@@ -20,7 +20,6 @@ from llie_ros.logic import (
     GainSmoother,
     LatestSlot,
     StatsCounter,
-    mean_luminance,
 )
 from llie_ros.params import (
     DETECTOR_PARAMS,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -72,15 +71,6 @@ def select_topics(reader: Any, topics: list[str] | None) -> list[Any]:
     return [c for c in images if c.topic in topics]
 
 
-def mean_luma(array: np.ndarray, encoding: str) -> float:
-    """Mean Rec. 601 luma in [0, 1] of a decoded frame (working encoding)."""
-    peak = 65535.0 if array.dtype == np.uint16 else 255.0
-    if array.ndim == 2:
-        return float(array.mean() / peak)
-    code = cv2.COLOR_RGB2GRAY if encoding == "rgb8" else cv2.COLOR_BGR2GRAY
-    return float(cv2.cvtColor(array, code).mean() / peak)
-
-
 class _Stream:
     """Per input image topic: its output connections and counters."""
 
@@ -120,7 +110,7 @@ def _enhance_one(reader: Any, stream: _Stream, raw: Any, enhancer: Any) -> tuple
     else:
         fmt = "png" if "png" in str(msg.format).lower() else "jpeg"
         fields = imgmsg.array_to_compressed_fields(out, enc, hdr, fmt=fmt)
-    before, after = mean_luma(arr, enc), mean_luma(out, enc)
+    before, after = imgmsg.mean_luminance(arr, enc, stride=1), imgmsg.mean_luminance(out, enc, stride=1)
     stats = {
         "input_mean_luminance": before,
         "output_mean_luminance": after,
@@ -250,4 +240,4 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-__all__ = ["COMPRESSED_TYPE", "EnhanceReport", "enhance_bag", "mean_luma", "select_topics"]
+__all__ = ["COMPRESSED_TYPE", "EnhanceReport", "enhance_bag", "select_topics"]

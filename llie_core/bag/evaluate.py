@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from llie_core import imgmsg, metrics
-from llie_core.bag.enhance import mean_luma, select_topics
+from llie_core.bag.enhance import select_topics
 from llie_core.bag.io import IMAGE_TYPE, open_reader
 from llie_core.bag.quality import as_rgb, flicker, frame_quality, match_count
 
@@ -94,7 +94,7 @@ def evaluate_frames(
     loe_idx = set(np.linspace(0, n - 1, min(loe_frames, n)).round().astype(int).tolist())
     raw_rgb = [as_rgb(f) for f in frames]
     raw_quality = [frame_quality(f) for f in raw_rgb]
-    raw_luma = [mean_luma(f, "bgr8" if f.ndim == 3 else "mono8") for f in frames]
+    raw_luma = [imgmsg.mean_luminance(f, "bgr8" if f.ndim == 3 else "mono8", stride=1) for f in frames]
     raw_dets = (
         [detector.detect(f) for f in tqdm(frames, desc="detect raw", unit="frame", disable=not progress)]
         if detector
@@ -126,7 +126,7 @@ def evaluate_frames(
             out = enhancer.enhance(frame)
             times.append((time.perf_counter() - start) * 1e3)
             rgb = as_rgb(out)
-            luma.append(mean_luma(out, "bgr8" if out.ndim == 3 else "mono8"))
+            luma.append(imgmsg.mean_luminance(out, "bgr8" if out.ndim == 3 else "mono8", stride=1))
             quality.append(frame_quality(rgb))
             if i in loe_idx:
                 loe.append(metrics.lightness_order_error(raw_rgb[i], rgb))

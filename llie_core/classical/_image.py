@@ -7,6 +7,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from llie_core.frames import max_value
+
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 
 # Rec.601 luma weights: the ones OpenCV's YCrCb conversion uses, so every method measures brightness alike.
@@ -24,11 +26,6 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     if image.size == 0:
         raise ValueError(f"{name} is empty (shape {image.shape})")
     return np.ascontiguousarray(image)
-
-
-def max_value(dtype: np.dtype) -> int:
-    """Full-scale code value of an integer dtype (255 or 65535)."""
-    return int(np.iinfo(dtype).max)
 
 
 def curve_lut(curve: Callable[[np.ndarray], np.ndarray], dtype: np.dtype) -> np.ndarray:

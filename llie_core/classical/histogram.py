@@ -7,7 +7,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from llie_core.classical._image import apply_lut, check_image, max_value
+from llie_core.classical._image import apply_lut, check_image
+from llie_core.frames import max_value
 
 
 def he(image: np.ndarray) -> np.ndarray:

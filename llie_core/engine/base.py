@@ -26,10 +26,7 @@ class Enhancer(ABC):
         """Enhance several frames (any sizes); a bad frame raises naming its index."""
         out = []
         for i, frame in enumerate(frames):
-            try:
-                check_frame(frame, name=f"frame {i}")
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(str(exc)) from None
+            check_frame(frame, name=f"frame {i}")
             out.append(self.enhance(frame, rgb))
         return out
 

@@ -75,6 +75,22 @@ def reference_weights_path(name: str) -> Path:
     return shared_dir() / "weights" / "reference" / spec.reference_weights
 
 
+def resolve_weights(name: str, weights: str | Path | None, suffix: str = ".pth") -> Path | None:
+    """Path to load for ``weights``: None → the shipped default, "reference" → ../shared, else the path.
+
+    Returns None only when ``weights`` is None and no default weights are shipped.
+    """
+    if weights is None:
+        path = get_spec(name).default_weights(suffix)
+        return path if path.is_file() else None
+    if str(weights) == "reference":
+        path = reference_weights_path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"reference checkpoint for {name!r} not found at {path} (set LLIE_SHARED_DIR)")
+        return path
+    return Path(weights)
+
+
 register(
     ModelSpec(
         name="zero_dce",

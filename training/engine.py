@@ -18,9 +18,9 @@ import yaml
 from torch import nn
 from tqdm import tqdm
 
-from llie_core.models import resolve_weights
 from llie_core.models.checkpoints import flush_subnormals, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel
+from llie_core.registry import resolve_weights
 from training.config import TrainConfig, resolve_path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llie_core.engine.base import Enhancer
 from llie_core.engine.curve import CurveEnhancer
-from llie_core.registry import ModelSpec, get_spec, reference_weights_path
+from llie_core.registry import ModelSpec, get_spec, resolve_weights
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
@@ -49,17 +49,9 @@ def _pick_backend(spec: ModelSpec, weights: str | Path | None) -> str:
 
 def _checkpoint(spec: ModelSpec, weights: str | Path | None) -> Path:
     """The .pth file that ``weights`` names for the torch backend."""
-    if weights is None:
-        path = spec.default_weights(".pth")
-        if not path.is_file():
-            raise _missing_weights(spec)
-        return path
-    if str(weights) == "reference":
-        path = reference_weights_path(spec.name)
-        if not path.is_file():
-            raise FileNotFoundError(f"reference checkpoint for {spec.name!r} not found at {path} (set LLIE_SHARED_DIR)")
-        return path
-    path = Path(weights)
+    path = resolve_weights(spec.name, weights)
+    if path is None:
+        raise _missing_weights(spec)
     if _is_onnx(path):
         raise ValueError(f"the torch backend needs a .pth checkpoint, got {path}; use backend='onnxruntime'")
     if not path.is_file():

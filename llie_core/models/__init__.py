@@ -6,25 +6,9 @@ from pathlib import Path
 
 from llie_core.models.checkpoints import CheckpointError, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
-from llie_core.registry import get_spec, reference_weights_path
+from llie_core.registry import get_spec, resolve_weights
 
 __all__ = ["CheckpointError", "CurveModel", "apply_curves", "create_model", "resolve_weights"]
-
-
-def resolve_weights(name: str, weights: str | Path | None, suffix: str = ".pth") -> Path | None:
-    """Path to load for ``weights``: None → the shipped default, "reference" → ../shared, else the path.
-
-    Returns None only when ``weights`` is None and no default weights are shipped.
-    """
-    if weights is None:
-        path = get_spec(name).default_weights(suffix)
-        return path if path.is_file() else None
-    if str(weights) == "reference":
-        path = reference_weights_path(name)
-        if not path.is_file():
-            raise FileNotFoundError(f"reference checkpoint for {name!r} not found at {path} (set LLIE_SHARED_DIR)")
-        return path
-    return Path(weights)
 
 
 def create_model(name: str, weights: str | Path | None = None, **options) -> CurveModel:

@@ -18,7 +18,7 @@ import yaml
 from torch import nn
 from tqdm import tqdm
 
-from llie_core.models.checkpoints import flush_subnormals, load_weights
+from llie_core.models.checkpoints import flush_negligible, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel
 from llie_core.registry import resolve_weights
 from training.config import TrainConfig, resolve_path
@@ -286,7 +286,7 @@ def run_training(
 
     wall = wall_before + time.perf_counter() - t0
     model_path = run_dir / "model.pth"
-    torch.save(flush_subnormals({k: v.detach().cpu() for k, v in model.state_dict().items()}), model_path)
+    torch.save(flush_negligible({k: v.detach().cpu() for k, v in model.state_dict().items()}), model_path)
     if csv_path.exists():
         plot_losses(csv_path, run_dir / "loss_curve.png", f"{cfg.name} ({cfg.model}, {cfg.mode})")
     summary = {

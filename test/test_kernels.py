@@ -68,3 +68,22 @@ def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size, curve_size, it
     monkeypatch.setattr(kernels, "_widen", kernels._widen_numpy)
     fallback = apply_curves_fast(frame, curves, iterations)
     assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1
+
+
+@pytest.mark.parametrize(("size", "low", "dtype"), [((1080, 1920), (90, 160), np.uint8), ((37, 53), (4, 5), np.uint16)])
+@pytest.mark.parametrize("reverse", [True, False])
+def test_downscale_equals_torch_rule_resize(size, low, dtype, reverse):
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, np.iinfo(dtype).max, (*size, 3)).astype(dtype)
+    out = kernels.downscale_normalised(frame, low, reverse=reverse)
+    expected = resize_bilinear(frame, low, align_corners=False) / np.iinfo(dtype).max
+    if reverse:
+        expected = expected[:, :, ::-1]
+    assert out.shape == (*low, 3) and out.dtype == np.float32
+    assert np.abs(out - expected).max() < 2e-6  # same taps and order; fastmath may fuse a multiply-add
+
+
+def test_downscale_to_the_same_size_only_normalises():
+    frame = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    out = kernels.downscale_normalised(frame, (2, 3), reverse=True)
+    assert np.array_equal(out, frame[:, :, ::-1] / np.float32(255))

@@ -8,10 +8,9 @@ import numpy as np
 
 from llie_core.curves import estimation_size
 from llie_core.engine.base import Enhancer
-from llie_core.frames import check_frame, from_rgb, max_value, to_rgb
-from llie_core.kernels import apply_curves_fast
+from llie_core.frames import check_frame, from_rgb, to_rgb
+from llie_core.kernels import apply_curves_fast, downscale_normalised
 from llie_core.registry import ModelSpec
-from llie_core.resize import resize_bilinear
 
 # h×w×3 float32 RGB in [0, 1] at estimation resolution → h×w×C curve maps in [-1, 1]
 Estimator = Callable[[np.ndarray], np.ndarray]
@@ -61,8 +60,7 @@ class CurveEnhancer(Enhancer):
     def _estimate(self, frame: np.ndarray, rgb: bool) -> np.ndarray:
         """H×W×3 integer frame → curve maps at estimation resolution."""
         size = estimation_size(*frame.shape[:2], self.scale_factor)
-        low = resize_bilinear(frame, size, align_corners=False) / np.float32(max_value(frame.dtype))
-        return self._estimator(low if rgb else np.ascontiguousarray(low[:, :, ::-1]))
+        return self._estimator(downscale_normalised(frame, size, reverse=not rgb))
 
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
         return apply_curves_fast(image, self._estimate(image, rgb=True), self.spec.iterations, bgr=False)

@@ -178,3 +178,17 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("name", ["he", "clahe", "gamma", "adaptive_gamma"])
+def test_classical_bgr_frames_equal_the_method_on_rgb(name):
+    # he, clahe and gamma take BGR frames directly (fn.on_bgr); the rest go through an RGB copy
+    from llie_core.classical import CLASSICAL_METHODS
+
+    bgr = _dark_frame(64, 96, seed=2)
+    rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+    enhancer = create_enhancer(name)
+    expected = CLASSICAL_METHODS[name](rgb, **enhancer.params)[:, :, ::-1]
+    np.testing.assert_array_equal(enhancer.enhance(bgr), expected)
+    np.testing.assert_array_equal(enhancer.enhance(rgb, rgb=True), expected[:, :, ::-1])
+    assert not np.array_equal(expected, bgr)

@@ -31,8 +31,8 @@ CLASSICAL_METHODS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 _DESCRIPTIONS = {
-    "he": "Histogram equalisation of luma (YCrCb Y), hue kept",
-    "clahe": "Contrast-limited adaptive histogram equalisation of luma (OpenCV CLAHE on YCrCb Y)",
+    "he": "Histogram equalisation of luma (Rec.601 Y), hue kept",
+    "clahe": "Contrast-limited adaptive histogram equalisation of luma (OpenCV's CLAHE on Rec.601 Y), hue kept",
     "gamma": "Fixed power-law curve out = (x/max)^gamma per channel, via lookup table",
     "adaptive_gamma": "Gamma chosen so mean luminance maps to a target (gamma = ln target / ln mean)",
     "ssr": "Single-scale Retinex: log image minus log Gaussian surround, percentile-stretched",

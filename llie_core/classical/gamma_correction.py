@@ -17,8 +17,8 @@ def gamma(image: np.ndarray, gamma: float = 0.5) -> np.ndarray:
     return apply_lut(image, curve_lut(lambda x: np.power(x, gamma), image.dtype))
 
 
-# The same curve on every channel: the engine may run it on BGR frames without reordering channels.
-gamma.channel_symmetric = True
+# The same curve on every channel: the engine runs it on BGR frames without reordering channels.
+gamma.on_bgr = gamma
 
 
 def adaptive_gamma(

@@ -1,20 +1,25 @@
-"""Histogram equalisation, global (HE) and contrast-limited adaptive (CLAHE), on the luma channel."""
+"""Histogram equalisation, global (HE) and contrast-limited adaptive (CLAHE), on the luma channel.
+
+Equalising R, G and B separately gives each channel its own curve, which shifts hue and turns coloured
+gradients grey. Changing only luma keeps hue (until a channel clips), and because chroma is kept in
+absolute units, near-black sensor noise is not amplified into saturated colour as a per-pixel gain would do.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 
 import cv2
 import numpy as np
 
 from llie_core.classical._image import apply_lut, check_image
+from llie_core.classical.luma import clahe_luma, luma, transfer_luma
 from llie_core.frames import max_value
 
 
 def he(image: np.ndarray) -> np.ndarray:
     """Global histogram equalisation of luma; H×W×3 RGB uint8/uint16 in, same shape and dtype out."""
-    image = check_image(image)
-    return _on_luma(image, _equalise)
+    return _he(image, bgr=False)
 
 
 def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8) -> np.ndarray:
@@ -22,25 +27,30 @@ def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8) -> np.
 
     On uint16 OpenCV divides the clip limit by 65536 bins and floors it to a whole count of at least 1,
     so for tiles under ~65536 / clip_limit pixels the limit saturates at 1 and equalisation is stronger
-    than for the same frame in uint8.
+    than for the same frame in uint8 (``clahe_luma`` follows OpenCV here).
     """
+    return _clahe(image, clip_limit, tile_grid, bgr=False)
+
+
+def _he(image: np.ndarray, bgr: bool) -> np.ndarray:
+    image = check_image(image)
+    y = luma(image, bgr)
+    return transfer_luma(image, y, _equalise(y))
+
+
+def _clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8, bgr: bool = False) -> np.ndarray:
     image = check_image(image)
     if not clip_limit > 0:
         raise ValueError(f"clip_limit must be > 0, got {clip_limit}")
     if int(tile_grid) != tile_grid or tile_grid < 1:
         raise ValueError(f"tile_grid must be a positive integer, got {tile_grid}")
-    equaliser = cv2.createCLAHE(clipLimit=float(clip_limit), tileGridSize=(int(tile_grid), int(tile_grid)))
-    return _on_luma(image, equaliser.apply)
+    y = luma(image, bgr)
+    return transfer_luma(image, y, clahe_luma(y, float(clip_limit), int(tile_grid)))
 
 
-def _on_luma(image: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Apply transform to the Y of YCrCb and convert back; H×W×3 RGB -> H×W×3 RGB."""
-    # Equalising R, G and B separately gives each channel its own curve, which shifts hue and turns
-    # coloured gradients grey. Changing only Y while keeping Cr/Cb adds the same offset to R, G and B,
-    # which leaves hue unchanged (until a channel clips); and because chroma is kept in absolute units,
-    # near-black sensor noise is not amplified into saturated colour as a per-pixel RGB gain would do.
-    luma, cr, cb = cv2.split(cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb))
-    return cv2.cvtColor(cv2.merge([transform(luma), cr, cb]), cv2.COLOR_YCrCb2RGB)
+# Only the luma weights depend on the channel order, so the engine runs these on BGR frames as they come.
+he.on_bgr = functools.partial(_he, bgr=True)
+clahe.on_bgr = functools.partial(_clahe, bgr=True)
 
 
 def _equalise(luma: np.ndarray) -> np.ndarray:

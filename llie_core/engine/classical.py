@@ -26,10 +26,11 @@ class ClassicalEnhancer(Enhancer):
         self._fn = fn
 
     def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
-        """Enhance one frame; methods that treat every channel alike skip the BGR→RGB round trip."""
-        if getattr(self._fn, "channel_symmetric", False) and isinstance(frame, np.ndarray) and frame.ndim == 3:
+        """Enhance one frame; methods with a BGR variant (``fn.on_bgr``) skip the BGR→RGB round trip."""
+        on_bgr = getattr(self._fn, "on_bgr", None)
+        if on_bgr is not None and not rgb and isinstance(frame, np.ndarray) and frame.ndim == 3:
             check_frame(frame)
-            return self._fn(frame, **self.params)
+            return on_bgr(frame, **self.params)
         return super().enhance(frame, rgb)
 
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:

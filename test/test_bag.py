@@ -183,12 +183,98 @@ class _InterruptAfter:
         return self.inner.enhance(frame, rgb=rgb)
 
 
-def test_interrupt_leaves_readable_bag(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["mcap", "sqlite3"])
+def test_interrupt_leaves_readable_bag(tmp_path: Path, fmt: str) -> None:
+    from rosbags.highlevel import AnyReader
+
     folder, _ = _folder(tmp_path)
     src = make_bag(folder, tmp_path / "in", progress=False).path
-    report = enhance_bag(src, tmp_path / "out", _InterruptAfter(2), progress=False)
+    report = enhance_bag(src, tmp_path / "out", _InterruptAfter(2), fmt=fmt, progress=False)
     assert report.interrupted and report.frames["/camera/image_raw"] == 2
-    assert len(_read(tmp_path / "out")["/camera/enhanced/image_raw"]) == 2
+    # rosbags alone (no recovery reader) opens it: the writer was closed, metadata.yaml written.
+    assert (tmp_path / "out" / "metadata.yaml").exists()
+    with AnyReader([tmp_path / "out"]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        enhanced = [c for c in reader.connections if c.topic == "/camera/enhanced/image_raw"]
+        assert len(list(reader.messages(connections=enhanced))) == 2
+    assert counts["/camera/enhanced/image_raw"] == 2 and counts["/camera/enhanced/image_raw/stats"] == 2
+    assert counts["/camera/image_raw"] == 3  # the third frame was copied before its enhancement was interrupted
+
+
+def test_interrupt_cli_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llie_core.cli.common
+
+    folder, _ = _folder(tmp_path)
+    src = make_bag(folder, tmp_path / "in", progress=False).path
+    monkeypatch.setattr(llie_core.cli.common, "enhancer_or_reference", lambda *a, **k: (_InterruptAfter(3), "-"))
+    assert main(["bag", "enhance", str(src), str(tmp_path / "out"), "--model", "gamma"]) == 130
+    captured = capsys.readouterr()
+    assert "interrupted" in captured.err and "/camera/enhanced/image_raw: 3 frames" in captured.out
+    assert len(_read(tmp_path / "out")["/camera/enhanced/image_raw"]) == 3
+
+
+@pytest.mark.parametrize(("fmt", "compressed"), [("mcap", False), ("sqlite3", True)])
+def test_camera_info_passed_through(tmp_path: Path, fmt: str, compressed: bool) -> None:
+    from rosbags.highlevel import AnyReader
+
+    folder, _ = _folder(tmp_path, n=3)
+    src = make_bag(folder, tmp_path / "in", compressed=compressed, fmt=fmt, progress=False).path
+    report = enhance_bag(src, tmp_path / "out", create_enhancer("gamma"), fmt=fmt, progress=False)
+    assert report.camera_infos == {"/camera/camera_info": "/camera/enhanced/camera_info"}
+    before, after = _read(src), _read(tmp_path / "out")
+    infos = [(t, raw) for t, raw, _ in before["/camera/camera_info"]]
+    assert len(infos) == 3
+    assert [(t, raw) for t, raw, _ in after["/camera/enhanced/camera_info"]] == infos  # same bytes, same times
+    assert [(t, raw) for t, raw, _ in after["/camera/camera_info"]] == infos  # the input topic is still copied
+    with AnyReader([tmp_path / "out"]) as reader:  # decodable from the definitions stored in the output alone
+        conn = next(c for c in reader.connections if c.topic == "/camera/enhanced/camera_info")
+        assert conn.msgtype == "sensor_msgs/msg/CameraInfo"
+        msgs = [reader.deserialize(raw, conn.msgtype) for _, _, raw in reader.messages(connections=[conn])]
+    assert [(m.width, m.height) for m in msgs] == [(W, H)] * 3
+    assert [_stamp(m) for m in msgs] == [_stamp(m) for _, _, m in before["/camera/camera_info"]]
+
+
+def test_camera_info_only_for_enhanced_cameras(tmp_path: Path) -> None:
+    from llie_core.bag.make import camera_info
+
+    store = typestore()
+    writer = open_writer(tmp_path / "in", "mcap")
+    conns = {
+        topic: writer.add_connection(topic, msgtype, typestore=store)
+        for topic, msgtype in [
+            ("/left/image_raw", "sensor_msgs/msg/Image"),
+            ("/left/camera_info", "sensor_msgs/msg/CameraInfo"),
+            ("/right/image_raw", "sensor_msgs/msg/Image"),
+            ("/right/camera_info", "sensor_msgs/msg/CameraInfo"),
+            ("/mono/image", "sensor_msgs/msg/Image"),  # a camera without CameraInfo
+        ]
+    }
+    frame = _frames(1)[0]
+    for i in range(2):
+        t = DEFAULT_START_NS + i
+        hdr = store.types["std_msgs/msg/Header"](
+            stamp=store.types["builtin_interfaces/msg/Time"](sec=t // 10**9, nanosec=t % 10**9), frame_id="c"
+        )
+        for topic, conn in conns.items():
+            if topic.endswith("camera_info"):
+                msg, msgtype = camera_info(hdr, W, H), "sensor_msgs/msg/CameraInfo"
+            else:
+                msg = store.types["sensor_msgs/msg/Image"](**imgmsg.array_to_image_fields(frame, "bgr8", hdr))
+                msgtype = "sensor_msgs/msg/Image"
+            writer.write(conn, t, store.serialize_cdr(msg, msgtype))
+    writer.close()
+    topics = ["/left/image_raw", "/mono/image"]
+    report = enhance_bag(tmp_path / "in", tmp_path / "out", create_enhancer("gamma"), topics=topics, progress=False)
+    assert report.camera_infos == {"/left/camera_info": "/left/enhanced/camera_info"}
+    out = _read(tmp_path / "out")
+    assert len(out["/left/enhanced/camera_info"]) == 2 and len(out["/mono/enhanced/image"]) == 2
+    assert not [t for t in out if t.endswith("enhanced/camera_info") and not t.startswith("/left/")]
+    # Enhancing the output again would write topics it already has: refused before any output is created.
+    with pytest.raises(BagError, match="/left/enhanced/camera_info.*already in the bag"):
+        enhance_bag(tmp_path / "out", tmp_path / "again", create_enhancer("gamma"), topics=["/left/image_raw"])
+    assert not (tmp_path / "again").exists()
 
 
 def test_unsupported_encoding_skipped_and_counted(tmp_path: Path) -> None:
@@ -210,6 +296,7 @@ def test_unsupported_encoding_skipped_and_counted(tmp_path: Path) -> None:
     assert report.skipped == {"unsupported image encoding '32FC1'": 1}
     out = _read(tmp_path / "out")
     assert len(out["/cam/image"]) == 3 and len(out["/cam/enhanced/image"]) == 2
+    assert not report.camera_infos and "/cam/enhanced/camera_info" not in out  # no CameraInfo in the input
     assert [s.frames_failed for _, _, s in out["/cam/enhanced/image/stats"]] == [0, 1]
 
 
@@ -224,6 +311,7 @@ def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert "/nope" in err and "/camera/image_raw" in err and "/camera/camera_info" in err
     assert main(["bag", "enhance", str(src), str(tmp_path / "o"), "--model", "gamma"]) == 0
     assert main(["bag", "enhance", str(src), str(tmp_path / "o"), "--model", "gamma"]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
     assert main(["bag", "enhance", str(src), str(tmp_path / "o"), "--model", "he", "--overwrite"]) == 0
     with pytest.raises(BagError, match="no such bag"):
         open_reader(tmp_path / "missing")

@@ -3,7 +3,9 @@
 Output topics for an input image topic T (named like the enhancer node does, relative to the camera namespace):
 ``enhanced_topic(T)`` (``/camera/image_raw`` → ``/camera/enhanced/image_raw``, same message type and header),
 ``enhanced_topic(T) + "/stats"`` (llie/msg/EnhancementStats) and, with a detector,
-``enhanced_topic(T) + "/detections"`` (vision_msgs/msg/Detection2DArray). Every input topic is copied unchanged.
+``enhanced_topic(T) + "/detections"`` (vision_msgs/msg/Detection2DArray). When the bag has the camera's
+CameraInfo (``/camera/camera_info``), its messages are also passed through to ``/camera/enhanced/camera_info``, as the
+node republishes them, so that the enhanced namespace is a complete camera. Every input topic is copied unchanged.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from tqdm import tqdm
 
 from llie_core import imgmsg
 from llie_core.bag.io import (
+    CAMERA_INFO_TYPE,
     COMPRESSED_TYPE,
     DETECTIONS_TYPE,
     IMAGE_TYPE,
     STATS_TYPE,
     BagError,
+    camera_info_topic,
     copy_connection,
     enhanced_topic,
     has_type,
@@ -44,11 +48,13 @@ class EnhanceReport:
 
     output: Path
     topics: dict[str, str] = field(default_factory=dict)  # input image topic -> enhanced topic
+    camera_infos: dict[str, str] = field(default_factory=dict)  # input CameraInfo topic -> enhanced namespace's
     frames: Counter = field(default_factory=Counter)  # input image topic -> frames enhanced
     copied: int = 0
     detections: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> frames not enhanced (still copied)
     error: str | None = None  # where reading broke
+    note: str | None = None  # how a bag rosbags cannot open was read (e.g. its metadata.yaml is missing)
     interrupted: bool = False
     seconds: float = 0.0
 
@@ -69,6 +75,13 @@ def select_topics(reader: Any, topics: list[str] | None) -> list[Any]:
         extra = f"; other topics: {', '.join(others)}" if others else ""
         raise BagError(f"topic(s) {', '.join(missing)} not an image topic of the bag; image topics: {available}{extra}")
     return [c for c in images if c.topic in topics]
+
+
+def camera_infos(reader: Any, selected: list[Any]) -> dict[str, str]:
+    """CameraInfo topics of the selected cameras that are in the bag -> where their passthrough goes."""
+    present = {c.topic for c in reader.connections if c.msgtype == CAMERA_INFO_TYPE}
+    infos = {camera_info_topic(c.topic) for c in selected}
+    return {topic: enhanced_topic(topic) for topic in sorted(infos & present)}
 
 
 class _Stream:
@@ -154,30 +167,35 @@ def enhance_bag(
     reader = open_reader(source)
     try:
         selected = select_topics(reader, topics)
+        report = EnhanceReport(out, note=getattr(reader, "note", None))
+        report.topics = {c.topic: enhanced_topic(c.topic) for c in selected}
+        report.camera_infos = camera_infos(reader, selected)
+        taken = {c.topic for c in reader.connections}
+        clash = sorted(taken & {*report.topics.values(), *report.camera_infos.values()})
+        if clash:
+            raise BagError(f"{source}: {', '.join(clash)} already in the bag (enhanced before?)")
         prepare_output(out, overwrite)
         writer = open_writer(out, fmt)
     except BaseException:
         reader.close()
         raise
-    report = EnhanceReport(out)
     store = typestore()
     total = sum(c.msgcount for c in selected) or None
     bar = tqdm(total=total, desc=f"bag enhance ({enhancer.name})", unit="frame", disable=not progress)
     index, last = 0, "none (the first message)"
     try:
         copies: dict[tuple[str, str], Any] = {}
+        passed: dict[tuple[str, str], Any] = {}  # (CameraInfo topic, type) -> its enhanced-namespace connection
         for conn in reader.connections:
             key = (conn.topic, conn.msgtype)
             if key not in copies:
                 copies[key] = copy_connection(writer, reader, conn)
-        taken = {c.topic for c in reader.connections}
+            if conn.topic in report.camera_infos and conn.msgtype == CAMERA_INFO_TYPE and key not in passed:
+                passed[key] = copy_connection(writer, reader, conn, report.camera_infos[conn.topic])
         streams: dict[str, _Stream] = {}
         for conn in selected:
-            if enhanced_topic(conn.topic) in taken:
-                raise BagError(f"{source}: {enhanced_topic(conn.topic)} is already in the bag (enhanced before?)")
             if conn.topic not in streams:
                 streams[conn.topic] = _Stream(writer, conn, detector)
-                report.topics[conn.topic] = enhanced_topic(conn.topic)
         messages = reader.messages()
         while True:
             try:
@@ -192,6 +210,8 @@ def enhance_bag(
             data = raw_cdr(reader, conn, raw)
             writer.write(copies[(conn.topic, conn.msgtype)], stamp, data)
             report.copied += 1
+            if (conn.topic, conn.msgtype) in passed:
+                writer.write(passed[(conn.topic, conn.msgtype)], stamp, data)
             stream = streams.get(conn.topic)
             if stream is None or conn.msgtype != stream.msgtype:
                 continue

@@ -68,7 +68,10 @@ def has_type(name: str) -> bool:
 
 
 def open_reader(path: str | Path) -> Any:
-    """An opened rosbags AnyReader on a ROS 2 bag (sqlite3 or MCAP folder, or a lone .mcap/.db3) or ROS 1 .bag."""
+    """An opened reader on a ROS 2 bag (sqlite3 or MCAP folder, or a lone .mcap/.db3) or ROS 1 .bag.
+
+    rosbags' AnyReader, or for a cut-off MCAP file or a damaged sqlite3 bag a reader that gets as far as it can.
+    """
     from rosbags.highlevel import AnyReader
 
     path = Path(path)
@@ -81,12 +84,28 @@ def open_reader(path: str | Path) -> Any:
         if not reader.connections:
             raise BagError(f"{mcaps[0]}: the MCAP file is cut off before its first complete chunk; nothing to recover")
         return reader
+    from llie_core.bag.sqlite_recovery import Sqlite3RecoveryReader, cut_off, sqlite_files  # imports this module
+
+    db3s = sqlite_files(path)
+    if db3s and path.is_dir() and not (path / "metadata.yaml").exists():
+        # A recording that was killed has no metadata.yaml (rosbag2 writes it on close); rosbags needs one.
+        return Sqlite3RecoveryReader(db3s, f"{path}: no metadata.yaml (the recording was not closed); read the .db3")
+    damaged = next((f"{f}: {why}" for f in db3s if (why := cut_off(f))), None)
+    if damaged:
+        return Sqlite3RecoveryReader(db3s, f"{damaged}; read up to the damage")
+    wal = next((w for f in db3s if (w := f.with_name(f.name + "-wal")).exists() and w.stat().st_size), None)
+    if wal:
+        # rosbags opens .db3 files immutable, which skips the write-ahead log a killed WAL-mode recorder leaves.
+        return Sqlite3RecoveryReader(db3s, f"{wal}: messages not yet merged into the .db3; read it with its log")
     try:
         # The Humble store decodes bags that do not store their message definitions (rosbag2 before Iron).
         # ROS 1 bags always store their definitions; their typestore must keep ROS 1 layouts (Header.seq).
         reader = AnyReader([path], default_typestore=None if path.suffix == ".bag" else typestore())
         reader.open()
     except Exception as exc:  # rosbags raises several unrelated types for unreadable input
+        if db3s:
+            # rosbags reads every table and the timestamp index on open: one corrupt page fails the whole bag.
+            return Sqlite3RecoveryReader(db3s, f"{path}: rosbags cannot open it ({exc}); read the .db3 directly")
         raise BagError(f"{path}: cannot open as a bag: {exc}") from exc
     return reader
 
@@ -107,6 +126,14 @@ def enhanced_topic(topic: str) -> str:
         raise BagError(f"topic {topic!r} has no name")
     tail = 2 if parts[-1] == "compressed" and len(parts) >= 2 else 1
     return "/" + "/".join([*parts[:-tail], "enhanced", *parts[-tail:]])
+
+
+def camera_info_topic(image_topic: str) -> str:
+    """The camera's CameraInfo topic: ``/camera/image_raw`` (or ``.../compressed``) → ``/camera/camera_info``."""
+    parts = [p for p in image_topic.split("/") if p]
+    if parts and parts[-1] == "compressed":
+        parts = parts[:-1]
+    return "/" + "/".join([*parts[:-1], "camera_info"])
 
 
 def side_topic(topic: str, name: str) -> str:
@@ -144,18 +171,19 @@ def open_writer(path: Path, fmt: str = "mcap") -> Any:
     return writer
 
 
-def copy_connection(writer: Any, reader: Any, conn: Any) -> Any:
-    """Add an output connection for input ``conn`` with its message definition (stored, else from the typestore)."""
+def copy_connection(writer: Any, reader: Any, conn: Any, topic: str | None = None) -> Any:
+    """Add an output connection like input ``conn`` (its definition: stored, else from the typestore) on ``topic``."""
     from rosbags.interfaces import MessageDefinitionFormat
 
+    topic = topic or conn.topic
     qos = getattr(conn.ext, "offered_qos_profiles", ()) or ()
     if conn.msgdef.format != MessageDefinitionFormat.NONE and conn.msgdef.data and conn.digest and _is_ros2(conn):
         return writer.add_connection(
-            conn.topic, conn.msgtype, msgdef=conn.msgdef.data, rihs01=conn.digest, offered_qos_profiles=qos
+            topic, conn.msgtype, msgdef=conn.msgdef.data, rihs01=conn.digest, offered_qos_profiles=qos
         )
     # Older rosbag2 (no stored definitions) and ROS 1: the reader's typestore knows the type.
     store = reader.typestore if _is_ros2(conn) else _ros2_store(reader)
-    return writer.add_connection(conn.topic, conn.msgtype, typestore=store, offered_qos_profiles=qos)
+    return writer.add_connection(topic, conn.msgtype, typestore=store, offered_qos_profiles=qos)
 
 
 def _is_ros2(conn: Any) -> bool:

@@ -15,6 +15,7 @@ from llie_core.bag.io import (
     COMPRESSED_TYPE,
     IMAGE_TYPE,
     BagError,
+    camera_info_topic,
     header,
     open_writer,
     prepare_output,
@@ -83,14 +84,6 @@ def camera_info(hdr: object, width: int, height: int) -> object:
     )
 
 
-def info_topic_for(image_topic: str) -> str:
-    """``/camera/image_raw`` (or ``.../compressed``) → ``/camera/camera_info``."""
-    parts = [p for p in image_topic.split("/") if p]
-    if parts and parts[-1] == "compressed":
-        parts = parts[:-1]
-    return "/" + "/".join([*parts[:-1], "camera_info"])
-
-
 def make_bag(
     source: Path,
     out: Path,
@@ -113,7 +106,7 @@ def make_bag(
         raise BagError(f"--fps must be positive, got {rate}")
     if compressed and not topic.endswith("/compressed"):
         topic = f"{topic.rstrip('/')}/compressed"  # image_transport's naming
-    info_topic = info_topic_for(topic)
+    info_topic = camera_info_topic(topic)
     prepare_output(out, overwrite)
     store = typestore()
     types = store.types

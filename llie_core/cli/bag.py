@@ -126,8 +126,12 @@ def run_enhance(args: argparse.Namespace) -> int:
         return _fail("enhance", exc)
     frames = sum(report.frames.values())
     rate = frames / report.seconds if report.seconds > 0 else 0.0
+    if report.note:
+        print(f"llie bag enhance: {report.note}", file=sys.stderr)
     for topic, out in report.topics.items():
         print(f"{topic} -> {out}: {report.frames[topic]} frames ({enhancer.name}, {enhancer.backend}, {weights})")
+    for topic, out in report.camera_infos.items():
+        print(f"{topic} -> {out}: passed through")
     print(f"{report.output}: {report.copied} messages copied, {frames} enhanced at {rate:.1f} frames/s", end="")
     print(f", {report.detections} detections" if args.detector else "")
     for reason, count in report.skipped.items():

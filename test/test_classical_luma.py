@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from llie_core.classical.luma import clahe_luma, luma, transfer_luma
+from llie_core.classical.luma import clahe_colour, clahe_luma, luma, transfer_luma
 
 DTYPES = [np.uint8, np.uint16]
 
@@ -58,3 +58,12 @@ def test_transfer_adds_the_luma_change_to_every_channel_and_clips(dtype):
     np.testing.assert_array_equal(out, np.array([[[15, 25, 35], [top, top, 15]]], dtype))
     darker = transfer_luma(image, new, old)
     assert darker[0, 0].tolist() == [5, 15, 25] and darker.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bgr", [False, True])
+def test_clahe_colour_is_clahe_luma_transferred(dtype, bgr):
+    image = _image((90, 120), dtype, seed=5)
+    y = luma(image, bgr=bgr)
+    expected = transfer_luma(image, y, clahe_luma(y, 2.0, 4))
+    np.testing.assert_array_equal(clahe_colour(image, 2.0, 4, bgr=bgr), expected)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from llie_core.classical._image import apply_lut, check_image
-from llie_core.classical.luma import clahe_luma, luma, transfer_luma
+from llie_core.classical.luma import clahe_colour, luma, transfer_luma
 from llie_core.frames import max_value
 
 
@@ -27,7 +27,7 @@ def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8) -> np.
 
     On uint16 OpenCV divides the clip limit by 65536 bins and floors it to a whole count of at least 1,
     so for tiles under ~65536 / clip_limit pixels the limit saturates at 1 and equalisation is stronger
-    than for the same frame in uint8 (``clahe_luma`` follows OpenCV here).
+    than for the same frame in uint8 (``luma.clahe_luma`` follows OpenCV here).
     """
     return _clahe(image, clip_limit, tile_grid, bgr=False)
 
@@ -44,8 +44,7 @@ def _clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8, bgr: 
         raise ValueError(f"clip_limit must be > 0, got {clip_limit}")
     if int(tile_grid) != tile_grid or tile_grid < 1:
         raise ValueError(f"tile_grid must be a positive integer, got {tile_grid}")
-    y = luma(image, bgr)
-    return transfer_luma(image, y, clahe_luma(y, float(clip_limit), int(tile_grid)))
+    return clahe_colour(image, float(clip_limit), int(tile_grid), bgr)
 
 
 # Only the luma weights depend on the channel order, so the engine runs these on BGR frames as they come.

@@ -16,24 +16,30 @@ from llie_core.frames import max_value
 _R2Y, _G2Y, _B2Y, _SHIFT = 4899, 9617, 1868, 14
 
 
-@numba.njit(nogil=True, boundscheck=False, cache=True)
-def _luma(flat, w0, w2, out):  # pragma: no cover - compiled
-    height, width = out.shape
-    # fixed channel offsets with the weights as variables: runtime offsets stopped LLVM vectorising (7x slower)
-    for y in range(height):
-        row = flat[y]
-        dst = out[y]
-        for x in range(width):
-            total = w0 * np.int32(row[3 * x]) + _G2Y * np.int32(row[3 * x + 1]) + w2 * np.int32(row[3 * x + 2])
-            dst[x] = (total + (1 << (_SHIFT - 1))) >> _SHIFT
+def _luma_kernel(w0: int, w2: int):
+    """Compile the luma pass for one channel order (weights as constants: variables stopped vectorisation)."""
+
+    @numba.njit(nogil=True, boundscheck=False, cache=True)
+    def kernel(flat, out):  # pragma: no cover - compiled
+        height, width = out.shape
+        for y in range(height):
+            row = flat[y]
+            dst = out[y]
+            for x in range(width):
+                total = w0 * np.int32(row[3 * x]) + _G2Y * np.int32(row[3 * x + 1]) + w2 * np.int32(row[3 * x + 2])
+                dst[x] = (total + (1 << (_SHIFT - 1))) >> _SHIFT
+
+    return kernel
+
+
+_LUMA = {False: _luma_kernel(_R2Y, _B2Y), True: _luma_kernel(_B2Y, _R2Y)}  # keyed by bgr
 
 
 def luma(image: np.ndarray, bgr: bool = False) -> np.ndarray:
     """H×W×3 RGB (or BGR) uint8/uint16 → H×W luma of the same dtype, exactly as OpenCV's YCrCb Y."""
     height, width, _ = image.shape
     out = np.empty((height, width), image.dtype)
-    w0, w2 = (_B2Y, _R2Y) if bgr else (_R2Y, _B2Y)
-    _luma(np.ascontiguousarray(image).reshape(height, width * 3), w0, w2, out)
+    _LUMA[bool(bgr)](np.ascontiguousarray(image).reshape(height, width * 3), out)
     return out
 
 
@@ -89,44 +95,64 @@ def _tile_luts(padded, tiles_y, tiles_x, bins, clip, out):  # pragma: no cover -
                 out[ty, tx, i] = min(np.rint(np.float32(cumulative) * scale), np.float32(bins - 1))
 
 
-@numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-def _interpolate(y_in, luts, tile_h, tile_w, out):  # pragma: no cover - compiled
-    height, width = y_in.shape
-    tiles_y, tiles_x, bins = luts.shape
-    inv_h = np.float32(1.0) / np.float32(tile_h)
-    inv_w = np.float32(1.0) / np.float32(tile_w)
-    one = np.float32(1.0)
-    half = np.float32(0.5)
-    xa = np.empty(width, np.float32)
-    base1 = np.empty(width, np.intp)
-    base2 = np.empty(width, np.intp)
-    for x in range(width):
-        f = np.float32(x) * inv_w - half
-        lo = int(np.floor(f))
-        xa[x] = f - np.float32(lo)
-        base1[x] = max(lo, 0) * bins
-        base2[x] = min(lo + 1, tiles_x - 1) * bins
-    blended = np.empty(tiles_x * bins, np.float32)
-    for y in range(height):
-        f = np.float32(y) * inv_h - half
-        lo = int(np.floor(f))
-        ya = f - np.float32(lo)
-        upper = luts[max(lo, 0)].ravel()
-        lower = luts[min(lo + 1, tiles_y - 1)].ravel()
-        # Blending the two tile rows once per output row (tiles × bins values) leaves two lookups per pixel
-        # instead of OpenCV's four; the result differs from OpenCV's by one level on < 0.5% of pixels.
-        for i in range(tiles_x * bins):
-            blended[i] = upper[i] * (one - ya) + lower[i] * ya
-        src = y_in[y]
-        dst = out[y]
+def _equalise_kernel(channels: int):
+    """Compile the CLAHE apply pass for 1 (luma) or 3 (colour) channels; a constant count keeps it vectorised."""
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
+    def kernel(flat, y_in, luts, tile_h, tile_w, top, out):  # pragma: no cover - compiled
+        height, width = y_in.shape
+        tiles_y, tiles_x, bins = luts.shape
+        inv_h = np.float32(1.0) / np.float32(tile_h)
+        inv_w = np.float32(1.0) / np.float32(tile_w)
+        one = np.float32(1.0)
+        half = np.float32(0.5)
+        zero = np.float32(0.0)
+        ceiling = np.float32(top)
+        xa = np.empty(width, np.float32)
+        base1 = np.empty(width, np.intp)
+        base2 = np.empty(width, np.intp)
         for x in range(width):
-            v = np.intp(src[x])
-            a = xa[x]
-            dst[x] = np.int32(np.rint(blended[base1[x] + v] * (one - a) + blended[base2[x] + v] * a))
+            f = np.float32(x) * inv_w - half
+            lo = int(np.floor(f))
+            xa[x] = f - np.float32(lo)
+            base1[x] = max(lo, 0) * bins
+            base2[x] = min(lo + 1, tiles_x - 1) * bins
+        blended = np.empty(tiles_x * bins, np.float32)
+        shift = np.empty(width * channels, np.float32)
+        for y in range(height):
+            f = np.float32(y) * inv_h - half
+            lo = int(np.floor(f))
+            ya = f - np.float32(lo)
+            upper = luts[max(lo, 0)].ravel()
+            lower = luts[min(lo + 1, tiles_y - 1)].ravel()
+            # Blending the two tile rows once per output row (tiles × bins values) leaves two lookups per pixel
+            # instead of OpenCV's four; the result differs from OpenCV's by one level on < 0.5% of pixels.
+            for i in range(tiles_x * bins):
+                blended[i] = upper[i] * (one - ya) + lower[i] * ya
+            src = y_in[y]
+            for x in range(width):
+                v = np.intp(src[x])
+                a = xa[x]
+                new = np.rint(blended[base1[x] + v] * (one - a) + blended[base2[x] + v] * a)
+                for c in range(channels):
+                    shift[x * channels + c] = new - np.float32(v)
+            # The new luma reaches every channel as an offset, over the flat row so that LLVM vectorises it.
+            row = flat[y]
+            dst = out[y]
+            for i in range(width * channels):
+                value = np.float32(row[i]) + shift[i]
+                value = zero if value < zero else value
+                value = ceiling if value > ceiling else value
+                dst[i] = np.int32(value)
+
+    return kernel
 
 
-def clahe_luma(y: np.ndarray, clip_limit: float, grid: int) -> np.ndarray:
-    """CLAHE of an H×W uint8/uint16 luma on grid×grid tiles; OpenCV's algorithm and numbers (within 1 level)."""
+_EQUALISE = {1: _equalise_kernel(1), 3: _equalise_kernel(3)}
+
+
+def _clahe_luts(y: np.ndarray, clip_limit: float, grid: int) -> tuple[np.ndarray, int, int]:
+    """Per-tile CLAHE tables of an H×W luma (grid×grid×bins float32) and the tile height and width."""
     bins = max_value(y.dtype) + 1
     height, width = y.shape
     if height % grid or width % grid:
@@ -138,9 +164,27 @@ def clahe_luma(y: np.ndarray, clip_limit: float, grid: int) -> np.ndarray:
     clip = max(int(clip_limit * tile_h * tile_w / bins), 1)
     luts = np.empty((grid, grid, bins), np.float32)
     _tile_luts(np.ascontiguousarray(padded), grid, grid, bins, clip, luts)
+    return luts, tile_h, tile_w
+
+
+def clahe_luma(y: np.ndarray, clip_limit: float, grid: int) -> np.ndarray:
+    """CLAHE of an H×W uint8/uint16 luma on grid×grid tiles; OpenCV's algorithm and numbers (within 1 level)."""
+    y = np.ascontiguousarray(y)
+    luts, tile_h, tile_w = _clahe_luts(y, clip_limit, grid)
     out = np.empty_like(y)
-    _interpolate(np.ascontiguousarray(y), luts, tile_h, tile_w, out)
+    _EQUALISE[1](y, y, luts, tile_h, tile_w, max_value(y.dtype), out)
     return out
+
+
+def clahe_colour(image: np.ndarray, clip_limit: float, grid: int, bgr: bool = False) -> np.ndarray:
+    """CLAHE of an H×W×3 image's luma, moved into colour as ``transfer_luma`` does, in one pass."""
+    height, width, _ = image.shape
+    y = luma(image, bgr)
+    luts, tile_h, tile_w = _clahe_luts(y, clip_limit, grid)
+    out = np.empty((height, width * 3), image.dtype)
+    flat = np.ascontiguousarray(image).reshape(height, width * 3)
+    _EQUALISE[3](flat, y, luts, tile_h, tile_w, max_value(image.dtype), out)
+    return out.reshape(image.shape)
 
 
 @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)

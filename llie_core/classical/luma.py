@@ -119,6 +119,7 @@ def _equalise_kernel(channels: int):
             base2[x] = min(lo + 1, tiles_x - 1) * bins
         blended = np.empty(tiles_x * bins, np.float32)
         shift = np.empty(width * channels, np.float32)
+        delta = np.empty(width, np.float32)
         for y in range(height):
             f = np.float32(y) * inv_h - half
             lo = int(np.floor(f))
@@ -134,8 +135,10 @@ def _equalise_kernel(channels: int):
                 v = np.intp(src[x])
                 a = xa[x]
                 new = np.rint(blended[base1[x] + v] * (one - a) + blended[base2[x] + v] * a)
+                delta[x] = new - np.float32(v)
+            for x in range(width):  # separate from the lookups, which then vectorise (gathers)
                 for c in range(channels):
-                    shift[x * channels + c] = new - np.float32(v)
+                    shift[x * channels + c] = delta[x]
             # The new luma reaches every channel as an offset, over the flat row so that LLVM vectorises it.
             row = flat[y]
             dst = out[y]

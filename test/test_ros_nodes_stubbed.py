@@ -294,6 +294,7 @@ def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None
         assert node.set(enabled=False).successful and node.processor.settings.enabled is False
         assert node.set(use_sim_time=True).successful  # rclpy's own parameters are not ours to refuse
 
+        assert node.diagnostics.tasks[0][0] == "llie enhancer"  # the node is in the root namespace here
         status = StatusWrapper()
         node.diagnostics.tasks[0][1](status)
         assert status.level == b"\x01" and status.values["frames failed"] == "1" and status.values["model"] == "clahe"
@@ -368,3 +369,12 @@ def test_startup_error_exits_with_reason(ros: Any) -> None:
     with pytest.raises(SystemExit) as exit_info:
         spin(failing)
     assert exit_info.value.code == 1
+
+
+def test_diagnostic_status_names_are_unique_per_camera(ros: Any) -> None:
+    from llie_ros.ros_common import diagnostic_task_name
+
+    # diagnostic_updater prefixes "<node name>: " only; the namespace tells two cameras' enhancers apart.
+    assert diagnostic_task_name("llie enhancer", "/front_camera/enhancer") == "llie enhancer /front_camera"
+    assert diagnostic_task_name("llie enhancer", "/robot/rear/enhancer") == "llie enhancer /robot/rear"
+    assert diagnostic_task_name("llie enhancer", "/enhancer") == "llie enhancer"

@@ -124,9 +124,19 @@ class TestLlieNodes(unittest.TestCase):
             msg.data = array.array("B", bytes(100))  # far shorter than step × height
         return msg
 
+    def wait_for_enhancer(self) -> None:
+        """Publish good frames until the enhancer answers: it has started and is matched with our publisher.
+
+        The tests run while the nodes are still starting, and a single frame sent before discovery is lost.
+        """
+        self.publish_until(900, lambda: bool(self.stats))
+        self.images.clear()
+        self.stats.clear()
+
     def publish_until(self, sec0: int, done, timeout: float = 60.0, malformed_first: bool = False) -> int:
         """Publish frames with stamps sec0, sec0+1, ... until done() holds; returns the last stamp used."""
         if malformed_first:
+            self.wait_for_enhancer()
             self.pub.publish(self.frame(sec0, malformed=True))
             sec0 += 1
             end = time.monotonic() + 0.5  # let the node take it before a good frame could replace it

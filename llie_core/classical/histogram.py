@@ -38,7 +38,7 @@ def _he(image: np.ndarray, bgr: bool) -> np.ndarray:
     return transfer_luma(image, y, _equalise(y))
 
 
-def _clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8, bgr: bool = False) -> np.ndarray:
+def _clahe(image: np.ndarray, clip_limit: float, tile_grid: int, bgr: bool) -> np.ndarray:
     image = check_image(image)
     if not clip_limit > 0:
         raise ValueError(f"clip_limit must be > 0, got {clip_limit}")

@@ -95,6 +95,20 @@ def _tile_luts(padded, tiles_y, tiles_x, bins, clip, out):  # pragma: no cover -
                 out[ty, tx, i] = min(np.rint(np.float32(cumulative) * scale), np.float32(bins - 1))
 
 
+@numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
+def _add_offset_row(src, delta, channels, ceiling, shift, dst):  # pragma: no cover - compiled
+    """dst = clip(src + delta per pixel, 0, ceiling) over one interleaved row (delta: one value per pixel)."""
+    for x in range(delta.size):
+        for c in range(channels):
+            shift[x * channels + c] = delta[x]
+    # float lanes over the flat row: LLVM vectorises this loop; a small-integer version was promoted to int64
+    for i in range(src.size):
+        value = np.float32(src[i]) + shift[i]
+        value = np.float32(0.0) if value < np.float32(0.0) else value
+        value = ceiling if value > ceiling else value
+        dst[i] = np.int32(value)
+
+
 def _equalise_kernel(channels: int):
     """Compile the CLAHE apply pass for 1 (luma) or 3 (colour) channels; a constant count keeps it vectorised."""
 
@@ -106,7 +120,6 @@ def _equalise_kernel(channels: int):
         inv_w = np.float32(1.0) / np.float32(tile_w)
         one = np.float32(1.0)
         half = np.float32(0.5)
-        zero = np.float32(0.0)
         ceiling = np.float32(top)
         xa = np.empty(width, np.float32)
         base1 = np.empty(width, np.intp)
@@ -136,17 +149,8 @@ def _equalise_kernel(channels: int):
                 a = xa[x]
                 new = np.rint(blended[base1[x] + v] * (one - a) + blended[base2[x] + v] * a)
                 delta[x] = new - np.float32(v)
-            for x in range(width):  # separate from the lookups, which then vectorise (gathers)
-                for c in range(channels):
-                    shift[x * channels + c] = delta[x]
-            # The new luma reaches every channel as an offset, over the flat row so that LLVM vectorises it.
-            row = flat[y]
-            dst = out[y]
-            for i in range(width * channels):
-                value = np.float32(row[i]) + shift[i]
-                value = zero if value < zero else value
-                value = ceiling if value > ceiling else value
-                dst[i] = np.int32(value)
+            # Spread in a separate loop, so the lookups above vectorise (gathers).
+            _add_offset_row(flat[y], delta, channels, ceiling, shift, out[y])
 
     return kernel
 
@@ -192,27 +196,16 @@ def clahe_colour(image: np.ndarray, clip_limit: float, grid: int, bgr: bool = Fa
 
 @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
 def _transfer(flat, old, new, top, out):  # pragma: no cover - compiled
-    height, n = flat.shape
-    width = old.shape[1]
+    height, width = old.shape
     ceiling = np.float32(top)
-    zero = np.float32(0.0)
-    shift = np.empty(n, np.float32)
+    shift = np.empty(width * 3, np.float32)
+    delta = np.empty(width, np.float32)
     for y in range(height):
         before = old[y]
         after = new[y]
         for x in range(width):
-            s = np.float32(after[x]) - np.float32(before[x])
-            shift[3 * x] = s
-            shift[3 * x + 1] = s
-            shift[3 * x + 2] = s
-        # float lanes: LLVM vectorises this flat loop; the small-integer version was promoted to int64
-        src = flat[y]
-        dst = out[y]
-        for i in range(n):
-            v = np.float32(src[i]) + shift[i]
-            v = zero if v < zero else v
-            v = ceiling if v > ceiling else v
-            dst[i] = np.int32(v)
+            delta[x] = np.float32(after[x]) - np.float32(before[x])
+        _add_offset_row(flat[y], delta, 3, ceiling, shift, out[y])
 
 
 def transfer_luma(image: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:

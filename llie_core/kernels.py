@@ -24,6 +24,17 @@ except ImportError:  # numba is optional: the numpy version computes the same re
 _KERNELS: dict[tuple[int, int], Callable] = {}
 
 
+if numba is not None:
+
+    @numba.njit(inline="always", fastmath=True, nogil=True)
+    def _to_level(v, top):  # pragma: no cover - compiled
+        """v in [0, 1] → nearest integer level of full scale ``top`` (as int32), clipped."""
+        w = v * top + np.float32(0.5)
+        w = np.float32(0.0) if w < np.float32(0.0) else w
+        w = top if w > top else w
+        return np.int32(w)  # truncation: w >= 0, so this rounds half up
+
+
 def _numba_kernel(iterations: int, maps: int) -> Callable:
     """Compile the row kernel for a fixed iteration and map count (constants let LLVM unroll and vectorise)."""
 
@@ -32,8 +43,6 @@ def _numba_kernel(iterations: int, maps: int) -> Callable:
         height, n = frame.shape
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
-        half = np.float32(0.5)
-        zero = np.float32(0.0)
         for y in range(height):
             t = wr[y]
             src = frame[y]
@@ -48,20 +57,14 @@ def _numba_kernel(iterations: int, maps: int) -> Callable:
                     v = np.float32(src[i]) * inv
                     for _ in range(iterations):
                         v = v + a * (v * v - v)
-                    w = v * top + half
-                    w = zero if w < zero else w
-                    w = top if w > top else w
-                    dst[i] = np.int32(w)  # truncation: w >= 0, so this rounds half up
+                    dst[i] = _to_level(v, top)
             else:
                 for i in range(n):
                     v = np.float32(src[i]) * inv
                     for k in range(iterations):
                         a0 = curves_w[k, r0[y], i]
                         v = v + (a0 + t * (curves_w[k, r1[y], i] - a0)) * (v * v - v)
-                    w = v * top + half
-                    w = zero if w < zero else w
-                    w = top if w > top else w
-                    dst[i] = np.int32(w)
+                    dst[i] = _to_level(v, top)
 
     return kernel
 

@@ -23,7 +23,7 @@ from llie_core.imgmsg import (
     mean_luminance,
 )
 from llie_ros.logic import CurveSmoother, FrameGate, FrameWorker, GainSmoother, StatsCounter
-from llie_ros.params import classes_value
+from llie_ros.params import ParamSpec, classes_value, validate_changes
 
 # Encodings written back as they came in; the rest (yuv422, bayer) are published as bgr8 after conversion,
 # because re-packing an enhanced frame into 4:2:2 or a mosaic would throw colour away for every consumer.
@@ -118,6 +118,32 @@ class ModelHolder:
         if ok:
             self.commit(pending)
         return ok, reason
+
+
+def apply_parameter_changes(
+    values: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    specs: tuple[ParamSpec, ...],
+    holders: tuple[ModelHolder, ...],
+    check: Callable[[Mapping[str, Any]], tuple[bool, str]] | None = None,
+) -> tuple[bool, str, dict[str, Any]]:
+    """Validate changed parameters and rebuild every model they touch, all or nothing: (ok, reason, merged values).
+
+    Every model that needs a rebuild is built before any is swapped in, so a bad value leaves all of them running.
+    """
+    ok, reason = validate_changes(specs, changes)
+    merged = {**values, **changes}
+    if ok and check is not None:
+        ok, reason = check(merged)
+    pending = []
+    for holder in holders:
+        if ok and holder.needs_reload(merged):
+            ok, reason, model = holder.prepare(merged)
+            pending.append((holder, model))
+    if ok:
+        for holder, model in pending:
+            holder.commit(model)
+    return ok, reason, merged
 
 
 # Models are run once on a dark frame of this shape when they are built. A first call pays one-off costs

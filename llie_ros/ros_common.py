@@ -19,7 +19,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from llie_ros.logic import DIAG_ERROR, DIAG_OK, DIAG_WARN, StatsCounter
 from llie_ros.params import ParamSpec, normalize_value
-from llie_ros.processing import MsgTypes
+from llie_ros.processing import FrameCore, ModelHolder, MsgTypes, apply_parameter_changes
 
 _LEVELS = {DIAG_OK: DiagnosticStatus.OK, DIAG_WARN: DiagnosticStatus.WARN, DIAG_ERROR: DiagnosticStatus.ERROR}
 
@@ -162,6 +162,62 @@ def spin(node_factory: Callable[[], Node], args: list[str] | None = None) -> Non
                 shutdown()
             node.destroy_node()
         rclpy.try_shutdown()
+
+
+class LlieNode(Node):
+    """What every llie node shares: declared parameters, QoS from them, runtime parameter changes, stopping."""
+
+    core: FrameCore  # set by the subclass
+
+    def __init__(self, name: str, specs: tuple[ParamSpec, ...], **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.specs = specs
+        self.values = declare(self, specs)
+        depth = int(self.values["qos_depth"])
+        self.pub_qos = publication_qos(depth, str(self.values["qos_reliability"]))
+        self.sub_qos = subscription_qos(depth)
+
+    def subscribe_frames(self, topic: str, compressed: bool) -> str:
+        """Feed ``topic`` (Image) or ``topic/compressed`` (CompressedImage) to the core; returns the topic used."""
+        if compressed:
+            topic += "/compressed"
+        self.create_subscription(CompressedImage if compressed else Image, topic, self.core.offer, self.sub_qos)
+        return topic
+
+    def watch_parameters(
+        self,
+        holders: tuple[ModelHolder, ...],
+        check: Callable[[dict[str, Any]], tuple[bool, str]] | None = None,
+        on_accept: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Accept runtime changes of our parameters that validate and whose models build; reject others with why."""
+        names = frozenset(s.name for s in self.specs)
+
+        def callback(params: list[Any]) -> SetParametersResult:
+            # Only our parameters: use_sim_time, diagnostic_updater.period, qos_overrides... are rclpy's business.
+            changes = {p.name: normalize_value(p.value) for p in params if p.name in names}
+            if not changes:
+                return set_result(True, "")
+            generations = [holder.generation for holder in holders]
+            ok, reason, merged = apply_parameter_changes(self.values, changes, self.specs, holders, check)
+            if not ok:
+                self.get_logger().warning(f"parameter change rejected: {reason}")
+                return set_result(False, reason)
+            self.values = merged
+            for holder, before in zip(holders, generations, strict=True):
+                if holder.generation != before:
+                    key = holder.keys[0]
+                    backend = getattr(holder.current, "backend", "")
+                    self.get_logger().info(f"{key} now {merged[key]}" + (f" ({backend})" if backend else ""))
+            if on_accept is not None:
+                on_accept(merged)
+            return set_result(True, "")
+
+        self.add_on_set_parameters_callback(callback)
+
+    def shutdown(self) -> None:
+        """Stop the worker thread before the node goes away."""
+        self.core.stop()
 
 
 class StartupError(RuntimeError):

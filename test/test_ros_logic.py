@@ -40,6 +40,7 @@ from llie_ros.processing import (
     MsgTypes,
     PipelineCore,
     Publishers,
+    apply_parameter_changes,
     default_output_encoding,
 )
 
@@ -604,3 +605,28 @@ def test_real_curve_model_with_smoothing(store: Any, types: MsgTypes) -> None:
     np.testing.assert_allclose(a.curve_mean, b.curve_mean, rtol=1e-5)
     out, _ = image_msg_to_array(sink.out["image"][1])
     assert sink.out["image"][1].encoding == "rgb8" and out.mean() > 2 * frame.mean()
+
+
+def test_parameter_changes_are_all_or_nothing() -> None:
+    specs = pipeline_params()
+    built: list[str] = []
+
+    def factory(params: dict) -> str:
+        if params["model"] == "broken":
+            raise ValueError("does not load")
+        built.append(params["model"])
+        return params["model"]
+
+    enhancer = ModelHolder(factory, ("model",))
+    detector = ModelHolder(lambda p: factory({"model": p["detector.model"]}), ("detector.model",))
+    values = {s.name: s.default for s in specs} | {"model": "gamma", "detector.model": "a.pt"}
+    assert enhancer.load(values) == (True, "") and detector.load(values) == (True, "")
+    ok, reason, _ = apply_parameter_changes(
+        values, {"model": "clahe", "detector.model": "broken"}, specs, (enhancer, detector)
+    )
+    assert not ok and "does not load" in reason
+    assert (enhancer.current, detector.current) == ("gamma", "a.pt")  # clahe was built but not swapped in
+    ok, reason, _ = apply_parameter_changes(values, {"gate_threshold": 0.02}, specs, (enhancer,), check_gate)
+    assert not ok and "gate" in reason  # the cross-parameter check runs on the merged values
+    ok, _, merged = apply_parameter_changes(values, {"model": "clahe"}, specs, (enhancer, detector), check_gate)
+    assert ok and merged["model"] == "clahe" and enhancer.current == "clahe" and detector.generation == 1

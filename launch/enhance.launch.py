@@ -16,11 +16,7 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
-
-def image_remappings(image: str, camera_info: str) -> list[tuple[str, str]]:
-    """The node's relative inputs onto the user's topics (raw and compressed transport)."""
-    base = image[: -len("/compressed")] if image.endswith("/compressed") else image
-    return [("image_raw", base), ("image_raw/compressed", base + "/compressed"), ("camera_info", camera_info)]
+from llie_ros.launch_helpers import image_remappings
 
 
 def _nodes(context: LaunchContext) -> list[Node]:

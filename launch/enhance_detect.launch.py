@@ -10,14 +10,13 @@ one `pipeline` node that does both on one copy of the frame. Detections: <camera
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
+
+from llie_ros.launch_helpers import image_remappings, rviz_config
 
 NAMES = (
     "camera",
@@ -33,24 +32,6 @@ NAMES = (
     "rviz",
     "use_sim_time",
 )
-
-
-def image_remappings(image: str, camera_info: str) -> list[tuple[str, str]]:
-    """The node's relative inputs onto the user's topics (raw and compressed transport)."""
-    base = image[: -len("/compressed")] if image.endswith("/compressed") else image
-    return [("image_raw", base), ("image_raw/compressed", base + "/compressed"), ("camera_info", camera_info)]
-
-
-def rviz_config(template: str, camera: str, annotated: str) -> str:
-    """A copy of the rviz config with its /camera topics moved to this camera's namespace."""
-    with open(template, encoding="utf-8") as f:
-        text = f.read()
-    ns = "/" + camera.strip("/") if camera.strip("/") else ""
-    text = text.replace("/camera/detector/annotated", f"{ns}/{annotated}").replace("/camera/", f"{ns}/")
-    fd, path = tempfile.mkstemp(prefix="llie_", suffix=".rviz")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
 
 
 def _nodes(context: LaunchContext) -> list[Node]:

@@ -6,12 +6,13 @@ ros2 launch llie multi_camera.launch.py cameras:=front,left,right detect:=true d
 
 from __future__ import annotations
 
-import yaml
 from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, GroupAction, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node, PushRosNamespace
 from launch_ros.substitutions import FindPackageShare
+
+from llie_ros.launch_helpers import image_remappings, parse_cameras
 
 NAMES = (
     "cameras",
@@ -26,17 +27,6 @@ NAMES = (
 )
 
 
-def parse_cameras(text: str) -> list[str]:
-    """Camera namespaces from a YAML list ("[front, rear]") or a comma-separated string ("front,rear")."""
-    value = yaml.safe_load(text) if text.strip().startswith("[") else text.split(",")
-    cameras = [str(c).strip() for c in (value or []) if str(c).strip()]
-    if not cameras:
-        raise ValueError(f"cameras:={text!r} names no camera; e.g. cameras:='[/front_camera, /rear_camera]'")
-    if len(set(cameras)) != len(cameras):
-        raise ValueError(f"cameras:={text!r} names a camera twice")
-    return cameras
-
-
 def _groups(context: LaunchContext) -> list[GroupAction]:
     arg = {name: LaunchConfiguration(name).perform(context) for name in NAMES}
     sim = {"use_sim_time": arg["use_sim_time"].lower() == "true"}
@@ -46,7 +36,6 @@ def _groups(context: LaunchContext) -> list[GroupAction]:
     det = dict(sim)
     if arg["detector_model"]:
         det["model"] = arg["detector_model"]
-    base = arg["image"][: -len("/compressed")] if arg["image"].endswith("/compressed") else arg["image"]
     groups = []
     for camera in parse_cameras(arg["cameras"]):
         actions = [
@@ -56,7 +45,7 @@ def _groups(context: LaunchContext) -> list[GroupAction]:
                 executable="enhancer",
                 name="enhancer",
                 parameters=[arg["params_file"], enh],
-                remappings=[("image_raw", base), ("image_raw/compressed", base + "/compressed")],
+                remappings=image_remappings(arg["image"]),
                 output="screen",
             ),
         ]

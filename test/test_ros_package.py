@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from llie_ros.launch_helpers import image_remappings, parse_cameras, rviz_config
 from llie_ros.params import DETECTOR_PARAMS, ENHANCER_PARAMS, QOS_PARAMS, pipeline_params, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,43 +288,29 @@ def test_docs_list_parameters_topics_and_launch_arguments() -> None:
             assert f"`{arg}`" in doc, f"launch argument {arg} of {name} is not documented"
 
 
-def launch_helpers(name: str, *functions: str) -> dict:
-    """Plain helper functions of a launch file, compiled on their own (the file imports launch at the top)."""
-    path = LAUNCH / name
-    tree = ast.parse(path.read_text())
-    body = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in functions]
-    assert {n.name for n in body} == set(functions)
-    namespace: dict = {"os": os, "yaml": yaml, "tempfile": __import__("tempfile")}
-    exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), namespace)
-    return namespace
-
-
 def test_multi_camera_list_parsing() -> None:
-    parse = launch_helpers("multi_camera.launch.py", "parse_cameras")["parse_cameras"]
-    assert parse("[/front_camera, /rear_camera]") == ["/front_camera", "/rear_camera"]
-    assert parse("front, left ,right") == ["front", "left", "right"]
+    assert parse_cameras("[/front_camera, /rear_camera]") == ["/front_camera", "/rear_camera"]
+    assert parse_cameras("front, left ,right") == ["front", "left", "right"]
     with pytest.raises(ValueError, match="names no camera"):
-        parse("[]")
+        parse_cameras("[]")
     with pytest.raises(ValueError, match="twice"):
-        parse("a,a")
+        parse_cameras("a,a")
 
 
 def test_image_remappings_and_rviz_rewrite() -> None:
-    helpers = launch_helpers("enhance_detect.launch.py", "image_remappings", "rviz_config")
-    assert helpers["image_remappings"]("/cam0/image_raw/compressed", "camera_info") == [
+    assert image_remappings("/cam0/image_raw/compressed", "camera_info") == [
         ("image_raw", "/cam0/image_raw"),
         ("image_raw/compressed", "/cam0/image_raw/compressed"),
         ("camera_info", "camera_info"),
     ]
-    path = helpers["rviz_config"](str(ROOT / "config" / "llie.rviz"), "/front_camera", "pipeline/annotated")
+    assert image_remappings("color/image_raw") == [  # multi_camera: no camera_info remapping
+        ("image_raw", "color/image_raw"),
+        ("image_raw/compressed", "color/image_raw/compressed"),
+    ]
+    path = rviz_config(str(ROOT / "config" / "llie.rviz"), "/front_camera", "pipeline/annotated")
     try:
         data = yaml.safe_load(Path(path).read_text())
     finally:
         os.unlink(path)
     topics = [d["Topic"]["Value"] for d in data["Visualization Manager"]["Displays"]]
     assert topics == ["/front_camera/image_raw", "/front_camera/enhanced/image_raw", "/front_camera/pipeline/annotated"]
-    # enhance.launch.py carries the same remapping helper.
-    same = launch_helpers("enhance.launch.py", "image_remappings")["image_remappings"]
-    assert same("color/image_raw", "color/camera_info") == helpers["image_remappings"](
-        "color/image_raw", "color/camera_info"
-    )

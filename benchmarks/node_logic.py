@@ -178,25 +178,6 @@ def _plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def _plot(results: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for r in results:
-        xs, ys = np.array(r["samples"]).T
-        ax.plot(xs, ys, label=r["label"])
-    ax.set_xlabel("frame")
-    ax.set_ylabel("RSS (MiB)")
-    ax.set_ylim(bottom=0)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main() -> int:
     """``overhead`` or ``memory``; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

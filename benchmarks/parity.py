@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -13,35 +14,28 @@ from llie_core.models import create_model
 from llie_core.registry import shared_dir
 from llie_core.resize import resize_bilinear
 
-VARIANTS = [
-    ("zero_dce", "zero_dce", 1, "reference"),
-    ("zero_dce_pp_sf1", "zero_dce_pp", 1, "reference"),
-    ("zero_dce_pp_sf12", "zero_dce_pp", 12, "reference"),
-    ("tiny_dce_sf1", "tiny_dce", 1, "reference"),
-    ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
-    ("sgz", "zero_dce_pp", 12, "sgz.pth"),
-]
+# The golden variants and pairs are described once, beside the tests that check them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
+from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb  # noqa: E402
 
 
 def main() -> int:
     """Print one line per golden pair and backend, then the ONNX-vs-torch table."""
-    import cv2
-
     golden = shared_dir() / "golden"
     if not golden.is_dir():
         print(f"golden pairs missing: {golden}", file=sys.stderr)
         return 2
     torch.set_num_threads(2)
     print("variant            pair  torch out   torch curves  engine(torch) u8  engine(ort) u8  engine curves(ort)")
-    for variant, name, s, w in VARIANTS:
+    for variant, name, s, w in GOLDEN_VARIANTS:
         weights = w if w == "reference" else str(shared_dir() / "weights" / "reference" / w)
         model = create_model(name, weights=weights, scale_factor=s)
         engines = {
             b: create_enhancer(name, backend=b, weights=weights, scale_factor=s) for b in ("torch", "onnxruntime")
         }
-        for pair in ("01", "02"):
+        for pair in GOLDEN_PAIRS:
             folder = golden / variant
-            image = cv2.imread(str(folder / f"input_{pair}.png"))[:, :, ::-1].copy()
+            image = read_rgb(folder / f"input_{pair}.png")
             expected = np.load(folder / f"output_{pair}.npy")
             curves_file = folder / f"curves_{pair}.npy"
             x = torch.from_numpy((image / 255.0).astype(np.float32)).permute(2, 0, 1)[None]
@@ -70,10 +64,7 @@ def main() -> int:
     for name, s in [("zero_dce", 1), ("zero_dce_pp", 12), ("tiny_dce", 12), ("tiny_dce", 1)]:
         model = create_model(name, weights="reference", scale_factor=s)
         session = ort.InferenceSession(export_onnx(model, graph="full"), providers=["CPUExecutionProvider"])
-        inputs = [
-            cv2.imread(str(golden / "tiny_dce_sf1" / f"input_{p}.png"))[:, :, ::-1] / np.float32(255)
-            for p in ("01", "02")
-        ]
+        inputs = [read_rgb(golden / "tiny_dce_sf1" / f"input_{p}.png") / np.float32(255) for p in GOLDEN_PAIRS]
         inputs += [rng.random((*hw, 3), dtype=np.float32) * 0.4 for hw in sizes]
         worst_u8 = worst_f = 0.0
         for image in inputs:

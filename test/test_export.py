@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from conftest import GOLDEN_PAIRS, read_rgb, shared_path
+from conftest import shared_path
+from golden import GOLDEN_PAIRS, read_rgb
 
 from llie_core.cli import main
 

@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import read_rgb, shared_path
+from conftest import shared_path
+from golden import read_rgb
 
 from llie_core.metrics import brightness, colourfulness, entropy, lightness_order_error, niqe, psnr, ssim
 from llie_core.metrics.imresize import imresize

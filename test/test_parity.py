@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb, shared_path, weights_arg
+from conftest import shared_path, weights_arg
+from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb
 
 from llie_core import create_enhancer
 from llie_core.registry import shared_dir

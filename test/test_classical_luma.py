@@ -57,13 +57,14 @@ def test_transfer_adds_the_luma_change_to_every_channel_and_clips(dtype):
     out = transfer_luma(image, old, new)
     np.testing.assert_array_equal(out, np.array([[[15, 25, 35], [top, top, 15]]], dtype))
     darker = transfer_luma(image, new, old)
-    assert darker[0, 0].tolist() == [5, 15, 25] and darker.dtype == dtype
+    assert darker.tolist() == [[[5, 15, 25], [top - 15, top - 12, 0]]] and darker.dtype == dtype
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bgr", [False, True])
-def test_clahe_colour_is_clahe_luma_transferred(dtype, bgr):
-    image = _image((90, 120), dtype, seed=5)
+@pytest.mark.parametrize("shape", [(90, 120), (240, 320)])  # 8-bit tables blended per pixel, then per row
+def test_clahe_colour_is_clahe_luma_transferred(dtype, bgr, shape):
+    image = _image(shape, dtype, seed=5)
     y = luma(image, bgr=bgr)
     expected = transfer_luma(image, y, clahe_luma(y, 2.0, 4))
     np.testing.assert_array_equal(clahe_colour(image, 2.0, 4, bgr=bgr), expected)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, OpaqueFunction, TimerAction
+from launch.actions import ExecuteProcess, IncludeLaunchDescription, OpaqueFunction, TimerAction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.substitutions import FindPackageShare
+
+from llie_ros.launch_actions import declare, is_true, values
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FORWARDED = (
@@ -28,16 +28,14 @@ FORWARDED = (
     "use_pipeline",
     "rviz",
 )
+NAMES = ("bag", "rate", "loop", "start_delay", "detect", *FORWARDED)
 
 
 def _actions(context: LaunchContext) -> list:
-    arg = {
-        name: LaunchConfiguration(name).perform(context)
-        for name in (*FORWARDED, "bag", "rate", "loop", "start_delay", "detect")
-    }
+    arg = values(context, NAMES)
     if not arg["bag"]:
         raise ValueError("bag:=PATH is required (a rosbag2 folder or .mcap/.db3 file)")
-    detect = arg["detect"].lower() == "true"
+    detect = is_true(arg["detect"])
     launch_file = "enhance_detect.launch.py" if detect else "enhance.launch.py"
     forwarded = {
         k: arg[k] for k in FORWARDED if detect or k in ("camera", "image", "image_transport", "params_file", "model")
@@ -47,7 +45,7 @@ def _actions(context: LaunchContext) -> list:
         launch_arguments={**forwarded, "use_sim_time": "true"}.items(),
     )
     play = ["ros2", "bag", "play", arg["bag"], "--clock", "--rate", arg["rate"]]
-    if arg["loop"].lower() == "true":
+    if is_true(arg["loop"]):
         play.append("--loop")
     # Give the nodes time to start and subscribe before the first frame is played.
     delayed_play = TimerAction(period=float(arg["start_delay"]), actions=[ExecuteProcess(cmd=play, output="screen")])
@@ -56,42 +54,4 @@ def _actions(context: LaunchContext) -> list:
 
 def generate_launch_description() -> LaunchDescription:
     """Arguments: bag, rate, loop, start_delay, detect, and those of enhance_detect.launch.py."""
-    share = FindPackageShare("llie")
-    return LaunchDescription(
-        [
-            DeclareLaunchArgument("bag", default_value="", description="rosbag2 to play (folder or file); required"),
-            DeclareLaunchArgument("rate", default_value="1.0", description="playback rate"),
-            DeclareLaunchArgument("loop", default_value="false", description="replay the bag in a loop"),
-            DeclareLaunchArgument(
-                "start_delay", default_value="2.0", description="seconds to wait for the nodes before playing"
-            ),
-            DeclareLaunchArgument("detect", default_value="true", description="also run YOLO on the enhanced images"),
-            DeclareLaunchArgument(
-                "camera", default_value="/camera", description="camera namespace recorded in the bag"
-            ),
-            DeclareLaunchArgument("image", default_value="image_raw", description="image topic inside the camera"),
-            DeclareLaunchArgument("image_transport", default_value="raw", description="raw or compressed"),
-            DeclareLaunchArgument(
-                "params_file",
-                default_value=PathJoinSubstitution([share, "config", "enhancer.yaml"]),
-                description="enhancer parameter YAML",
-            ),
-            DeclareLaunchArgument(
-                "detector_params_file",
-                default_value=PathJoinSubstitution([share, "config", "detector.yaml"]),
-                description="detector parameter YAML",
-            ),
-            DeclareLaunchArgument(
-                "pipeline_params_file",
-                default_value=PathJoinSubstitution([share, "config", "pipeline.yaml"]),
-                description="pipeline parameter YAML",
-            ),
-            DeclareLaunchArgument("model", default_value="", description="enhancement model; empty: the params file's"),
-            DeclareLaunchArgument("detector_model", default_value="", description="local YOLO model file"),
-            DeclareLaunchArgument(
-                "use_pipeline", default_value="false", description="one pipeline node instead of two"
-            ),
-            DeclareLaunchArgument("rviz", default_value="false", description="start rviz2"),
-            OpaqueFunction(function=_actions),
-        ]
-    )
+    return LaunchDescription([*declare(NAMES, detect="true"), OpaqueFunction(function=_actions)])

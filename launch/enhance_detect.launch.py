@@ -11,12 +11,9 @@ one `pipeline` node that does both on one copy of the frame. Detections: <camera
 from __future__ import annotations
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
-from launch_ros.substitutions import FindPackageShare
+from launch.actions import OpaqueFunction
 
-from llie_ros.launch_helpers import image_remappings, rviz_config
+from llie_ros.launch_actions import declare, detector_node, enhancer_node, is_true, pipeline_node, rviz_node, values
 
 NAMES = (
     "camera",
@@ -34,125 +31,20 @@ NAMES = (
 )
 
 
-def _nodes(context: LaunchContext) -> list[Node]:
-    arg = {name: LaunchConfiguration(name).perform(context) for name in NAMES}
-    sim = {"use_sim_time": arg["use_sim_time"].lower() == "true"}
-    pipeline = arg["use_pipeline"].lower() == "true"
-    remaps = image_remappings(arg["image"], arg["camera_info"])
-    nodes = []
-    if pipeline:
-        overrides = {**sim, "image_transport": arg["image_transport"]}
-        if arg["model"]:
-            overrides["model"] = arg["model"]
-        if arg["detector_model"]:
-            overrides["detector.model"] = arg["detector_model"]
-        nodes.append(
-            Node(
-                package="llie",
-                executable="pipeline",
-                name="pipeline",
-                namespace=arg["camera"],
-                parameters=[arg["pipeline_params_file"], overrides],
-                remappings=remaps,
-                output="screen",
-            )
-        )
+def _nodes(context: LaunchContext) -> list:
+    arg = values(context, NAMES)
+    camera = arg["camera"]
+    if is_true(arg["use_pipeline"]):
+        nodes = [pipeline_node(arg, camera)]
+        annotated = "pipeline/annotated"
     else:
-        enh = {**sim, "image_transport": arg["image_transport"]}
-        if arg["model"]:
-            enh["model"] = arg["model"]
-        det = dict(sim)
-        if arg["detector_model"]:
-            det["model"] = arg["detector_model"]
-        nodes.append(
-            Node(
-                package="llie",
-                executable="enhancer",
-                name="enhancer",
-                namespace=arg["camera"],
-                parameters=[arg["params_file"], enh],
-                remappings=remaps,
-                output="screen",
-            )
-        )
-        nodes.append(
-            Node(
-                package="llie",
-                executable="detector",
-                name="detector",
-                namespace=arg["camera"],
-                parameters=[arg["detector_params_file"], det],
-                remappings=[("image", "enhanced/image_raw")],
-                output="screen",
-            )
-        )
-    if arg["rviz"].lower() == "true":
-        template = PathJoinSubstitution([FindPackageShare("llie"), "config", "llie.rviz"]).perform(context)
-        config = rviz_config(template, arg["camera"], "pipeline/annotated" if pipeline else "detector/annotated")
-        nodes.append(
-            Node(
-                package="rviz2",
-                executable="rviz2",
-                name="rviz2",
-                arguments=["-d", config],
-                parameters=[sim],
-                output="screen",
-            )
-        )
+        nodes = [enhancer_node(arg, camera), detector_node(arg, camera)]
+        annotated = "detector/annotated"
+    if is_true(arg["rviz"]):
+        nodes.append(rviz_node(context, arg, annotated))
     return nodes
 
 
 def generate_launch_description() -> LaunchDescription:
     """Arguments: camera, image, camera_info, image_transport, *params_file, model, detector_model, ..."""
-    share = FindPackageShare("llie")
-    return LaunchDescription(
-        [
-            DeclareLaunchArgument(
-                "camera", default_value="/camera", description="camera namespace; topics below are relative to it"
-            ),
-            DeclareLaunchArgument(
-                "image", default_value="image_raw", description="input image topic (relative to camera, or absolute)"
-            ),
-            DeclareLaunchArgument(
-                "camera_info",
-                default_value="camera_info",
-                description="camera_info topic republished as enhanced/camera_info",
-            ),
-            DeclareLaunchArgument(
-                "image_transport",
-                default_value="raw",
-                description="raw: sensor_msgs/Image; compressed: <image>/compressed",
-            ),
-            DeclareLaunchArgument(
-                "params_file",
-                default_value=PathJoinSubstitution([share, "config", "enhancer.yaml"]),
-                description="enhancer parameter YAML",
-            ),
-            DeclareLaunchArgument(
-                "detector_params_file",
-                default_value=PathJoinSubstitution([share, "config", "detector.yaml"]),
-                description="detector parameter YAML",
-            ),
-            DeclareLaunchArgument(
-                "pipeline_params_file",
-                default_value=PathJoinSubstitution([share, "config", "pipeline.yaml"]),
-                description="pipeline parameter YAML (use_pipeline:=true)",
-            ),
-            DeclareLaunchArgument("model", default_value="", description="enhancement model; empty: the params file's"),
-            DeclareLaunchArgument(
-                "detector_model",
-                default_value="",
-                description="local YOLO model file (.pt, .onnx, .engine); empty: the params file's",
-            ),
-            DeclareLaunchArgument(
-                "use_pipeline",
-                default_value="false",
-                description="true: one pipeline node (lowest latency) instead of enhancer + detector",
-            ),
-            DeclareLaunchArgument(
-                "rviz", default_value="false", description="start rviz2 with raw, enhanced and annotated images"
-            ),
-            DeclareLaunchArgument("use_sim_time", default_value="false", description="use /clock (bag replay)"),
-            OpaqueFunction(function=_nodes),
-        ]
-    )
+    return LaunchDescription([*declare(NAMES), OpaqueFunction(function=_nodes)])

@@ -89,6 +89,8 @@ def launch_stub(monkeypatch: pytest.MonkeyPatch):
         module = types.ModuleType(name)
         module.__dict__.update(attrs)
         monkeypatch.setitem(sys.modules, name, module)
+    # imported afresh on the stand-ins (it imports launch at module level)
+    monkeypatch.delitem(sys.modules, "llie_ros.launch_actions", raising=False)
 
 
 def run_launch(name: str, **args: str) -> list:
@@ -97,11 +99,13 @@ def run_launch(name: str, **args: str) -> list:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     entities = module.generate_launch_description().entities
+    declared = [e for e in entities if isinstance(e, DeclareLaunchArgument)]
+    assert [e.name for e in declared] == list(module.NAMES)  # each once, in the documented order
+    assert all(e.kwargs["description"] for e in declared)
     context = {}
-    for e in entities:
-        if isinstance(e, DeclareLaunchArgument):
-            default = e.kwargs["default_value"]
-            context[e.name] = default if isinstance(default, str) else default.perform(context)
+    for e in declared:
+        default = e.kwargs["default_value"]
+        context[e.name] = default if isinstance(default, str) else default.perform(context)
     unknown = set(args) - set(context)
     assert not unknown, f"{name} has no arguments {unknown}"
     context.update(args)
@@ -164,6 +168,8 @@ def test_multi_camera_groups(launch_stub: None) -> None:
         assert push.args == (camera,) and group.kwargs["scoped"] is True
         assert {a.kwargs["executable"] for a in node_actions} == {"enhancer", "detector"}
         assert all("namespace" not in a.kwargs for a in node_actions)  # PushRosNamespace places them
+    (group,) = run_launch("multi_camera.launch.py")  # defaults: /camera, no detector
+    assert group.args[0][0].args == ("/camera",) and [a.kwargs["executable"] for a in group.args[0][1:]] == ["enhancer"]
     with pytest.raises(ValueError, match="names no camera"):
         run_launch("multi_camera.launch.py", cameras="[]")
 

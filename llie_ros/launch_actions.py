@@ -1,0 +1,123 @@
+"""The launch arguments and node actions the launch files share: each argument declared once, each node built once.
+
+Only launch files import this (it needs ROS 2 `launch` and `launch_ros`); the plain helpers it uses live in
+``launch_helpers``, which tests import without ROS.
+"""
+
+from __future__ import annotations
+
+from launch import LaunchContext
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.substitutions import FindPackageShare
+
+from llie_ros.launch_helpers import image_remappings, rviz_config
+
+
+def _config(name: str) -> PathJoinSubstitution:
+    return PathJoinSubstitution([FindPackageShare("llie"), "config", name])
+
+
+# name: (default, description)
+ARGUMENTS: dict[str, tuple[str | PathJoinSubstitution, str]] = {
+    "camera": ("/camera", "camera namespace; topics below are relative to it"),
+    "cameras": ("[/camera]", "camera namespaces: '[/front_camera, /rear_camera]' or 'front,rear'"),
+    "image": ("image_raw", "input image topic (relative to camera, or absolute)"),
+    "camera_info": ("camera_info", "camera_info topic republished as enhanced/camera_info"),
+    "image_transport": ("raw", "raw: sensor_msgs/Image; compressed: <image>/compressed"),
+    "params_file": (_config("enhancer.yaml"), "enhancer parameter YAML"),
+    "detector_params_file": (_config("detector.yaml"), "detector parameter YAML"),
+    "pipeline_params_file": (_config("pipeline.yaml"), "pipeline parameter YAML (use_pipeline:=true)"),
+    "model": ("", "enhancement model (tiny_dce, zero_dce_pp, clahe, ...); empty: the params file's"),
+    "detector_model": ("", "local YOLO model file (.pt, .onnx, .engine); empty: the params file's"),
+    "use_pipeline": ("false", "true: one pipeline node (lowest latency) instead of enhancer + detector"),
+    "detect": ("false", "also run YOLO on the enhanced images"),
+    "rviz": ("false", "start rviz2 with raw, enhanced and annotated images"),
+    "use_sim_time": ("false", "use /clock (bag replay)"),
+    "bag": ("", "rosbag2 to play (folder or file); required"),
+    "rate": ("1.0", "playback rate"),
+    "loop": ("false", "replay the bag in a loop"),
+    "start_delay": ("2.0", "seconds to wait for the nodes before playing"),
+}
+
+
+def declare(names: tuple[str, ...], **defaults: str) -> list[DeclareLaunchArgument]:
+    """DeclareLaunchArgument actions for names, with the shared defaults unless given here."""
+    return [
+        DeclareLaunchArgument(
+            name, default_value=defaults.get(name, ARGUMENTS[name][0]), description=ARGUMENTS[name][1]
+        )
+        for name in names
+    ]
+
+
+def values(context: LaunchContext, names: tuple[str, ...]) -> dict[str, str]:
+    """The launch arguments' values as strings."""
+    return {name: LaunchConfiguration(name).perform(context) for name in names}
+
+
+def is_true(value: str) -> bool:
+    """A launch argument's boolean ("true"/"True"/"false")."""
+    return value.lower() == "true"
+
+
+def _sim(arg: dict[str, str]) -> dict[str, bool]:
+    return {"use_sim_time": is_true(arg.get("use_sim_time", "false"))}
+
+
+def _enhancement(arg: dict[str, str]) -> dict:
+    overrides = {**_sim(arg), "image_transport": arg["image_transport"]}
+    if arg["model"]:
+        overrides["model"] = arg["model"]  # only when given, so the params file stays in charge otherwise
+    return overrides
+
+
+def enhancer_node(arg: dict[str, str], namespace: str | None) -> Node:
+    """The enhancer on <image> (and <camera_info> when that argument exists)."""
+    remappings = image_remappings(arg["image"], arg.get("camera_info"))
+    return _node("enhancer", namespace, [arg["params_file"], _enhancement(arg)], remappings)
+
+
+def detector_node(arg: dict[str, str], namespace: str | None) -> Node:
+    """The detector on the enhancer's output."""
+    overrides = _sim(arg)
+    if arg["detector_model"]:
+        overrides["model"] = arg["detector_model"]
+    return _node("detector", namespace, [arg["detector_params_file"], overrides], [("image", "enhanced/image_raw")])
+
+
+def pipeline_node(arg: dict[str, str], namespace: str | None) -> Node:
+    """Enhancement and detection in one node, on <image> (and <camera_info>)."""
+    overrides = _enhancement(arg)
+    if arg["detector_model"]:
+        overrides["detector.model"] = arg["detector_model"]
+    remappings = image_remappings(arg["image"], arg.get("camera_info"))
+    return _node("pipeline", namespace, [arg["pipeline_params_file"], overrides], remappings)
+
+
+def rviz_node(context: LaunchContext, arg: dict[str, str], annotated: str) -> Node:
+    """rviz2 with the package's config moved to this camera's topics."""
+    template = _config("llie.rviz").perform(context)
+    config = rviz_config(template, arg["camera"], annotated)
+    return Node(
+        package="rviz2",
+        executable="rviz2",
+        name="rviz2",
+        arguments=["-d", config],
+        parameters=[_sim(arg)],
+        output="screen",
+    )
+
+
+def _node(executable: str, namespace: str | None, parameters: list, remappings: list[tuple[str, str]]) -> Node:
+    placed = {} if namespace is None else {"namespace": namespace}  # None: a PushRosNamespace places it
+    return Node(
+        package="llie",
+        executable=executable,
+        name=executable,
+        parameters=parameters,
+        remappings=remappings,
+        output="screen",
+        **placed,
+    )

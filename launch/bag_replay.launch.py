@@ -3,20 +3,23 @@
     ros2 launch llie bag_replay.launch.py bag:=/data/night_drive camera:=/front_camera \
         detector_model:=/models/yolov8n.pt rate:=0.5 rviz:=true
     ros2 bag record /front_camera/enhanced/image_raw /front_camera/detections   # in another shell, to keep results
+
+Playback starts once every node has logged that it is ready (subscribed, models loaded), then start_delay.
 """
 
 from __future__ import annotations
 
-import os
-
 from launch import LaunchContext, LaunchDescription
-from launch.actions import ExecuteProcess, IncludeLaunchDescription, OpaqueFunction, TimerAction
-from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.actions import ExecuteProcess, OpaqueFunction, TimerAction
 
-from llie_ros.launch_actions import declare, is_true, values
+from llie_ros.launch_actions import camera_nodes, declare, is_true, rviz_node, values, when_ready
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FORWARDED = (
+NAMES = (
+    "bag",
+    "rate",
+    "loop",
+    "start_delay",
+    "detect",
     "camera",
     "image",
     "image_transport",
@@ -28,28 +31,23 @@ FORWARDED = (
     "use_pipeline",
     "rviz",
 )
-NAMES = ("bag", "rate", "loop", "start_delay", "detect", *FORWARDED)
 
 
 def _actions(context: LaunchContext) -> list:
-    arg = values(context, NAMES)
+    arg = {**values(context, NAMES), "use_sim_time": "true"}
     if not arg["bag"]:
         raise ValueError("bag:=PATH is required (a rosbag2 folder or .mcap/.db3 file)")
-    detect = is_true(arg["detect"])
-    launch_file = "enhance_detect.launch.py" if detect else "enhance.launch.py"
-    forwarded = {
-        k: arg[k] for k in FORWARDED if detect or k in ("camera", "image", "image_transport", "params_file", "model")
-    }
-    include = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(os.path.join(HERE, launch_file)),
-        launch_arguments={**forwarded, "use_sim_time": "true"}.items(),
-    )
-    play = ["ros2", "bag", "play", arg["bag"], "--clock", "--rate", arg["rate"]]
+    nodes = camera_nodes(arg, detect=is_true(arg["detect"]))
+    command = ["ros2", "bag", "play", arg["bag"], "--clock", "--rate", arg["rate"]]
     if is_true(arg["loop"]):
-        play.append("--loop")
-    # Give the nodes time to start and subscribe before the first frame is played.
-    delayed_play = TimerAction(period=float(arg["start_delay"]), actions=[ExecuteProcess(cmd=play, output="screen")])
-    return [include, delayed_play]
+        command.append("--loop")
+    # Play once every node is subscribed with its models warm (a YOLO load takes seconds), plus start_delay
+    # for the player's publishers to be discovered: otherwise the first seconds of the drive go unprocessed.
+    play = TimerAction(period=float(arg["start_delay"]), actions=[ExecuteProcess(cmd=command, output="screen")])
+    actions = [*nodes, *when_ready(nodes, [play])]
+    if is_true(arg["rviz"]):
+        actions.append(rviz_node(context, arg))
+    return actions
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from launch import LaunchContext, LaunchDescription
 from launch.actions import OpaqueFunction
 
-from llie_ros.launch_actions import declare, detector_node, enhancer_node, is_true, pipeline_node, rviz_node, values
+from llie_ros.launch_actions import camera_nodes, declare, is_true, rviz_node, values
 
 NAMES = (
     "camera",
@@ -33,15 +33,9 @@ NAMES = (
 
 def _nodes(context: LaunchContext) -> list:
     arg = values(context, NAMES)
-    camera = arg["camera"]
-    if is_true(arg["use_pipeline"]):
-        nodes = [pipeline_node(arg, camera)]
-        annotated = "pipeline/annotated"
-    else:
-        nodes = [enhancer_node(arg, camera), detector_node(arg, camera)]
-        annotated = "detector/annotated"
+    nodes = camera_nodes(arg)
     if is_true(arg["rviz"]):
-        nodes.append(rviz_node(context, arg, annotated))
+        nodes.append(rviz_node(context, arg))
     return nodes
 
 

@@ -45,7 +45,7 @@ class DetectorNode(LlieNode):
             self, "llie detector", self.core.stats, lambda: {"model": str(self.holder.params.get("model", ""))}
         )
         self.watch_parameters((self.holder,))  # a bad model file is rejected; the old model keeps running
-        self.get_logger().info(
+        self.announce_ready(
             f"detecting on {resolved(self, source)} with {self.values['model']} -> {resolved(self, 'detections')}"
         )
 

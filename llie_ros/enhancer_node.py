@@ -67,7 +67,7 @@ class EnhancerNode(LlieNode):
             (self.holder,), check_gate, lambda merged: self.processor.configure(EnhanceSettings.from_params(merged))
         )
         enh = self.holder.current
-        self.get_logger().info(
+        self.announce_ready(
             f"enhancing {resolved(self, source)} -> {resolved(self, 'enhanced/image_raw')} "
             f"with {getattr(enh, 'name', '?')} on {getattr(enh, 'backend', '?')}"
         )

@@ -6,13 +6,17 @@ Only launch files import this (it needs ROS 2 `launch` and `launch_ros`); the pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from launch import LaunchContext
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, RegisterEventHandler
+from launch.event_handlers import OnProcessIO
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 from llie_ros.launch_helpers import image_remappings, rviz_config
+from llie_ros.logic import READY
 
 
 def _config(name: str) -> PathJoinSubstitution:
@@ -38,7 +42,7 @@ ARGUMENTS: dict[str, tuple[str | PathJoinSubstitution, str]] = {
     "bag": ("", "rosbag2 to play (folder or file); required"),
     "rate": ("1.0", "playback rate"),
     "loop": ("false", "replay the bag in a loop"),
-    "start_delay": ("2.0", "seconds to wait for the nodes before playing"),
+    "start_delay": ("1.0", "seconds between the nodes reporting ready and the first frame played"),
 }
 
 
@@ -96,10 +100,20 @@ def pipeline_node(arg: dict[str, str], namespace: str | None) -> Node:
     return _node("pipeline", namespace, [arg["pipeline_params_file"], overrides], remappings)
 
 
-def rviz_node(context: LaunchContext, arg: dict[str, str], annotated: str) -> Node:
-    """rviz2 with the package's config moved to this camera's topics."""
-    template = _config("llie.rviz").perform(context)
-    config = rviz_config(template, arg["camera"], annotated)
+def camera_nodes(arg: dict[str, str], detect: bool = True) -> list[Node]:
+    """One camera's llie nodes: enhancer + detector, the pipeline (use_pipeline), or the enhancer alone."""
+    camera = arg["camera"]
+    if not detect:
+        return [enhancer_node(arg, camera)]
+    if is_true(arg["use_pipeline"]):
+        return [pipeline_node(arg, camera)]
+    return [enhancer_node(arg, camera), detector_node(arg, camera)]
+
+
+def rviz_node(context: LaunchContext, arg: dict[str, str]) -> Node:
+    """rviz2 with the package's config moved to this camera's topics (and the pipeline's annotated image)."""
+    annotated = "pipeline/annotated" if is_true(arg.get("use_pipeline", "false")) else "detector/annotated"
+    config = rviz_config(_config("llie.rviz").perform(context), arg["camera"], annotated)
     return Node(
         package="rviz2",
         executable="rviz2",
@@ -108,6 +122,27 @@ def rviz_node(context: LaunchContext, arg: dict[str, str], annotated: str) -> No
         parameters=[_sim(arg)],
         output="screen",
     )
+
+
+def when_ready(nodes: list[Node], actions: list) -> list[RegisterEventHandler]:
+    """Handlers that run ``actions`` once, after every node has logged its ready line."""
+    waiting = set(range(len(nodes)))
+
+    def watcher(index: int) -> Callable:
+        def on_output(event) -> list | None:
+            if index in waiting and READY in event.text.decode(errors="replace"):
+                waiting.discard(index)
+                if not waiting:
+                    return actions
+            return None
+
+        return on_output
+
+    # rclpy logs to stderr unless RCUTILS_LOGGING_USE_STDOUT is set: watch both
+    return [
+        RegisterEventHandler(OnProcessIO(target_action=node, on_stdout=watcher(i), on_stderr=watcher(i)))
+        for i, node in enumerate(nodes)
+    ]
 
 
 def _node(executable: str, namespace: str | None, parameters: list, remappings: list[tuple[str, str]]) -> Node:

@@ -17,6 +17,10 @@ T = TypeVar("T")
 # diagnostic_msgs/DiagnosticStatus levels, repeated here so the logic needs no ROS import.
 DIAG_OK, DIAG_WARN, DIAG_ERROR = 0, 1, 2
 
+# Start of the line each node logs once it is subscribed and its models are warm; bag_replay.launch.py waits
+# for it before playing, so no recorded frame reaches a node that is still loading.
+READY = "ready: "
+
 
 class FrameGate:
     """Decides per frame whether to enhance: only frames darker than a threshold, with hysteresis.

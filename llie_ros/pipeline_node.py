@@ -70,7 +70,7 @@ class PipelineNode(LlieNode):
             check_gate,
             lambda merged: self.processor.configure(EnhanceSettings.from_params(merged)),
         )
-        self.get_logger().info(
+        self.announce_ready(
             f"pipeline on {resolved(self, 'image_raw')}: {self.values['model']} + "
             f"{self.values[DETECTOR_PREFIX + 'model']}"
         )

@@ -17,7 +17,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
-from llie_ros.logic import DIAG_ERROR, DIAG_OK, DIAG_WARN, StatsCounter
+from llie_ros.logic import DIAG_ERROR, DIAG_OK, DIAG_WARN, READY, StatsCounter
 from llie_ros.params import ParamSpec, normalize_value
 from llie_ros.processing import FrameCore, ModelHolder, MsgTypes, apply_parameter_changes
 
@@ -214,6 +214,10 @@ class LlieNode(Node):
             return set_result(True, "")
 
         self.add_on_set_parameters_callback(callback)
+
+    def announce_ready(self, what: str) -> None:
+        """Log the node's ready line (subscribed, models warm): what it reads, runs and publishes."""
+        self.get_logger().info(READY + what)
 
     def shutdown(self) -> None:
         """Stop the worker thread before the node goes away."""

@@ -76,7 +76,9 @@ def launch_stub(monkeypatch: pytest.MonkeyPatch):
             IncludeLaunchDescription=Action,
             ExecuteProcess=Action,
             TimerAction=Action,
+            RegisterEventHandler=Action,
         ),
+        "launch.event_handlers": dict(OnProcessIO=Action),
         "launch.substitutions": dict(
             LaunchConfiguration=LaunchConfiguration, PathJoinSubstitution=PathJoinSubstitution
         ),
@@ -174,23 +176,35 @@ def test_multi_camera_groups(launch_stub: None) -> None:
         run_launch("multi_camera.launch.py", cameras="[]")
 
 
-def test_bag_replay_plays_with_clock_and_sim_time(launch_stub: None) -> None:
+def _log(text: str) -> types.SimpleNamespace:
+    return types.SimpleNamespace(text=text.encode())
+
+
+def test_bag_replay_plays_once_every_node_is_ready(launch_stub: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FindPackageShare, "perform", lambda self, ctx: str(LAUNCH.parent))  # for rviz:=true
     with pytest.raises(ValueError, match="bag:=PATH is required"):
         run_launch("bag_replay.launch.py")
-    include, timer = run_launch("bag_replay.launch.py", bag="/data/drive", rate="0.5", loop="true", camera="/front")
-    assert include.args[0].args[0].endswith("enhance_detect.launch.py")
-    forwarded = dict(include.kwargs["launch_arguments"])
-    assert forwarded["use_sim_time"] == "true" and forwarded["camera"] == "/front"
+    actions = run_launch("bag_replay.launch.py", bag="/data/drive", rate="0.5", loop="true", camera="/front")
+    two = nodes(actions)
+    assert set(two) == {"enhancer", "detector"}
+    assert all(n.kwargs["namespace"] == "/front" for n in two.values())
+    assert all(n.kwargs["parameters"][1]["use_sim_time"] is True for n in two.values())
+    handlers = {h.args[0].kwargs["target_action"].kwargs["executable"]: h.args[0].kwargs for h in actions if h.args}
+    assert set(handlers) == {"enhancer", "detector"}
+
+    # Nothing plays until both nodes have logged their ready line, on either stream.
+    assert handlers["enhancer"]["on_stderr"](_log("[INFO] [1.0] [front.enhancer]: ready: enhancing ...")) is None
+    assert handlers["detector"]["on_stdout"](_log("[INFO] [1.2] [front.detector]: loading model")) is None
+    assert handlers["enhancer"]["on_stderr"](_log("[INFO] [1.3] [front.enhancer]: ready: again")) is None
+    (timer,) = handlers["detector"]["on_stderr"](_log("[INFO] [2.0] [front.detector]: ready: detecting on ..."))
+    assert timer.kwargs["period"] == 1.0
     (play,) = timer.kwargs["actions"]
     assert play.kwargs["cmd"] == ["ros2", "bag", "play", "/data/drive", "--clock", "--rate", "0.5", "--loop"]
-    assert timer.kwargs["period"] == 2.0
-    include, _ = run_launch("bag_replay.launch.py", bag="/data/drive", detect="false")
-    assert include.args[0].args[0].endswith("/enhance.launch.py")
-    assert set(dict(include.kwargs["launch_arguments"])) <= {
-        "camera",
-        "image",
-        "image_transport",
-        "params_file",
-        "model",
-        "use_sim_time",
-    }
+    assert handlers["detector"]["on_stderr"](_log("[INFO] [2.1] [front.detector]: ready: x")) is None  # plays once
+
+    one = run_launch("bag_replay.launch.py", bag="/data/drive", detect="false", rviz="true")
+    assert set(nodes(one)) == {"enhancer", "rviz2"}
+    waited = [h.args[0].kwargs["target_action"].kwargs["executable"] for h in one if h.args]
+    assert waited == ["enhancer"]  # not rviz2
+    os.unlink(nodes(one)["rviz2"].kwargs["arguments"][1])
+    assert set(nodes(run_launch("bag_replay.launch.py", bag="/b", use_pipeline="true"))) == {"pipeline"}

@@ -269,6 +269,10 @@ def test_rviz_config_shows_three_images() -> None:
     displays = data["Visualization Manager"]["Displays"]
     topics = [d["Topic"]["Value"] for d in displays if d["Class"] == "rviz_default_plugins/Image"]
     assert topics == ["/camera/image_raw", "/camera/enhanced/image_raw", "/camera/detector/annotated"]
+    # Without a saved dock layout rviz stacks the image panels in the left column, in no fixed order.
+    layout = bytes.fromhex(data["Window Geometry"]["QMainWindow State"])
+    docks = [layout.find(d["Name"].encode("utf-16-be")) for d in displays]
+    assert -1 not in docks and docks == sorted(docks), "image panels missing from the layout or out of order"
 
 
 # ---------------------------------------------------------------- docs

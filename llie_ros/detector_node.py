@@ -37,9 +37,7 @@ class DetectorNode(LlieNode):
         ok, reason = self.holder.load(self.values)
         if not ok:
             raise StartupError(reason)
-        self.core = DetectorCore(
-            self.holder, rclpy_types(), detection_outputs(self), log_warning=self.get_logger().warning
-        ).start()
+        self.core = DetectorCore(self.holder, rclpy_types(), detection_outputs(self), **self.core_hooks()).start()
         source = self.subscribe_frames("image", self.values["input_transport"] == "compressed")
         self.diagnostics = add_diagnostics(
             self, "llie detector", self.core.stats, lambda: {"model": str(self.holder.params.get("model", ""))}

@@ -57,7 +57,7 @@ class EnhancerNode(LlieNode):
             self.processor,
             rclpy_types(with_stats=True),
             enhanced_outputs(self),
-            log_warning=self.get_logger().warning,
+            **self.core_hooks(),
         ).start()
         source = self.subscribe_frames("image_raw", self.values["image_transport"] == "compressed")
         self.diagnostics = add_diagnostics(self, "llie enhancer", self.core.stats, self._diag_extra)

@@ -60,7 +60,7 @@ class PipelineNode(LlieNode):
             self.det_holder,
             rclpy_types(with_stats=True),
             publishers,
-            log_warning=self.get_logger().warning,
+            **self.core_hooks(),
         ).start()
         self.subscribe_frames("image_raw", self.values["image_transport"] == "compressed")
         self.diagnostics = add_diagnostics(self, "llie pipeline", self.core.stats, self._diag_extra)

@@ -307,10 +307,12 @@ class FrameCore:
         *,
         clock: Callable[[], float] = time.monotonic,
         log_warning: Callable[[str], None] | None = None,
+        alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self.types, self.publish, self.clock = types, publish, clock
         self.stats = StatsCounter(clock=clock)
         self._log_warning = log_warning or (lambda _msg: None)
+        self._alive = alive
         self._worker: FrameWorker | None = None
 
     def start(self) -> FrameCore:
@@ -340,6 +342,8 @@ class FrameCore:
         except FrameError as exc:
             self.fail(str(exc))
         except Exception as exc:  # a model or conversion bug must not kill the node
+            if not self._alive():
+                return  # Ctrl-C shut ROS down under a frame in flight: its publish failing is no fault of the frame
             self.fail(f"{type(exc).__name__}: {exc}")
 
     def process(self, msg: Any, arrived: float) -> None:

@@ -177,6 +177,10 @@ class LlieNode(Node):
         self.pub_qos = publication_qos(depth, str(self.values["qos_reliability"]))
         self.sub_qos = subscription_qos(depth)
 
+    def core_hooks(self) -> dict[str, Any]:
+        """What every FrameCore gets from its node: where warnings go and whether ROS is still up."""
+        return {"log_warning": self.get_logger().warning, "alive": self.context.ok}
+
     def subscribe_frames(self, topic: str, compressed: bool) -> str:
         """Feed ``topic`` (Image) or ``topic/compressed`` (CompressedImage) to the core; returns the topic used."""
         if compressed:

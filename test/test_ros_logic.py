@@ -475,6 +475,25 @@ def test_model_error_is_counted_not_raised(store: Any, types: MsgTypes) -> None:
     assert sink.out["image"] == [] and "RuntimeError: CUDA out of memory" in core.stats.last_error
 
 
+def test_frame_cut_short_by_shutdown_is_not_a_failure(store: Any, types: MsgTypes) -> None:
+    def publish_after_shutdown(msg: Any) -> None:
+        raise RuntimeError("Failed to publish: publisher's context is invalid")
+
+    ros_up, warnings = [False], []  # down: what rclpy's Ctrl-C handler leaves behind
+    core = EnhancerCore(
+        EnhanceProcessor(holder_with(FakeCurveEnhancer()), EnhanceSettings(smoothing=0.0, auto_gate=False)),
+        types,
+        Publishers(image=publish_after_shutdown),
+        log_warning=warnings.append,
+        alive=lambda: ros_up[0],
+    )
+    core.offer(image(store, DARK))
+    assert core.stats.snapshot().failed == 0 and warnings == []
+    ros_up[0] = True  # the same error while ROS is up is a failed frame, and logged
+    core.offer(image(store, DARK))
+    assert core.stats.snapshot().failed == 1 and "context is invalid" in warnings[0]
+
+
 def test_model_swap_between_frames(store: Any, types: MsgTypes) -> None:
     sink = Sink()
     holder = ModelHolder(

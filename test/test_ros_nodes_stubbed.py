@@ -76,6 +76,7 @@ class FakeNode:
         self.subs: dict[str, tuple[type, Any, Any]] = {}
         self.param_callbacks: list[Any] = []
         self.logger = FakeLogger()
+        self.context = types.SimpleNamespace(ok=lambda: True)  # rclpy's Context: ok() until shutdown
 
     def declare_parameter(self, name: str, value: Any = None, descriptor: Any = None, ignore_override: bool = False):
         assert not self.param_callbacks, "declare parameters before adding the set-parameters callback"

@@ -48,6 +48,16 @@ def test_clahe_luma_equals_opencv(shape, clip, grid, dtype):
     assert ours.std() > y.std()  # it did equalise
 
 
+def test_clahe_luma_counts_past_16_bits_per_bin() -> None:
+    # One 1000×600 tile of a nearly flat frame: 75,000 pixels per interleaved counter in one bin, so the 16-bit
+    # counters must be folded into the totals before they wrap.
+    y = np.full((600, 1000), 3, np.uint8)
+    y[100:200, 300:500] = 200
+    ours = clahe_luma(y, 2.0, 1).astype(np.int64)
+    theirs = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(1, 1)).apply(y).astype(np.int64)
+    assert np.abs(ours - theirs).max() <= 1 and ours[0, 0] == theirs[0, 0]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_transfer_adds_the_luma_change_to_every_channel_and_clips(dtype):
     top = np.iinfo(dtype).max

@@ -11,6 +11,9 @@ import numpy as np
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16)
 
+# Rec.601 luma weights (R, G, B): the ones OpenCV's YCrCb conversion uses, so everything measures brightness alike.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
 
 def check_frame(frame: np.ndarray, name: str = "frame") -> None:
     """Raise ValueError/TypeError naming ``name`` unless it is a non-empty uint8/uint16 H×W or H×W×3 array."""

@@ -17,6 +17,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from llie_core.frames import LUMA_WEIGHTS, max_value
+
 __all__ = [
     "mean_luminance",
     "COLOR_ENCODINGS",
@@ -350,9 +352,8 @@ def mean_luminance(array: np.ndarray, encoding: str, stride: int = 4) -> float:
     # Whole rows keep the view's rows contiguous, so cv2.mean reads it in place: 0.15 ms at 1080p, where
     # numpy's mean of a row-and-column subsample copied it first and took 2.3 ms, twice per frame in a node.
     sub = array[::stride]
-    scale = 65535.0 if sub.dtype == np.uint16 else 255.0
     means = cv2.mean(sub)
     if sub.ndim == 2:
-        return means[0] / scale
-    b, g, r = (means[2], means[1], means[0]) if encoding == "rgb8" else (means[0], means[1], means[2])
-    return float(0.114 * b + 0.587 * g + 0.299 * r) / scale
+        return means[0] / max_value(sub.dtype)
+    weights = LUMA_WEIGHTS if encoding == "rgb8" else LUMA_WEIGHTS[::-1]
+    return sum(w * m for w, m in zip(weights, means[:3], strict=True)) / max_value(sub.dtype)

@@ -7,12 +7,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from llie_core.frames import max_value
+from llie_core.frames import LUMA_WEIGHTS, max_value
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
-
-# Rec.601 luma weights: the ones OpenCV's YCrCb conversion uses, so every method measures brightness alike.
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:

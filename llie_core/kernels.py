@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from llie_core.frames import max_value
 from llie_core.resize import resize_bilinear, source_taps
 
 try:
@@ -145,13 +146,13 @@ def apply_curves_fast(frame: np.ndarray, curves: np.ndarray, iterations: int, bg
     curves_w = widen_curves(curves, width, bgr)
     flat = np.ascontiguousarray(frame).reshape(height, width * 3)
     out = np.empty_like(flat)
-    _kernel(iterations, maps)(flat, curves_w, r0, r1, wr, int(np.iinfo(frame.dtype).max), out)
+    _kernel(iterations, maps)(flat, curves_w, r0, r1, wr, max_value(frame.dtype), out)
     return out.reshape(frame.shape)
 
 
 def _downscale_numpy(frame, r0, r1, wr, c0, c1, wc, reverse, out):
     low = resize_bilinear(frame, out.shape[:2], align_corners=False)
-    out[...] = (low[:, :, ::-1] if reverse else low) / np.float32(np.iinfo(frame.dtype).max)
+    out[...] = (low[:, :, ::-1] if reverse else low) / np.float32(max_value(frame.dtype))
 
 
 _downscale = _downscale_numpy
@@ -181,7 +182,7 @@ def downscale_normalised(frame: np.ndarray, size: tuple[int, int], reverse: bool
     """
     height, width = size
     if (height, width) == frame.shape[:2]:
-        low = frame.astype(np.float32) / np.float32(np.iinfo(frame.dtype).max)
+        low = frame.astype(np.float32) / np.float32(max_value(frame.dtype))
         return np.ascontiguousarray(low[:, :, ::-1]) if reverse else low
     r0, r1, wr = source_taps(height, frame.shape[0], align_corners=False)
     c0, c1, wc = source_taps(width, frame.shape[1], align_corners=False)

@@ -1,4 +1,4 @@
-"""The enhancer node's logic (llie_ros.processing, no rclpy) under load: its overhead, and memory over a long run.
+"""The enhancer node's logic (llie_ros.processing, llie_core.stream; no rclpy) under load: overhead, memory.
 
 Frames are 1080p (or other) real low-light photos wrapped in ROS 2 sensor_msgs/Image messages built with
 rosbags' message classes; everything runs on one thread.
@@ -29,18 +29,19 @@ from llie_core import create_enhancer
 from llie_core.bag.io import IMAGE_TYPE, STATS_TYPE, header, typestore
 from llie_core.bench import RESOLUTIONS, bench_frames, rss_mib, set_threads
 from llie_core.imgmsg import array_to_image_fields
-from llie_ros.processing import EnhanceProcessor, EnhancerCore, EnhanceSettings, ModelHolder, MsgTypes, Publishers
+from llie_core.stream import FixedModel, StreamProcessor, StreamSettings
+from llie_ros.processing import EnhancerCore, MsgTypes, Publishers
 
 WARMUP = 200
 
 
 def node_core(enhancer: Any, smoothing: float, publish: Callable[[Any], None]) -> EnhancerCore:
     """The enhancer node's core around ``enhancer``, gating off (every frame is enhanced), no worker thread."""
-    holder = ModelHolder(lambda _params: enhancer, ("model",))
-    holder.load({"model": enhancer.name})
     types = MsgTypes(image=typestore().types[IMAGE_TYPE], stats=typestore().types[STATS_TYPE])
-    settings = EnhanceSettings(smoothing=smoothing, auto_gate=False)
-    return EnhancerCore(EnhanceProcessor(holder, settings), types, Publishers(image=publish, stats=publish))
+    settings = StreamSettings(smoothing=smoothing, auto_gate=False)
+    return EnhancerCore(
+        StreamProcessor(FixedModel(enhancer), settings), types, Publishers(image=publish, stats=publish)
+    )
 
 
 def image_messages(frames: list[np.ndarray]) -> list[Any]:

@@ -28,7 +28,10 @@ __all__ = [
     "array_to_image_fields",
     "compressed_msg_to_array",
     "convert_layout",
+    "decode_msg",
+    "default_output_encoding",
     "image_msg_to_array",
+    "stamp_ns",
     "working_encoding",
 ]
 
@@ -72,6 +75,10 @@ _WORKING: dict[str, str] = {
     "16UC1": "16UC1",
 }
 COLOR_ENCODINGS: frozenset[str] = frozenset({"rgb8", "bgr8", "rgba8", "bgra8", "8UC3"})
+
+# Encodings written back as they came in; the rest (yuv422, bayer) are published as bgr8 after conversion,
+# because re-packing an enhanced frame into 4:2:2 or a mosaic would throw colour away for every consumer.
+PASSTHROUGH_ENCODINGS = frozenset({"rgb8", "bgr8", "rgba8", "bgra8", "mono8", "mono16", "16UC1", "8UC1", "8UC3"})
 
 _YUV_DECODE = {
     "yuv422": cv2.COLOR_YUV2BGR_UYVY,
@@ -357,3 +364,22 @@ def mean_luminance(array: np.ndarray, encoding: str, stride: int = 4) -> float:
         return means[0] / max_value(sub.dtype)
     weights = LUMA_WEIGHTS if encoding == "rgb8" else LUMA_WEIGHTS[::-1]
     return sum(w * m for w, m in zip(weights, means[:3], strict=True)) / max_value(sub.dtype)
+
+
+def default_output_encoding(source_encoding: str) -> str:
+    """The encoding an enhanced frame is published in when no output encoding is set: the input's, else bgr8."""
+    return source_encoding if source_encoding in PASSTHROUGH_ENCODINGS else "bgr8"
+
+
+def decode_msg(msg: Any) -> tuple[np.ndarray, str, str]:
+    """(array, working encoding, source encoding) of an Image or CompressedImage (told apart by ``format``)."""
+    if hasattr(msg, "format") and not hasattr(msg, "encoding"):
+        array, encoding = compressed_msg_to_array(msg)
+        return array, encoding, encoding
+    array, encoding = image_msg_to_array(msg)
+    return array, encoding, str(msg.encoding)
+
+
+def stamp_ns(header: Any) -> int:
+    """A std_msgs/Header's stamp in nanoseconds."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)

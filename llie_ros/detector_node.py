@@ -10,7 +10,7 @@ from typing import Any
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
-from llie_ros.params import DETECTOR_BUILD_KEYS, DETECTOR_PARAMS, QOS_PARAMS
+from llie_core.params import DETECTOR_BUILD_KEYS, DETECTOR_PARAMS, QOS_PARAMS
 from llie_ros.processing import DetectorCore, ModelHolder, Publishers, detector_factory
 from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
 

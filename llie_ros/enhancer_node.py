@@ -1,6 +1,7 @@
 """rclpy node `enhancer`: image_raw (or image_raw/compressed) -> enhanced/image_raw, camera_info passthrough, stats.
 
-All the work happens in llie_ros.processing.EnhancerCore; this module only wires ROS to it.
+The per-camera work is llie_core.stream.StreamProcessor's, the message plumbing llie_ros.processing.EnhancerCore's;
+this module only wires ROS to them.
 """
 
 from __future__ import annotations
@@ -10,15 +11,9 @@ from typing import Any
 from llie.msg import EnhancementStats
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from llie_ros.params import ENHANCER_BUILD_KEYS, ENHANCER_PARAMS, QOS_PARAMS, check_gate
-from llie_ros.processing import (
-    EnhanceProcessor,
-    EnhancerCore,
-    EnhanceSettings,
-    ModelHolder,
-    Publishers,
-    enhancer_factory,
-)
+from llie_core.params import ENHANCER_BUILD_KEYS, ENHANCER_PARAMS, QOS_PARAMS, check_gate
+from llie_core.stream import StreamProcessor, StreamSettings
+from llie_ros.processing import EnhancerCore, ModelHolder, Publishers, enhancer_factory
 from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
 
 SPECS = ENHANCER_PARAMS + QOS_PARAMS
@@ -30,11 +25,11 @@ def enhanced_outputs(node: LlieNode) -> Publishers:
     compressed = node.create_publisher(CompressedImage, "enhanced/image_raw/compressed", node.pub_qos)
     info = node.create_publisher(CameraInfo, "enhanced/camera_info", node.pub_qos)
     stats = node.create_publisher(EnhancementStats, "~/stats", node.pub_qos)
-    # camera_info is republished unchanged (same header) so enhanced/ is a complete camera namespace.
-    node.create_subscription(CameraInfo, "camera_info", info.publish, node.sub_qos)
     return Publishers(
         image=image.publish,
         compressed=compressed.publish,
+        # camera_info is republished unchanged (same header) so enhanced/ is a complete camera namespace.
+        camera_info=info.publish,
         stats=stats.publish,
         compressed_wanted=lambda: compressed.get_subscription_count() > 0,
     )
@@ -52,7 +47,7 @@ class EnhancerNode(LlieNode):
         ok, reason = self.holder.load(self.values)
         if not ok:
             raise StartupError(reason)
-        self.processor = EnhanceProcessor(self.holder, EnhanceSettings.from_params(self.values))
+        self.processor = StreamProcessor(self.holder, StreamSettings.from_params(self.values))
         self.core = EnhancerCore(
             self.processor,
             rclpy_types(with_stats=True),
@@ -64,7 +59,7 @@ class EnhancerNode(LlieNode):
         # A model change builds the new model in the callback, so a bad one is rejected with its reason
         # while the running model keeps going.
         self.watch_parameters(
-            (self.holder,), check_gate, lambda merged: self.processor.configure(EnhanceSettings.from_params(merged))
+            (self.holder,), check_gate, lambda merged: self.processor.configure(StreamSettings.from_params(merged))
         )
         enh = self.holder.current
         self.announce_ready(

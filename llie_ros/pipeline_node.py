@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from llie_ros.detector_node import detection_outputs
-from llie_ros.enhancer_node import enhanced_outputs
-from llie_ros.params import (
+from llie_core.params import (
     DETECTOR_BUILD_KEYS,
     DETECTOR_PREFIX,
     ENHANCER_BUILD_KEYS,
@@ -19,14 +17,10 @@ from llie_ros.params import (
     pipeline_params,
     strip_prefix,
 )
-from llie_ros.processing import (
-    EnhanceProcessor,
-    EnhanceSettings,
-    ModelHolder,
-    PipelineCore,
-    detector_factory,
-    enhancer_factory,
-)
+from llie_core.stream import StreamProcessor, StreamSettings
+from llie_ros.detector_node import detection_outputs
+from llie_ros.enhancer_node import enhanced_outputs
+from llie_ros.processing import ModelHolder, PipelineCore, detector_factory, enhancer_factory
 from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
 
 SPECS = pipeline_params()
@@ -47,7 +41,7 @@ class PipelineNode(LlieNode):
                 ok, reason = holder.load(self.values)
         if not ok:
             raise StartupError(reason)
-        self.processor = EnhanceProcessor(self.holder, EnhanceSettings.from_params(self.values))
+        self.processor = StreamProcessor(self.holder, StreamSettings.from_params(self.values))
         detections = detection_outputs(self)
         publishers = dataclasses.replace(
             enhanced_outputs(self),
@@ -68,7 +62,7 @@ class PipelineNode(LlieNode):
         self.watch_parameters(
             (self.holder, self.det_holder),
             check_gate,
-            lambda merged: self.processor.configure(EnhanceSettings.from_params(merged)),
+            lambda merged: self.processor.configure(StreamSettings.from_params(merged)),
         )
         self.announce_ready(
             f"pipeline on {resolved(self, 'image_raw')}: {self.values['model']} + "

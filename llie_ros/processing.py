@@ -1,6 +1,8 @@
-"""Frame processing of the llie nodes, ROS-free: message in, messages out, through injected classes and callbacks.
+"""Message plumbing of the llie nodes, ROS-free: message in, messages out, through injected classes and callbacks.
 
-The rclpy nodes pass their message classes and publishers in; tests pass rosbags classes and lists.
+The per-camera work (gating, smoothing, statistics, frame loss) is llie_core.stream.StreamProcessor's; this module
+decodes messages for it, runs the keep-latest intake, and builds the output messages. The rclpy nodes pass their
+message classes and publishers in; tests pass rosbags classes and lists.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,31 +19,21 @@ from llie_core.imgmsg import (
     FrameError,
     array_to_compressed_fields,
     array_to_image_fields,
-    compressed_msg_to_array,
     convert_layout,
-    image_msg_to_array,
-    mean_luminance,
+    decode_msg,
+    stamp_ns,
 )
-from llie_ros.logic import CurveSmoother, FrameGate, FrameWorker, GainSmoother, StatsCounter
-from llie_ros.params import ParamSpec, classes_value, validate_changes
-
-# Encodings written back as they came in; the rest (yuv422, bayer) are published as bgr8 after conversion,
-# because re-packing an enhanced frame into 4:2:2 or a mosaic would throw colour away for every consumer.
-PASSTHROUGH_ENCODINGS = frozenset({"rgb8", "bgr8", "rgba8", "bgra8", "mono8", "mono16", "16UC1", "8UC1", "8UC3"})
+from llie_core.params import ParamSpec, classes_value, validate_changes
+from llie_core.stream import FrameStats, StatsCounter, StreamFrame, StreamProcessor
+from llie_ros.logic import FrameWorker
 
 
-def default_output_encoding(source_encoding: str) -> str:
-    """The encoding published for an input in ``source_encoding`` when output_encoding is empty."""
-    return source_encoding if source_encoding in PASSTHROUGH_ENCODINGS else "bgr8"
-
-
-def decode_frame(msg: Any) -> tuple[np.ndarray, str, str]:
-    """(array, working encoding, source encoding) of an Image or CompressedImage (told apart by ``format``)."""
-    if hasattr(msg, "format") and not hasattr(msg, "encoding"):
-        array, encoding = compressed_msg_to_array(msg)
-        return array, encoding, encoding
-    array, encoding = image_msg_to_array(msg)
-    return array, encoding, str(msg.encoding)
+def _stamp(msg: Any) -> int | None:
+    """The message's header stamp in nanoseconds, or None when it has no readable one (a malformed message)."""
+    try:
+        return stamp_ns(msg.header)
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def to_bgr8(array: np.ndarray, encoding: str) -> np.ndarray:
@@ -75,6 +67,7 @@ class Publishers:
 
     image: Callable[[Any], None] | None = None
     compressed: Callable[[Any], None] | None = None
+    camera_info: Callable[[Any], None] | None = None  # passthrough of the input camera_info
     stats: Callable[[Any], None] | None = None
     detections: Callable[[Any], None] | None = None
     annotated: Callable[[Any], None] | None = None
@@ -199,104 +192,6 @@ def detector_factory(params: Mapping[str, Any]) -> Any:
     return detector
 
 
-@dataclass
-class EnhanceSettings:
-    """Per-frame behaviour of the enhancer that changes without rebuilding the model."""
-
-    enabled: bool = True
-    auto_gate: bool = True
-    gate_threshold: float = 0.4
-    gate_hysteresis: float = 0.05
-    smoothing: float = 0.6
-    output_encoding: str = ""
-    publish_compressed: bool = False
-    jpeg_quality: int = 85
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> EnhanceSettings:
-        """Settings from a parameter mapping (missing names keep their defaults)."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: params[k] for k in names if k in params})
-
-
-@dataclass
-class EnhanceResult:
-    """One processed frame and what was done to it."""
-
-    array: np.ndarray
-    encoding: str  # working encoding of ``array``
-    input_luminance: float
-    output_luminance: float
-    gated: bool
-    enhanced: bool
-    curve_mean: list[float] = field(default_factory=list)
-
-    @property
-    def gain(self) -> float:
-        """Output over input mean luminance (1.0 for black frames)."""
-        return self.output_luminance / self.input_luminance if self.input_luminance > 1e-6 else 1.0
-
-
-class EnhanceProcessor:
-    """Gating, enhancement and temporal smoothing of decoded frames."""
-
-    def __init__(self, holder: ModelHolder, settings: EnhanceSettings | None = None) -> None:
-        self.holder = holder
-        self.gate = FrameGate()
-        self.curves = CurveSmoother()
-        self.gain = GainSmoother()
-        self.configure(settings or EnhanceSettings())
-
-    def configure(self, settings: EnhanceSettings) -> None:
-        """Apply new settings; smoothing restarts when its weight changes."""
-        self.gate.configure(settings.gate_threshold, settings.gate_hysteresis, settings.auto_gate)
-        if self.curves.alpha != settings.smoothing:
-            self.curves.alpha = self.gain.alpha = float(settings.smoothing)
-            self.curves.reset()
-            self.gain.reset()
-        self.settings = settings
-
-    def process(self, array: np.ndarray, encoding: str) -> EnhanceResult:
-        """Enhance one frame (unless bypassed or gated) and report luminances."""
-        lum_in = mean_luminance(array, encoding)
-        enhancer = self.holder.current
-        if not self.settings.enabled or enhancer is None:
-            return EnhanceResult(array, encoding, lum_in, lum_in, gated=False, enhanced=False)
-        if not self.gate.should_enhance(lum_in):
-            # Bright frame: pass through, and start smoothing afresh when enhancement resumes.
-            self.curves.reset()
-            self.gain.reset()
-            return EnhanceResult(array, encoding, lum_in, lum_in, gated=True, enhanced=False)
-        rgb = encoding == "rgb8"
-        key = (self.holder.generation, array.shape)
-        curve_mean: list[float] = []
-        smoothing = self.settings.smoothing > 0
-        if smoothing and getattr(enhancer, "kind", "") == "curve" and hasattr(enhancer, "estimate_curves"):
-            curves = self.curves.update(enhancer.estimate_curves(array, rgb=rgb), key=key)
-            out = enhancer.apply_curves(array, curves, rgb=rgb)
-            curve_mean = [float(v) for v in curves.reshape(-1, curves.shape[-1]).mean(axis=0)]
-        else:
-            out = enhancer.enhance(array, rgb=rgb)
-            if smoothing:
-                out = self._smooth_gain(array, out, encoding, lum_in, key)
-        return EnhanceResult(
-            out, encoding, lum_in, mean_luminance(out, encoding), gated=False, enhanced=True, curve_mean=curve_mean
-        )
-
-    def _smooth_gain(self, src: np.ndarray, out: np.ndarray, encoding: str, lum_in: float, key: Any) -> np.ndarray:
-        # Methods without curve maps: scale each output so its global gain follows the smoothed gain.
-        lum_out = mean_luminance(out, encoding)
-        if lum_in <= 1e-4 or lum_out <= 1e-4:
-            return out
-        gain = lum_out / lum_in
-        target = self.gain.update(gain, key=key)
-        ratio = target / gain
-        if abs(ratio - 1.0) < 1e-3:
-            return out
-        top = 65535.0 if out.dtype == np.uint16 else 255.0
-        return np.clip(out.astype(np.float32) * ratio + 0.5, 0, top).astype(out.dtype)
-
-
 class FrameCore:
     """Keep-latest intake, failure accounting and the worker thread shared by the three nodes."""
 
@@ -308,9 +203,10 @@ class FrameCore:
         clock: Callable[[], float] = time.monotonic,
         log_warning: Callable[[str], None] | None = None,
         alive: Callable[[], bool] = lambda: True,
+        stats: StatsCounter | None = None,
     ) -> None:
         self.types, self.publish, self.clock = types, publish, clock
-        self.stats = StatsCounter(clock=clock)
+        self.stats = stats or StatsCounter(clock=clock)
         self._log_warning = log_warning or (lambda _msg: None)
         self._alive = alive
         self._worker: FrameWorker | None = None
@@ -327,12 +223,20 @@ class FrameCore:
 
     def offer(self, msg: Any) -> None:
         """Subscription callback: count the frame and keep only the newest one waiting."""
-        self.stats.on_received()
+        self.stats.on_received(_stamp(msg))
         item = (msg, self.clock())
         if self._worker is None:
             self.handle(item)  # synchronous mode (tests, single-threaded use)
         elif not self._worker.submit(item):
             self.stats.on_dropped()
+
+    def on_camera_info(self, msg: Any) -> None:
+        """camera_info callback: its stamp tells frames lost before the node; republished when there is an output."""
+        stamp = _stamp(msg)
+        if stamp is not None:
+            self.stats.on_camera_info(stamp)
+        if self.publish.camera_info is not None:
+            self.publish.camera_info(msg)
 
     def handle(self, item: tuple[Any, float]) -> None:
         """Process one (message, arrival time); failures are counted and logged once per reason."""
@@ -375,63 +279,40 @@ class FrameCore:
 
 
 class EnhancerCore(FrameCore):
-    """The enhancer node's work: decode, gate/enhance/smooth, publish image (+compressed) and stats."""
+    """The enhancer node's work: decode, run the stream processor, publish image (+compressed) and stats."""
 
-    def __init__(self, processor: EnhanceProcessor, types: MsgTypes, publish: Publishers, **kw: Any) -> None:
-        super().__init__(types, publish, **kw)
+    def __init__(self, processor: StreamProcessor, types: MsgTypes, publish: Publishers, **kw: Any) -> None:
+        super().__init__(types, publish, stats=processor.stats, **kw)
         self.processor = processor
 
     def process(self, msg: Any, arrived: float) -> None:
         """Enhance one message and publish the results with its header."""
-        array, work, source = decode_frame(msg)
-        result = self.processor.process(array, work)
-        self.publish_enhanced(result, source, msg.header)
-        latency = self.clock() - arrived
-        self.stats.on_processed(latency, gated=result.gated)
-        self.publish_stats(result, msg.header, latency)
+        array, work, source = decode_msg(msg)
+        frame = self.processor.process(array, work)
+        self.publish_enhanced(frame, source, msg.header)
+        self.publish_stats(self.processor.finish(frame, self.clock() - arrived), msg.header)
 
-    def publish_enhanced(self, result: EnhanceResult, source_encoding: str, header: Any) -> None:
+    def publish_enhanced(self, frame: StreamFrame, source_encoding: str, header: Any) -> None:
         """Publish the enhanced image and, when asked for and watched, its jpeg."""
         settings = self.processor.settings
-        out_encoding = settings.output_encoding or default_output_encoding(source_encoding)
         if self.publish.image is not None:
-            self.publish.image(self.image_msg(result.array, result.encoding, out_encoding, header))
+            out_encoding = settings.output_encoding_for(source_encoding)
+            self.publish.image(self.image_msg(frame.array, frame.encoding, out_encoding, header))
         if (
             settings.publish_compressed
             and self.publish.compressed is not None
             and self.types.compressed
             and self.publish.compressed_wanted()
         ):
-            self.publish.compressed(self.compressed_msg(result.array, result.encoding, header, settings.jpeg_quality))
+            self.publish.compressed(self.compressed_msg(frame.array, frame.encoding, header, settings.jpeg_quality))
 
-    def publish_stats(self, result: EnhanceResult, header: Any, latency_s: float) -> None:
+    def publish_stats(self, stats: FrameStats, header: Any) -> None:
         """Publish an EnhancementStats message for this frame."""
         if self.publish.stats is None or self.types.stats is None:
             return
-        self.publish.stats(self.types.stats(**self.stats_fields(result, header, latency_s)))
-
-    def stats_fields(self, result: EnhanceResult, header: Any, latency_s: float) -> dict[str, Any]:
-        """Fields of llie/msg/EnhancementStats for one frame."""
-        snap = self.stats.snapshot()
-        enhancer = self.processor.holder.current
-        return {
-            "header": header,
-            "model": str(getattr(enhancer, "name", "") or self.processor.holder.params.get("model", "")),
-            "backend": str(getattr(enhancer, "backend", "")),
-            "enabled": bool(self.processor.settings.enabled),
-            "gated": bool(result.gated),
-            "input_mean_luminance": float(result.input_luminance),
-            "output_mean_luminance": float(result.output_luminance),
-            "applied_gain": float(result.gain),
-            "curve_mean": self.types.float_array(result.curve_mean),
-            "latency_ms": float(latency_s * 1e3),
-            "frames_received": snap.received,
-            "frames_processed": snap.processed,
-            "frames_dropped": snap.dropped,
-            "frames_failed": snap.failed,
-            "frames_gated": snap.gated,
-            "last_error": snap.last_error,
-        }
+        fields = stats.fields()
+        fields["curve_mean"] = self.types.float_array(fields["curve_mean"])
+        self.publish.stats(self.types.stats(header=header, **fields))
 
 
 class DetectorCore(FrameCore):
@@ -443,7 +324,7 @@ class DetectorCore(FrameCore):
 
     def process(self, msg: Any, arrived: float) -> None:
         """Detect on one message and publish with its header."""
-        array, work, _ = decode_frame(msg)
+        array, work, _ = decode_msg(msg)
         self.detect_and_publish(to_bgr8(array, work), msg.header)
         self.stats.on_processed(self.clock() - arrived)
 
@@ -467,17 +348,15 @@ class PipelineCore(EnhancerCore):
     """Enhancement then detection on the same decoded frame, in one node."""
 
     def __init__(
-        self, processor: EnhanceProcessor, detector: ModelHolder, types: MsgTypes, publish: Publishers, **kw: Any
+        self, processor: StreamProcessor, detector: ModelHolder, types: MsgTypes, publish: Publishers, **kw: Any
     ) -> None:
         super().__init__(processor, types, publish, **kw)
         self.detector = DetectorCore(detector, types, publish, clock=self.clock)
 
     def process(self, msg: Any, arrived: float) -> None:
         """Enhance, publish, detect on the enhanced array, publish detections; stats with the whole latency."""
-        array, work, source = decode_frame(msg)
-        result = self.processor.process(array, work)
-        self.publish_enhanced(result, source, msg.header)
-        self.detector.detect_and_publish(to_bgr8(result.array, result.encoding), msg.header)
-        latency = self.clock() - arrived
-        self.stats.on_processed(latency, gated=result.gated)
-        self.publish_stats(result, msg.header, latency)
+        array, work, source = decode_msg(msg)
+        frame = self.processor.process(array, work)
+        self.publish_enhanced(frame, source, msg.header)
+        self.detector.detect_and_publish(to_bgr8(frame.array, frame.encoding), msg.header)
+        self.publish_stats(self.processor.finish(frame, self.clock() - arrived), msg.header)

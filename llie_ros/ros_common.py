@@ -15,10 +15,11 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from llie_ros.logic import DIAG_ERROR, DIAG_OK, DIAG_WARN, READY, StatsCounter
-from llie_ros.params import ParamSpec, normalize_value
+from llie_core.params import ParamSpec, normalize_value
+from llie_core.stream import DIAG_ERROR, DIAG_OK, DIAG_WARN, StatsCounter
+from llie_ros.logic import READY
 from llie_ros.processing import FrameCore, ModelHolder, MsgTypes, apply_parameter_changes
 
 _LEVELS = {DIAG_OK: DiagnosticStatus.OK, DIAG_WARN: DiagnosticStatus.WARN, DIAG_ERROR: DiagnosticStatus.ERROR}
@@ -182,10 +183,15 @@ class LlieNode(Node):
         return {"log_warning": self.get_logger().warning, "alive": self.context.ok}
 
     def subscribe_frames(self, topic: str, compressed: bool) -> str:
-        """Feed ``topic`` (Image) or ``topic/compressed`` (CompressedImage) to the core; returns the topic used."""
+        """Feed ``topic`` (Image) or ``topic/compressed`` (CompressedImage) to the core; returns the topic used.
+
+        The camera's ``camera_info`` goes to the core too: a camera_info whose image never arrives is a frame lost
+        before the node (and the enhancer republishes it).
+        """
         if compressed:
             topic += "/compressed"
         self.create_subscription(CompressedImage if compressed else Image, topic, self.core.offer, self.sub_qos)
+        self.create_subscription(CameraInfo, "camera_info", self.core.on_camera_info, self.sub_qos)
         return topic
 
     def watch_parameters(

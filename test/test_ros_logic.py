@@ -1,4 +1,4 @@
-"""Node logic without ROS: gating, smoothing, keep-latest, stats, parameters, and the message path end to end."""
+"""Node logic without ROS: keep-latest, parameters, the stream processor behind the message path end to end."""
 
 from __future__ import annotations
 
@@ -9,19 +9,8 @@ import numpy as np
 import pytest
 
 from llie_core.detect import Detection
-from llie_core.imgmsg import array_to_image_fields, image_msg_to_array, mean_luminance
-from llie_ros.logic import (
-    DIAG_ERROR,
-    DIAG_OK,
-    DIAG_WARN,
-    CurveSmoother,
-    FrameGate,
-    FrameWorker,
-    GainSmoother,
-    LatestSlot,
-    StatsCounter,
-)
-from llie_ros.params import (
+from llie_core.imgmsg import array_to_image_fields, default_output_encoding, image_msg_to_array, mean_luminance
+from llie_core.params import (
     DETECTOR_PARAMS,
     ENHANCER_BUILD_KEYS,
     ENHANCER_PARAMS,
@@ -31,17 +20,16 @@ from llie_ros.params import (
     pipeline_params,
     validate_changes,
 )
+from llie_core.stream import DIAG_WARN, StreamProcessor, StreamSettings
+from llie_ros.logic import FrameWorker, LatestSlot
 from llie_ros.processing import (
     DetectorCore,
-    EnhanceProcessor,
     EnhancerCore,
-    EnhanceSettings,
     ModelHolder,
     MsgTypes,
     PipelineCore,
     Publishers,
     apply_parameter_changes,
-    default_output_encoding,
 )
 
 # ---------------------------------------------------------------- stand-ins for the engine and the detector
@@ -172,36 +160,6 @@ def test_mean_luminance_weights_and_layouts() -> None:
     assert mean_luminance(np.full((4, 4), 65535, np.uint16), "mono16") == pytest.approx(1.0)
 
 
-def test_gate_threshold_and_hysteresis() -> None:
-    gate = FrameGate(threshold=0.4, hysteresis=0.1)
-    decisions = [gate.should_enhance(v) for v in (0.2, 0.45, 0.35, 0.31, 0.29, 0.39, 0.41)]
-    # Bright at 0.45 -> bypass; stays bypassed until below 0.3; then enhances up to 0.4.
-    assert decisions == [True, False, False, False, True, True, False]
-    gate.configure(0.4, 0.1, enabled=False)
-    assert gate.should_enhance(0.99)
-    with pytest.raises(ValueError, match="hysteresis"):
-        gate.configure(0.1, 0.2, True)
-
-
-def test_curve_smoother_ema_and_resets() -> None:
-    sm = CurveSmoother(alpha=0.75)
-    a, b = np.zeros((2, 2, 3), np.float32), np.ones((2, 2, 3), np.float32)
-    np.testing.assert_allclose(sm.update(a, key="m"), 0.0)
-    np.testing.assert_allclose(sm.update(b, key="m"), 0.25)
-    np.testing.assert_allclose(sm.update(b, key="m"), 0.4375)
-    np.testing.assert_allclose(sm.update(b, key="other"), 1.0)  # model swap: no blending
-    np.testing.assert_allclose(sm.update(np.zeros((3, 3, 3)), key="other"), 0.0)  # size change
-    off = CurveSmoother(alpha=0.0)
-    off.update(a)
-    np.testing.assert_allclose(off.update(b), 1.0)
-
-
-def test_gain_smoother() -> None:
-    sm = GainSmoother(alpha=0.5)
-    assert [sm.update(g) for g in (2.0, 4.0, 4.0)] == [2.0, 3.0, 3.5]
-    assert sm.update(9.0, key="new") == 9.0
-
-
 def test_latest_slot_keeps_newest_and_counts_drops() -> None:
     slot: LatestSlot[int] = LatestSlot()
     assert slot.put(1) is None
@@ -245,31 +203,6 @@ def test_frame_worker_drops_stale_frames_while_busy() -> None:
     assert done.wait(5)
     worker.stop()
     assert handled == [1, 3, 4, 5] and worker.slot.dropped == 1 and errors == ["boom"]
-
-
-def test_stats_counter_and_diagnostics() -> None:
-    now = [100.0]
-    stats = StatsCounter(clock=lambda: now[0])
-    assert stats.diagnostic()[:2] == (DIAG_OK, "waiting for frames")
-    for latency in (0.010, 0.030, 0.020):
-        stats.on_received()
-        now[0] += 0.1
-        stats.on_processed(latency)
-    stats.on_dropped()
-    snap = stats.snapshot()
-    assert (snap.received, snap.processed, snap.dropped, snap.failed) == (3, 3, 1, 0)
-    assert snap.rate_hz == pytest.approx(10.0) and snap.latency_ms == pytest.approx(20.0)
-    assert snap.latency_max_ms == pytest.approx(30.0)
-    assert stats.on_failed("bad step") is True and stats.on_failed("bad step") is False
-    assert stats.on_failed("data has 10 bytes, expected 144") is True
-    assert stats.on_failed("data has 99 bytes, expected 144") is False  # same kind, other numbers
-    assert stats.snapshot().errors == {"bad step": 2, "data has # bytes, expected #": 2}
-    level, message, values = stats.diagnostic()
-    assert level == DIAG_WARN and "4 frame(s) failed: data has 99" in message and values["frames failed"] == "4"
-    assert stats.diagnostic()[0] == DIAG_OK  # failures are reported once
-    only_failures = StatsCounter()
-    only_failures.on_failed("unsupported encoding")
-    assert only_failures.diagnostic()[0] == DIAG_ERROR
 
 
 def test_parameter_validation() -> None:
@@ -318,15 +251,15 @@ def test_model_holder_keeps_old_model_on_failure() -> None:
 
 def test_processor_bypass_gate_and_enhance() -> None:
     enh = FakeCurveEnhancer()
-    proc = EnhanceProcessor(holder_with(enh), EnhanceSettings(smoothing=0.0, gate_threshold=0.5))
+    proc = StreamProcessor(holder_with(enh), StreamSettings(smoothing=0.0, gate_threshold=0.5))
     dark = proc.process(DARK, "bgr8")
     assert dark.enhanced and dark.gain > 1.5 and dark.output_luminance > dark.input_luminance
     bright = proc.process(np.full((8, 8, 3), 200, np.uint8), "bgr8")
     assert bright.gated and not bright.enhanced and bright.gain == 1.0
-    proc.configure(EnhanceSettings(enabled=False))
+    proc.configure(StreamSettings(enabled=False))
     off = proc.process(DARK, "bgr8")
     assert off.array is DARK and not off.enhanced and not off.gated
-    proc.configure(EnhanceSettings(smoothing=0.0))
+    proc.configure(StreamSettings(smoothing=0.0))
     proc.process(DARK[:, :, ::-1].copy(), "rgb8")
     assert enh.calls[-2:] == ["enhance rgb=True", "estimate rgb=True"]
 
@@ -336,7 +269,7 @@ def test_curve_smoothing_removes_flicker() -> None:
     frames = [np.full((8, 8, 3), v, np.uint8) for v in (20, 60) * 10]
 
     def curve_series(alpha: float) -> np.ndarray:
-        proc = EnhanceProcessor(holder_with(FakeCurveEnhancer()), EnhanceSettings(smoothing=alpha, auto_gate=False))
+        proc = StreamProcessor(holder_with(FakeCurveEnhancer()), StreamSettings(smoothing=alpha, auto_gate=False))
         results = [proc.process(f, "bgr8") for f in frames]
         if alpha == 0:
             return np.array([r.gain for r in results])
@@ -350,7 +283,7 @@ def test_curve_smoothing_removes_flicker() -> None:
 def test_gain_smoothing_for_classical_methods() -> None:
     enh = FakeClassical()
     enh.gains = iter([2.0, 4.0, 2.0, 4.0])
-    proc = EnhanceProcessor(holder_with(enh), EnhanceSettings(smoothing=0.5, auto_gate=False))
+    proc = StreamProcessor(holder_with(enh), StreamSettings(smoothing=0.5, auto_gate=False))
     gains = [proc.process(DARK, "bgr8").gain for _ in range(4)]
     assert gains == pytest.approx([2.0, 3.0, 2.5, 3.25], abs=0.03)
 
@@ -367,7 +300,7 @@ def make_core(types: MsgTypes, sink: Sink, **settings: Any) -> tuple[EnhancerCor
     enh = FakeCurveEnhancer()
     warnings: list[str] = []
     core = EnhancerCore(
-        EnhanceProcessor(holder_with(enh), EnhanceSettings(**settings)),
+        StreamProcessor(holder_with(enh), StreamSettings(**settings)),
         types,
         sink.publishers,
         log_warning=warnings.append,
@@ -481,7 +414,7 @@ def test_frame_cut_short_by_shutdown_is_not_a_failure(store: Any, types: MsgType
 
     ros_up, warnings = [False], []  # down: what rclpy's Ctrl-C handler leaves behind
     core = EnhancerCore(
-        EnhanceProcessor(holder_with(FakeCurveEnhancer()), EnhanceSettings(smoothing=0.0, auto_gate=False)),
+        StreamProcessor(holder_with(FakeCurveEnhancer()), StreamSettings(smoothing=0.0, auto_gate=False)),
         types,
         Publishers(image=publish_after_shutdown),
         log_warning=warnings.append,
@@ -500,7 +433,7 @@ def test_model_swap_between_frames(store: Any, types: MsgTypes) -> None:
         lambda p: FakeCurveEnhancer(p["model"], strength=2.0 if p["model"] == "zero_dce" else 1.0), ENHANCER_BUILD_KEYS
     )
     holder.load({"model": "tiny_dce"})
-    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.9)), types, sink.publishers)
+    core = EnhancerCore(StreamProcessor(holder, StreamSettings(smoothing=0.9)), types, sink.publishers)
     core.offer(image(store, DARK))
     assert holder.load({"model": "zero_dce"})[0]
     core.offer(image(store, DARK))
@@ -523,7 +456,7 @@ def test_keep_latest_with_worker_thread(store: Any, types: MsgTypes) -> None:
 
     enh.estimate_curves = slow
     core = EnhancerCore(
-        EnhanceProcessor(holder_with(enh), EnhanceSettings(auto_gate=False)), types, sink.publishers
+        StreamProcessor(holder_with(enh), StreamSettings(auto_gate=False)), types, sink.publishers
     ).start()
     try:
         core.offer(image(store, DARK, sec=1))
@@ -564,7 +497,7 @@ def test_pipeline_core_detects_on_enhanced_frame(store: Any, types: MsgTypes) ->
     det = FakeDetector()
     very_dark = np.full((8, 8, 3), 3, np.uint8)  # FakeDetector finds nothing below mean 5
     core = PipelineCore(
-        EnhanceProcessor(holder_with(FakeCurveEnhancer(strength=2.0)), EnhanceSettings()),
+        StreamProcessor(holder_with(FakeCurveEnhancer(strength=2.0)), StreamSettings()),
         holder_with(det, ("model",)),
         types,
         sink.publishers,
@@ -589,7 +522,7 @@ def test_real_engine_swap_and_rejections(store: Any, types: MsgTypes) -> None:
     holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
     assert holder.load(engine_params("gamma")) == (True, "")
     sink = Sink()
-    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.5)), types, sink.publishers)
+    core = EnhancerCore(StreamProcessor(holder, StreamSettings(smoothing=0.5)), types, sink.publishers)
     core.offer(image(store, DARK))
     ok, reason = holder.load(engine_params("no_such_model"))
     assert not ok and "unknown model 'no_such_model'" in reason and "valid names" in reason
@@ -614,7 +547,7 @@ def test_real_curve_model_with_smoothing(store: Any, types: MsgTypes) -> None:
     holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
     assert holder.load(engine_params("tiny_dce", weights="reference", scale_factor=4)) == (True, "")
     sink = Sink()
-    core = EnhancerCore(EnhanceProcessor(holder, EnhanceSettings(smoothing=0.5)), types, sink.publishers)
+    core = EnhancerCore(StreamProcessor(holder, StreamSettings(smoothing=0.5)), types, sink.publishers)
     frame = np.full((48, 64, 3), 25, np.uint8)
     for sec in (1, 2):
         core.offer(image(store, frame, "rgb8", sec=sec, src="bgr8"))

@@ -221,6 +221,11 @@ def ros(monkeypatch: pytest.MonkeyPatch):
     )
     for name in NODE_MODULES:
         sys.modules.pop(name, None)
+        # `from llie_ros import enhancer_node` reads the package attribute first: drop it with the module, so the
+        # next test imports the node modules afresh against its own stand-ins.
+        package, _, module = name.rpartition(".")
+        if package in sys.modules and hasattr(sys.modules[package], module):
+            delattr(sys.modules[package], module)
 
 
 class FakeEnhancer:
@@ -330,7 +335,8 @@ def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyP
     FakeNode.overrides = {"model": "/m/yolov8n.pt", "classes": [2]}
     det = detector_node.DetectorNode()
     try:
-        assert set(det.subs) == {"image"} and {"detections", "~/annotated"} <= set(det.pubs)
+        # camera_info of the camera namespace: its stamps tell frames lost before the detector
+        assert set(det.subs) == {"image", "camera_info"} and {"detections", "~/annotated"} <= set(det.pubs)
         det.core.stop()
         det.core._worker = None
         det.subs["image"][1](frame(ros, 9))
@@ -359,6 +365,38 @@ def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyP
         assert pipe.holder.current.name == "clahe" and pipe.det_holder.current.model == "/m/other.onnx"
     finally:
         pipe.shutdown()
+
+
+def test_frames_lost_before_the_node_reach_stats_and_diagnostics(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llie_ros.processing
+
+    monkeypatch.setattr(llie_ros.processing, "enhancer_factory", fake_factory)
+    from llie_ros import enhancer_node
+
+    monkeypatch.setattr(enhancer_node, "enhancer_factory", fake_factory)
+    FakeNode.overrides = {"model": "gamma"}
+    node = enhancer_node.EnhancerNode()
+    try:
+        node.core.stop()
+        node.core._worker = None
+        image_cb, info_cb = node.subs["image_raw"][1], node.subs["camera_info"][1]
+        assert node.subs["camera_info"][2].reliability.name == "BEST_EFFORT"  # sensor-data QoS, like the images
+        lost = {6, 7, 8, 12}  # lost in transport: their camera_info arrives, they do not
+        for sec in range(1, 21):
+            if sec not in lost:
+                image_cb(frame(ros, sec))
+            info = ros.CameraInfo(header=ros.header(frame_id="cam"))
+            info.header.stamp.sec = sec
+            info_cb(info)
+        stats = node.pubs["~/stats"].sent
+        assert len(stats) == 16 and stats[-1].frames_received == 16 and stats[-1].frames_lost == len(lost)
+        assert len(node.pubs["enhanced/camera_info"].sent) == 20  # still republished, every one
+        status = StatusWrapper()
+        node.diagnostics.tasks[0][1](status)
+        assert status.level == b"\x01" and "4 of 20 frames (20%) lost before the node" in status.message
+        assert status.values["frames lost before the node"] == "4"
+    finally:
+        node.shutdown()
 
 
 def test_startup_error_exits_with_reason(ros: Any) -> None:

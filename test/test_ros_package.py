@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from llie_ros.launch_helpers import image_remappings, parse_cameras, rviz_config
-from llie_ros.params import DETECTOR_PARAMS, ENHANCER_PARAMS, QOS_PARAMS, pipeline_params, validate
+from llie_core.params import DETECTOR_PARAMS, ENHANCER_PARAMS, QOS_PARAMS, pipeline_params, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / "launch"
@@ -144,6 +144,7 @@ def test_msg_files_parse_and_serialise() -> None:
         "frames_processed",
         "frames_dropped",
         "frames_failed",
+        "frames_lost",
     } <= fields
     msg = cls(
         header=rosbags_types.header(store),
@@ -161,10 +162,12 @@ def test_msg_files_parse_and_serialise() -> None:
         frames_dropped=1,
         frames_failed=1,
         frames_gated=2,
+        frames_lost=3,
         last_error="bad step",
     )
     back = store.deserialize_cdr(store.serialize_cdr(msg, cls.__msgtype__), cls.__msgtype__)
     assert back.frames_dropped == 1 and back.model == "tiny_dce" and back.header.stamp.sec == 1_700_000_123
+    assert back.frames_lost == 3
     np.testing.assert_allclose(back.curve_mean, [-0.5, -0.4, -0.45])
 
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from llie_core.imgmsg import stamp_ns
+
 IMAGE_TYPE = "sensor_msgs/msg/Image"
 COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
 IMAGE_TYPES = (IMAGE_TYPE, COMPRESSED_TYPE)
@@ -221,13 +223,7 @@ def header(stamp_ns: int, frame_id: str) -> Any:
 
 def ros2_header(msg_header: Any) -> Any:
     """A ROS 2 std_msgs/Header copied from any decoded header (ROS 1 headers carry an extra seq)."""
-    stamp = msg_header.stamp
-    return header(int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec), str(msg_header.frame_id))
-
-
-def stamp_ns(msg_header: Any) -> int:
-    """A header's stamp in nanoseconds."""
-    return int(msg_header.stamp.sec) * 1_000_000_000 + int(msg_header.stamp.nanosec)
+    return header(stamp_ns(msg_header), str(msg_header.frame_id))
 
 
 _MCAP_MAGIC = b"\x89MCAP0\r\n"

@@ -1,4 +1,8 @@
-"""Parameters of the llie nodes: one table used to declare them (with descriptors) and to validate changes."""
+"""Parameters of the llie nodes: one table the nodes declare (with descriptors) and validate changes against.
+
+ROS-free, so the offline tools (`llie bag enhance`, `bag eval`, `enhance`) read the same definitions and parameter
+files (llie_core.params_file) as the nodes.
+"""
 
 from __future__ import annotations
 

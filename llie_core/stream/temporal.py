@@ -1,0 +1,121 @@
+"""Temporal smoothing of what a model estimates per frame, so that enhancement does not flicker on video.
+
+A model that splits enhancement into ``estimate_curves(frame, rgb) -> state`` (at low resolution) and
+``apply_curves(frame, state, rgb) -> frame`` (at full resolution) is smoothed on its state: the state that is
+applied is an exponential moving average over frames. The state is whatever the model estimates: the Zero-DCE
+family's h×w×C curve maps, or, for a model that estimates several things (per-pixel maps and global parameters),
+a tuple or dict of arrays and numbers, averaged member by member. Methods without that split (classical ones)
+are smoothed on one number, their global gain (output over input mean luminance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# np.ndarray | float | tuple[State, ...] | dict[str, State]
+State = Any
+
+
+@runtime_checkable
+class StateModel(Protocol):
+    """An enhancer whose per-frame estimate can be smoothed between frames before it is applied."""
+
+    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> State:
+        """The frame's low-resolution state."""
+
+    def apply_curves(self, frame: np.ndarray, curves: State, rgb: bool = False) -> np.ndarray:
+        """The frame enhanced with ``curves`` (a state from estimate_curves, or an average of several)."""
+
+
+def _as_state(state: State) -> State:
+    if isinstance(state, dict):
+        return {k: _as_state(v) for k, v in state.items()}
+    if isinstance(state, tuple | list):
+        return tuple(_as_state(v) for v in state)
+    if isinstance(state, np.ndarray):
+        return np.asarray(state, dtype=np.float32)
+    return float(state)
+
+
+def _compatible(old: State, new: State) -> bool:
+    """Same structure, keys and array shapes: only then is averaging meaningful."""
+    if isinstance(new, dict):
+        return isinstance(old, dict) and old.keys() == new.keys() and all(_compatible(old[k], new[k]) for k in new)
+    if isinstance(new, tuple):
+        return (
+            isinstance(old, tuple)
+            and len(old) == len(new)
+            and all(_compatible(a, b) for a, b in zip(old, new, strict=True))
+        )
+    if isinstance(new, np.ndarray):
+        return isinstance(old, np.ndarray) and old.shape == new.shape
+    return isinstance(old, float)
+
+
+def _finite(state: State) -> bool:
+    if isinstance(state, dict):
+        return all(_finite(v) for v in state.values())
+    if isinstance(state, tuple):
+        return all(_finite(v) for v in state)
+    return bool(np.all(np.isfinite(state)))
+
+
+def _blend(old: State, new: State, alpha: float) -> State:
+    if isinstance(new, dict):
+        return {k: _blend(old[k], v, alpha) for k, v in new.items()}
+    if isinstance(new, tuple):
+        return tuple(_blend(a, b, alpha) for a, b in zip(old, new, strict=True))
+    return alpha * old + (1.0 - alpha) * new
+
+
+def _copy(state: State) -> State:
+    if isinstance(state, dict):
+        return {k: _copy(v) for k, v in state.items()}
+    if isinstance(state, tuple):
+        return tuple(_copy(v) for v in state)
+    return state.copy() if isinstance(state, np.ndarray) else state
+
+
+def channel_means(state: State) -> list[float]:
+    """Mean of each channel (last axis) of the state's arrays, and its numbers, in order: for the stats."""
+    if isinstance(state, dict):
+        return [m for v in state.values() for m in channel_means(v)]
+    if isinstance(state, tuple):
+        return [m for v in state for m in channel_means(v)]
+    if isinstance(state, np.ndarray):
+        if state.ndim == 0:
+            return [float(state)]
+        return [float(v) for v in state.reshape(-1, state.shape[-1]).mean(axis=0)]
+    return [float(state)]
+
+
+class Ema:
+    """Exponential moving average of a per-frame state (curve maps, a gain, or a tuple/dict of them).
+
+    ``alpha`` is the weight of the past (0: no smoothing). The average restarts when the key (e.g. the model and
+    frame size) or the state's layout changes, so a model swap or resolution change never blends unrelated
+    states. A non-finite state is returned as it is and not blended in.
+    """
+
+    def __init__(self, alpha: float = 0.6) -> None:
+        self.alpha = float(alpha)
+        self._state: State = None
+        self._key: Hashable = None
+
+    def reset(self) -> None:
+        """Forget the average; the next frame starts a new one."""
+        self._state, self._key = None, None
+
+    def update(self, state: State, key: Hashable = None) -> State:
+        """Blend this frame's state into the average and return the average."""
+        state = _as_state(state)
+        if not _finite(state):
+            return state
+        if self._state is None or key != self._key or self.alpha <= 0 or not _compatible(self._state, state):
+            self._state, self._key = _copy(state), key
+        else:
+            self._state = _blend(self._state, state, self.alpha)
+        return self._state

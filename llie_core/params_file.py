@@ -39,18 +39,21 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _applies_to(section: str, node: str) -> bool:
-    """Whether a file section (``/**``, ``enhancer``, ``/cam/enhancer``, ``/**/enhancer``) configures ``node``."""
-    return section == "/**" or section.rstrip("/").rsplit("/", 1)[-1] == node
+def _applies_to(section: str, nodes: tuple[str, ...]) -> bool:
+    """Whether a section (``/**``, ``enhancer``, ``/cam/enhancer``, ``/**/enhancer``) configures one of ``nodes``."""
+    return section == "/**" or section.rstrip("/").rsplit("/", 1)[-1] in nodes
 
 
 def load_params_file(
-    path: str | Path, specs: tuple[ParamSpec, ...] = ENHANCER_SPECS, node: str = "enhancer"
+    path: str | Path, specs: tuple[ParamSpec, ...] = ENHANCER_SPECS, node: str | tuple[str, ...] = "enhancer"
 ) -> dict[str, Any]:
     """Every parameter of ``specs``: the defaults, overridden by ``path``'s sections for ``node`` (``/**`` first).
 
-    Raises ParamsFileError naming the file and the parameter on anything the node would reject.
+    ``node`` is a node name or several (the enhancer's parameters are also the pipeline's). Raises ParamsFileError
+    naming the file and the parameter on anything the node would reject.
     """
+    nodes = (node,) if isinstance(node, str) else tuple(node)
+    who = " or ".join(nodes)
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -60,9 +63,9 @@ def load_params_file(
         raise ParamsFileError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, Mapping) or not data:
         raise ParamsFileError(f"{path}: expected a ROS 2 parameter file ('/**: ros__parameters: ...')")
-    sections = sorted((k for k in data if _applies_to(str(k), node)), key=lambda k: k != "/**")
+    sections = sorted((k for k in data if _applies_to(str(k), nodes)), key=lambda k: k != "/**")
     if not sections:
-        raise ParamsFileError(f"{path}: no section for the {node} node (sections: {', '.join(map(str, data))})")
+        raise ParamsFileError(f"{path}: no section for the {who} node (sections: {', '.join(map(str, data))})")
     values = default_values(specs)
     by_name = {spec.name: spec for spec in specs}
     for section in sections:
@@ -72,7 +75,7 @@ def load_params_file(
         for name, value in _flatten(body["ros__parameters"]).items():
             spec = by_name.get(name)
             if spec is None:
-                raise ParamsFileError(f"{path}: unknown parameter {name!r} for the {node} node")
+                raise ParamsFileError(f"{path}: unknown parameter {name!r} for the {who} node")
             ok, reason = validate(spec, value)
             if not ok:
                 raise ParamsFileError(f"{path}: {reason}")

@@ -19,6 +19,7 @@ from llie_core.bag.io import BagError, enhanced_topic, open_reader, open_writer,
 from llie_core.bag.make import DEFAULT_START_NS, make_bag  # noqa: E402
 from llie_core.cli import main  # noqa: E402
 from llie_core.engine import create_enhancer  # noqa: E402
+from llie_core.stream import StreamSettings  # noqa: E402
 
 W, H = 32, 24
 
@@ -92,7 +93,10 @@ def test_enhance_round_trip(tmp_path: Path, fmt: str) -> None:
     folder, _ = _folder(tmp_path)
     src = make_bag(folder, tmp_path / "in", fps=15, fmt=fmt, progress=False).path
     enhancer = create_enhancer("gamma")
-    report = enhance_bag(src, tmp_path / "out", enhancer, fmt=fmt, progress=False)
+    # Without temporal smoothing every frame is the enhancer's own output (test_stream_equivalence covers the rest).
+    report = enhance_bag(
+        src, tmp_path / "out", enhancer, settings=StreamSettings(smoothing=0.0), fmt=fmt, progress=False
+    )
     assert report.error is None and not report.skipped and report.frames["/camera/image_raw"] == 5
     before, after = _read(src), _read(tmp_path / "out")
     for topic, msgs in before.items():  # every input topic unchanged, byte for byte
@@ -112,6 +116,7 @@ def test_enhance_round_trip(tmp_path: Path, fmt: str) -> None:
         stats = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(connections=conns)]
     assert len(stats) == 5 and {s.model for s in stats} == {"gamma"}
     assert [s.frames_processed for s in stats] == [1, 2, 3, 4, 5]  # counters include this frame
+    assert {(s.frames_lost, s.gated, s.enabled) for s in stats} == {(0, False, True)}
     assert all(s.output_mean_luminance > s.input_mean_luminance > 0 for s in stats)
 
 
@@ -332,17 +337,50 @@ def test_eval_report(tmp_path: Path) -> None:
     assert main(["bag", "eval", str(src), "--models", "gamma,clahe", "-o", str(out), "--max-frames", "4"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["input"]["frames"] == 4 and report["input"]["size"] == [64, 48]
-    assert set(report["models"]) == {"gamma", "clahe"}
+    # Each model without smoothing and with the node's default smoothing (no --params: the node's defaults).
+    assert set(report["models"]) == {"gamma", "clahe", "gamma (smoothing 0.6)", "clahe (smoothing 0.6)"}
     gamma = report["models"]["gamma"]
     assert gamma["quality"]["brightness"]["after"] > gamma["quality"]["brightness"]["before"]
     assert set(gamma["quality"]) == {"brightness", "contrast", "entropy", "colourfulness"}
     assert gamma["latency_ms"]["p95"] >= gamma["latency_ms"]["median"] > 0 and gamma["throughput_fps"] > 0
     assert gamma["flicker"]["input"] > 0 and gamma["flicker"]["output"] > 0 and gamma["loe"] >= 0
     assert len(report["series"]["luma"]["gamma"]) == 4
+    # Relative flicker: the input's mean |ΔL| / L, from the luma series in the report.
+    luma = np.asarray(report["series"]["luma"]["raw"])
+    expected = np.mean(np.abs(np.diff(luma)) / ((luma[1:] + luma[:-1]) / 2))
+    assert gamma["flicker"]["input"] == pytest.approx(expected) and len(report["series"]["flicker"]["gamma"]) == 3
+    assert gamma["local_flicker"]["input"] >= gamma["flicker"]["input"] * 0.5
+    assert gamma["local_flicker"]["ratio"] == pytest.approx(
+        gamma["local_flicker"]["output"] / gamma["local_flicker"]["input"]
+    )
+    smoothed = report["models"]["gamma (smoothing 0.6)"]
+    assert smoothed["smoothing"] == 0.6 and gamma["smoothing"] == 0.0
+    assert smoothed["flicker"]["output"] != gamma["flicker"]["output"]  # the smoothing changed the output
     page = (out / "report.html").read_text()
-    for fig in ("latency", "brightness", "thumbnails"):
+    for fig in ("latency", "brightness", "flicker", "thumbnails"):
         assert f'id="fig-{fig}" alt="{fig}" src="data:image/png;base64,' in page
     assert 'id="fig-detections"' not in page and "://" not in page  # self-contained: no external links
+    assert "0.000" not in page.split("<h2>Flicker</h2>")[1].split("<h2>")[0]  # readable digits
+
+
+def test_eval_reads_the_node_parameter_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder, _ = _folder(tmp_path, n=6, w=64, h=48)
+    src = tmp_path / "in"
+    assert main(["bag", "make", str(folder), str(src), "--fps", "5"]) == 0
+    params = tmp_path / "params.yaml"
+    # No smoothing, and a gate so low that the brighter half of the frames is passed through.
+    params.write_text("/**:\n  ros__parameters:\n    smoothing: 0.0\n    gate_threshold: 0.1\n")
+    out = tmp_path / "report"
+    argv = ["bag", "eval", str(src), "--models", "gamma", "-o", str(out), "--params", str(params)]
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["models"]) == {"gamma"} and report["settings"]["gate_threshold"] == 0.1
+    gated = report["models"]["gamma"]["gated_frames"]
+    luma_in, luma_out = (np.asarray(report["series"]["luma"][k]) for k in ("raw", "gamma"))
+    assert 0 < gated < 6 and np.sum(luma_in == luma_out) == gated  # gated frames are published unchanged
+    params.write_text("/**:\n  ros__parameters:\n    smoothing: 2.0\n")
+    assert main(argv) == 2
+    assert "params.yaml: smoothing: 2.0 is outside range" in capsys.readouterr().err
 
 
 def test_detector_enhance_and_eval(tmp_path: Path) -> None:

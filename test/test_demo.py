@@ -15,6 +15,7 @@ def test_demo_runs_end_to_end_on_generated_frames(tmp_path, monkeypatch, capsys)
     assert (out / "night_bag_enhanced").is_dir()
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["input"]["frames"] == 4 and report["input"]["size"] == [640, 360]
-    assert list(report["models"]) == ["gamma", "clahe"]
+    # each model as the node runs it by default (smoothing 0.6) and without smoothing
+    assert list(report["models"]) == ["gamma", "gamma (smoothing 0.6)", "clahe", "clahe (smoothing 0.6)"]
     assert (out / "report" / "report.html").read_text().count("data:image/png;base64") >= 2
     assert f"report: {out / 'report' / 'report.html'}" in capsys.readouterr().out

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from llie_ros.launch_helpers import image_remappings, parse_cameras, rviz_config
 from llie_core.params import DETECTOR_PARAMS, ENHANCER_PARAMS, QOS_PARAMS, pipeline_params, validate
+from llie_ros.launch_helpers import image_remappings, parse_cameras, rviz_config
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = ROOT / "launch"

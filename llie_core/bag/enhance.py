@@ -6,6 +6,10 @@ Output topics for an input image topic T (named like the enhancer node does, rel
 ``enhanced_topic(T) + "/detections"`` (vision_msgs/msg/Detection2DArray). When the bag has the camera's
 CameraInfo (``/camera/camera_info``), its messages are also passed through to ``/camera/enhanced/camera_info``, as the
 node republishes them, so that the enhanced namespace is a complete camera. Every input topic is copied unchanged.
+
+Each image topic runs through its own llie_core.stream.StreamProcessor with the node's settings (gating, temporal
+smoothing, output encoding, statistics, frames lost from the stamps and the camera_info), so the enhanced images and
+EnhancementStats are what the enhancer node publishes for the same frames.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from llie_core.bag.io import (
     side_topic,
     typestore,
 )
+from llie_core.stream import FixedModel, FrameStats, StreamProcessor, StreamSettings
 
 
 @dataclass
@@ -49,7 +54,9 @@ class EnhanceReport:
     output: Path
     topics: dict[str, str] = field(default_factory=dict)  # input image topic -> enhanced topic
     camera_infos: dict[str, str] = field(default_factory=dict)  # input CameraInfo topic -> enhanced namespace's
-    frames: Counter = field(default_factory=Counter)  # input image topic -> frames enhanced
+    frames: Counter = field(default_factory=Counter)  # input image topic -> frames written to its enhanced topic
+    gated: Counter = field(default_factory=Counter)  # input image topic -> frames passed through by the gate
+    lost: Counter = field(default_factory=Counter)  # input image topic -> frames missing from the recording
     copied: int = 0
     detections: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> frames not enhanced (still copied)
@@ -85,11 +92,12 @@ def camera_infos(reader: Any, selected: list[Any]) -> dict[str, str]:
 
 
 class _Stream:
-    """Per input image topic: its output connections and counters."""
+    """Per input image topic: its output connections and its stream processor (state and counters)."""
 
-    def __init__(self, writer: Any, conn: Any, detector: Any) -> None:
+    def __init__(self, writer: Any, conn: Any, detector: Any, processor: StreamProcessor) -> None:
         store = typestore()
         self.topic, self.msgtype = conn.topic, conn.msgtype
+        self.processor = processor
         self.out = writer.add_connection(enhanced_topic(conn.topic), conn.msgtype, typestore=store)
         # EnhancementStats needs msg/EnhancementStats.msg beside the package (the repository layout).
         self.stats = (
@@ -102,53 +110,42 @@ class _Stream:
             if detector
             else None
         )
-        self.received = self.processed = self.failed = 0
-        self.last_error = ""
 
 
-def _enhance_one(reader: Any, stream: _Stream, raw: Any, enhancer: Any) -> tuple[Any, Any, np.ndarray, dict]:
-    """(input header, output message, enhanced array in working encoding, stats fields) for one image message."""
-    msg = reader.deserialize(raw, stream.msgtype)
-    if stream.msgtype == IMAGE_TYPE:
-        arr, enc = imgmsg.image_msg_to_array(msg)
-    else:
-        arr, enc = imgmsg.compressed_msg_to_array(msg)
+def _enhance_one(reader: Any, stream: _Stream, raw: Any) -> tuple[Any, Any, np.ndarray, FrameStats]:
+    """(input header, output message, enhanced frame as BGR, stats) for one image message, as the node makes them.
+
+    The latency runs from the undecoded message to the encoded output (the node's, from arrival to publication).
+    """
     start = time.perf_counter()
-    out = enhancer.enhance(arr, rgb=enc == "rgb8")
-    latency = (time.perf_counter() - start) * 1e3
+    processor = stream.processor
+    try:
+        msg = reader.deserialize(raw, stream.msgtype)
+    except Exception:
+        processor.receive(None)  # a frame arrived, without a readable stamp
+        raise
+    processor.receive(imgmsg.stamp_ns(msg.header))
+    arr, enc, source = imgmsg.decode_msg(msg)
+    frame = processor.process(arr, enc)
     hdr = ros2_header(msg.header)
-    types = typestore().types
+    settings = processor.settings
     if stream.msgtype == IMAGE_TYPE:
-        fields = imgmsg.array_to_image_fields(out, str(msg.encoding), hdr, src_encoding=enc)
+        out_encoding = settings.output_encoding_for(source)
+        fields = imgmsg.array_to_image_fields(frame.array, out_encoding, hdr, src_encoding=frame.encoding)
     else:
         fmt = "png" if "png" in str(msg.format).lower() else "jpeg"
-        fields = imgmsg.array_to_compressed_fields(out, enc, hdr, fmt=fmt)
-    before, after = imgmsg.mean_luminance(arr, enc, stride=1), imgmsg.mean_luminance(out, enc, stride=1)
-    stats = {
-        "input_mean_luminance": before,
-        "output_mean_luminance": after,
-        "applied_gain": after / before if before > 0 else 1.0,
-        "latency_ms": latency,
-    }
-    return hdr, types[stream.msgtype](**fields), imgmsg.convert_layout(out, enc, "bgr8"), stats
+        fields = imgmsg.array_to_compressed_fields(
+            frame.array, frame.encoding, hdr, fmt=fmt, quality=settings.jpeg_quality
+        )
+    out = typestore().types[stream.msgtype](**fields)
+    stats = processor.finish(frame, time.perf_counter() - start)
+    return hdr, out, imgmsg.convert_layout(frame.array, frame.encoding, "bgr8"), stats
 
 
-def _stats_msg(stream: _Stream, hdr: Any, enhancer: Any, values: dict) -> Any:
-    return typestore().types[STATS_TYPE](
-        header=hdr,
-        model=str(enhancer.name),
-        backend=str(enhancer.backend),
-        enabled=True,
-        gated=False,
-        curve_mean=np.zeros(0, np.float32),  # no temporal curve smoothing offline
-        frames_received=stream.received,
-        frames_processed=stream.processed,
-        frames_dropped=0,
-        frames_failed=stream.failed,
-        frames_gated=0,
-        last_error=stream.last_error,
-        **values,
-    )
+def _stats_msg(hdr: Any, stats: FrameStats) -> Any:
+    fields = stats.fields()
+    fields["curve_mean"] = np.asarray(fields["curve_mean"], np.float32)
+    return typestore().types[STATS_TYPE](header=hdr, **fields)
 
 
 def enhance_bag(
@@ -156,13 +153,18 @@ def enhance_bag(
     out: Path,
     enhancer: Any,
     *,
+    settings: StreamSettings | None = None,
     topics: list[str] | None = None,
     detector: Any = None,
     fmt: str = "mcap",
     overwrite: bool = False,
     progress: bool = True,
 ) -> EnhanceReport:
-    """Copy ``source`` to a new bag ``out`` with the enhanced streams added; the output is closed (readable) always."""
+    """Copy ``source`` to a new bag ``out`` with the enhanced streams added; the output is closed (readable) always.
+
+    ``settings``: the enhancer node's per-frame parameters (default: the node's defaults).
+    """
+    settings = settings or StreamSettings()
     started = time.perf_counter()
     reader = open_reader(source)
     try:
@@ -183,6 +185,7 @@ def enhance_bag(
     total = sum(c.msgcount for c in selected) or None
     bar = tqdm(total=total, desc=f"bag enhance ({enhancer.name})", unit="frame", disable=not progress)
     index, last = 0, "none (the first message)"
+    streams: dict[str, _Stream] = {}
     try:
         copies: dict[tuple[str, str], Any] = {}
         passed: dict[tuple[str, str], Any] = {}  # (CameraInfo topic, type) -> its enhanced-namespace connection
@@ -192,10 +195,14 @@ def enhance_bag(
                 copies[key] = copy_connection(writer, reader, conn)
             if conn.topic in report.camera_infos and conn.msgtype == CAMERA_INFO_TYPE and key not in passed:
                 passed[key] = copy_connection(writer, reader, conn, report.camera_infos[conn.topic])
-        streams: dict[str, _Stream] = {}
         for conn in selected:
             if conn.topic not in streams:
-                streams[conn.topic] = _Stream(writer, conn, detector)
+                processor = StreamProcessor(FixedModel(enhancer), settings)
+                streams[conn.topic] = _Stream(writer, conn, detector, processor)
+        # camera_info topic -> the streams of that camera, whose lost frames its stamps reveal
+        infos: dict[str, list[_Stream]] = {}
+        for stream in streams.values():
+            infos.setdefault(camera_info_topic(stream.topic), []).append(stream)
         messages = reader.messages()
         while True:
             try:
@@ -212,24 +219,20 @@ def enhance_bag(
             report.copied += 1
             if (conn.topic, conn.msgtype) in passed:
                 writer.write(passed[(conn.topic, conn.msgtype)], stamp, data)
+                _count_camera_info(reader, raw, conn, infos.get(conn.topic, ()))
             stream = streams.get(conn.topic)
             if stream is None or conn.msgtype != stream.msgtype:
                 continue
-            stream.received += 1
             try:
-                hdr, msg, bgr, values = _enhance_one(reader, stream, raw, enhancer)
+                hdr, msg, bgr, stats = _enhance_one(reader, stream, raw)
             except Exception as exc:  # unsupported encoding, corrupt payload: counted, the copy stays
-                stream.failed += 1
-                stream.last_error = str(exc)
+                stream.processor.stats.on_failed(str(exc))
                 report.skipped[_reason(exc)] += 1
                 bar.update(1)
                 continue
-            stream.processed += 1
             writer.write(stream.out, stamp, store.serialize_cdr(msg, stream.msgtype))
             if stream.stats is not None:
-                writer.write(
-                    stream.stats, stamp, store.serialize_cdr(_stats_msg(stream, hdr, enhancer, values), STATS_TYPE)
-                )
+                writer.write(stream.stats, stamp, store.serialize_cdr(_stats_msg(hdr, stats), STATS_TYPE))
             if stream.dets is not None:
                 from llie_core.detect import detection2d_array_fields
 
@@ -245,11 +248,26 @@ def enhance_bag(
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
+        for topic, stream in streams.items():
+            snap = stream.processor.stats.snapshot()
+            report.gated[topic], report.lost[topic] = snap.gated, snap.lost
         bar.close()
         writer.close()
         reader.close()
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_camera_info(reader: Any, raw: Any, conn: Any, streams: Any) -> None:
+    """Tell the camera's streams a camera_info arrived (its stamp reveals frames lost before them)."""
+    if not streams:
+        return
+    try:
+        stamp = imgmsg.stamp_ns(reader.deserialize(raw, conn.msgtype).header)
+    except Exception:  # an undecodable camera_info only costs the loss estimate one stamp; it is still copied
+        return
+    for stream in streams:
+        stream.processor.stats.on_camera_info(stamp)
 
 
 def _reason(exc: Exception) -> str:

@@ -1,9 +1,14 @@
-"""``llie bag eval``: run several models on a bag's image topic and measure speed, quality, flicker and detection."""
+"""``llie bag eval``: run several models on a bag's image topic and measure speed, quality, flicker and detection.
+
+Every model runs through llie_core.stream.StreamProcessor with the enhancer node's settings (gating included), once
+without temporal smoothing and once with the settings' smoothing, so the report shows what the node would publish
+and what its smoothing buys.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,26 +19,42 @@ from tqdm import tqdm
 
 from llie_core import imgmsg, metrics
 from llie_core.bag.enhance import select_topics
-from llie_core.bag.io import IMAGE_TYPE, open_reader
-from llie_core.bag.quality import as_rgb, flicker, frame_quality, match_count
+from llie_core.bag.io import CAMERA_INFO_TYPE, camera_info_topic, open_reader
+from llie_core.bag.quality import (
+    as_rgb,
+    flicker,
+    frame_quality,
+    grid_luminance,
+    local_flicker,
+    local_relative_changes,
+    match_count,
+    relative_changes,
+)
+from llie_core.stream import FixedModel, LossCounter, StreamProcessor, StreamSettings
 
 QUALITY_KEYS = ("brightness", "contrast", "entropy", "colourfulness")
 
 
 @dataclass
 class BagFrames:
-    """Frames decoded from one image topic (BGR uint8), with their header stamps."""
+    """Frames decoded from one image topic (in their working encodings), with their header stamps."""
 
     bag: Path
     topic: str
     frames: list[np.ndarray] = field(default_factory=list)
+    encodings: list[str] = field(default_factory=list)
     stamps: list[int] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    lost: int = 0  # frames missing from the recording (stamp gaps, camera_info without its image)
     error: str | None = None
+
+    def bgr(self, i: int) -> np.ndarray:
+        """Frame ``i`` as BGR uint8 (quality metrics, detector, thumbnails)."""
+        return imgmsg.convert_layout(self.frames[i], self.encodings[i], "bgr8")
 
 
 def read_frames(path: Path, topic: str | None = None, max_frames: int | None = None) -> BagFrames:
-    """Decode up to ``max_frames`` frames of ``topic`` (default: the first image topic) as BGR uint8."""
+    """Decode up to ``max_frames`` frames of ``topic`` (default: the first image topic)."""
     reader = open_reader(path)
     try:
         conns = select_topics(reader, [topic] if topic else None)
@@ -41,8 +62,12 @@ def read_frames(path: Path, topic: str | None = None, max_frames: int | None = N
         names = sorted({c.topic for c in conns}, key=lambda t: ("/enhanced/" in t or t.startswith("/enhanced"), t))
         chosen = topic or names[0]
         conns = [c for c in conns if c.topic == chosen]
+        infos = [
+            c for c in reader.connections if c.topic == camera_info_topic(chosen) and c.msgtype == CAMERA_INFO_TYPE
+        ]
         out = BagFrames(Path(path), chosen)
-        messages = reader.messages(connections=conns)
+        loss = LossCounter()
+        messages = reader.messages(connections=conns + infos)
         while max_frames is None or len(out.frames) < max_frames:
             try:
                 conn, _, raw = next(messages)
@@ -53,12 +78,17 @@ def read_frames(path: Path, topic: str | None = None, max_frames: int | None = N
                 break
             try:
                 msg = reader.deserialize(raw, conn.msgtype)
-                decode = imgmsg.image_msg_to_array if conn.msgtype == IMAGE_TYPE else imgmsg.compressed_msg_to_array
-                arr, enc = decode(msg)
-                out.frames.append(imgmsg.convert_layout(arr, enc, "bgr8"))
-                out.stamps.append(int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec))
+                if conn.msgtype == CAMERA_INFO_TYPE:
+                    loss.on_camera_info(imgmsg.stamp_ns(msg.header))
+                    continue
+                loss.on_image(imgmsg.stamp_ns(msg.header))
+                arr, enc, _ = imgmsg.decode_msg(msg)
+                out.frames.append(arr)
+                out.encodings.append(enc)
+                out.stamps.append(imgmsg.stamp_ns(msg.header))
             except Exception as exc:  # unsupported encoding or corrupt payload: counted
                 out.skipped[str(exc).split(";")[0]] += 1
+        out.lost = loss.lost
         return out
     finally:
         reader.close()
@@ -77,29 +107,51 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
+def _flicker_entry(raw: float, out: float) -> dict[str, float | None]:
+    # ratio > 1: the model adds frame-to-frame brightness change beyond the input's
+    return {"input": raw, "output": out, "ratio": out / raw if raw > 0 else None}
+
+
+def variants(name: str, settings: StreamSettings) -> dict[str, StreamSettings]:
+    """Report rows of one model: without temporal smoothing, and with the settings' smoothing when it is on."""
+    rows = {name: dataclasses.replace(settings, smoothing=0.0)}
+    if settings.smoothing > 0:
+        rows[f"{name} (smoothing {settings.smoothing:g})"] = settings
+    return rows
+
+
 def evaluate_frames(
     data: BagFrames,
     enhancers: dict[str, tuple[Any, str]],
     detector: Any = None,
+    settings: StreamSettings | None = None,
     loe_frames: int = 20,
     thumbnails: int = 4,
     progress: bool = True,
 ) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
-    """(results for report.json, thumbnails {"raw" | model: [BGR frames]}) for every model on ``data``."""
+    """(results for report.json, thumbnails {"raw" | row: [BGR frames]}) for every model on ``data``.
+
+    ``settings``: the enhancer node's per-frame parameters (default: the node's defaults); see ``variants``.
+    """
+    settings = settings or StreamSettings()
     frames = data.frames
     if not frames:
         raise ValueError(f"{data.bag}: no decodable frames on {data.topic}")
     n = len(frames)
     thumb_idx = sorted(set(np.linspace(0, n - 1, min(thumbnails, n)).round().astype(int).tolist()))
     loe_idx = set(np.linspace(0, n - 1, min(loe_frames, n)).round().astype(int).tolist())
-    raw_rgb = [as_rgb(f) for f in frames]
-    raw_quality = [frame_quality(f) for f in raw_rgb]
-    raw_luma = [imgmsg.mean_luminance(f, "bgr8" if f.ndim == 3 else "mono8", stride=1) for f in frames]
-    raw_dets = (
-        [detector.detect(f) for f in tqdm(frames, desc="detect raw", unit="frame", disable=not progress)]
-        if detector
-        else None
-    )
+    raw_rgb: dict[int, np.ndarray] = {}
+    raw_quality, raw_luma, raw_grids, raw_dets = [], [], [], []
+    for i in tqdm(range(n), desc="raw", unit="frame", disable=not progress):
+        bgr = data.bgr(i)
+        rgb = as_rgb(bgr)
+        if i in loe_idx:
+            raw_rgb[i] = rgb
+        raw_quality.append(frame_quality(rgb))
+        raw_luma.append(imgmsg.mean_luminance(frames[i], data.encodings[i], stride=1))
+        raw_grids.append(grid_luminance(frames[i], data.encodings[i]))
+        if detector:
+            raw_dets.append(detector.detect(bgr))
     results: dict[str, Any] = {
         "input": {
             "bag": str(data.bag),
@@ -108,65 +160,79 @@ def evaluate_frames(
             "size": [int(frames[0].shape[1]), int(frames[0].shape[0])],
             "duration_s": (data.stamps[-1] - data.stamps[0]) / 1e9 if len(data.stamps) > 1 else 0.0,
             "skipped": dict(data.skipped),
+            "lost": data.lost,
             "read_error": data.error,
             "loe_frames": len(loe_idx),
         },
-        "raw": {k: float(np.mean([q[k] for q in raw_quality])) for k in QUALITY_KEYS} | {"flicker": flicker(raw_luma)},
+        "settings": dataclasses.asdict(settings),
+        "raw": {k: float(np.mean([q[k] for q in raw_quality])) for k in QUALITY_KEYS}
+        | {"flicker": flicker(raw_luma), "local_flicker": local_flicker(raw_grids)},
         "models": {},
-        "series": {"stamps_ns": data.stamps[:n], "luma": {"raw": raw_luma}, "latency_ms": {}},
+        "series": {
+            "stamps_ns": data.stamps[:n],
+            "luma": {"raw": raw_luma},
+            "flicker": {"raw": relative_changes(raw_luma).tolist()},
+            "local_flicker": {"raw": local_relative_changes(raw_grids).tolist()},
+            "latency_ms": {},
+        },
     }
-    if raw_dets is not None:
+    if detector:
         results["raw"]["detections"] = _detection_summary(raw_dets)
-    thumbs: dict[str, list[np.ndarray]] = {"raw": [frames[i] for i in thumb_idx]}
+    thumbs: dict[str, list[np.ndarray]] = {"raw": [data.bgr(i) for i in thumb_idx]}
     for name, (enhancer, weights) in enhancers.items():
-        enhancer.enhance(frames[0])  # warm-up (lazy initialisation, caches) outside the timing
-        times, luma, quality, loe, dets, thumbs[name] = [], [], [], [], [], []
-        for i, frame in enumerate(tqdm(frames, desc=name, unit="frame", disable=not progress)):
-            start = time.perf_counter()
-            out = enhancer.enhance(frame)
-            times.append((time.perf_counter() - start) * 1e3)
-            rgb = as_rgb(out)
-            luma.append(imgmsg.mean_luminance(out, "bgr8" if out.ndim == 3 else "mono8", stride=1))
-            quality.append(frame_quality(rgb))
-            if i in loe_idx:
-                loe.append(metrics.lightness_order_error(raw_rgb[i], rgb))
-            if i in thumb_idx:
-                thumbs[name].append(out)
-            if detector:
-                dets.append(detector.detect(out))
-        entry: dict[str, Any] = {
-            "backend": str(enhancer.backend),
-            "weights": weights,
-            "latency_ms": {
-                "median": statistics.median(times),
-                "p95": _percentile(times, 95),
-                "mean": float(np.mean(times)),
-            },
-            "throughput_fps": n / (sum(times) / 1e3) if sum(times) > 0 else float("inf"),
-            "quality": {
-                k: {"before": results["raw"][k], "after": float(np.mean([q[k] for q in quality]))} for k in QUALITY_KEYS
-            },
-            "loe": float(np.mean(loe)),
-            "flicker": {
-                "input": results["raw"]["flicker"],
-                "output": flicker(luma),
-                # > 1: the model adds frame-to-frame brightness change beyond the input's (which it also amplifies)
-                "ratio": flicker(luma) / results["raw"]["flicker"] if results["raw"]["flicker"] > 0 else None,
-            },
-        }
-        if raw_dets is not None:
-            matched = sum(match_count(e, r) for e, r in zip(dets, raw_dets, strict=True))
-            enh, raw = _detection_summary(dets), results["raw"]["detections"]
-            entry["detections"] = {
-                "raw": raw,
-                "enhanced": enh,
-                "matched": matched,  # same class, IoU >= 0.5, one-to-one per frame
-                "enhanced_also_on_raw": matched / enh["total"] if enh["total"] else None,
-                "raw_also_on_enhanced": matched / raw["total"] if raw["total"] else None,
-                "only_on_enhanced": enh["total"] - matched,
-                "only_on_raw": raw["total"] - matched,
+        enhancer.enhance(frames[0], rgb=data.encodings[0] == "rgb8")  # warm-up (compilation, caches) untimed
+        for row, row_settings in variants(name, settings).items():
+            processor = StreamProcessor(FixedModel(enhancer), row_settings)
+            times, luma, grids, quality, loe, dets, thumbs[row] = [], [], [], [], [], [], []
+            for i in tqdm(range(n), desc=row, unit="frame", disable=not progress):
+                frame, stats = processor.run(frames[i], data.encodings[i], data.stamps[i])
+                times.append(stats.latency_ms)
+                out = imgmsg.convert_layout(frame.array, frame.encoding, "bgr8")
+                rgb = as_rgb(out)
+                luma.append(imgmsg.mean_luminance(frame.array, frame.encoding, stride=1))
+                grids.append(grid_luminance(frame.array, frame.encoding))
+                quality.append(frame_quality(rgb))
+                if i in loe_idx:
+                    loe.append(metrics.lightness_order_error(raw_rgb[i], rgb))
+                if i in thumb_idx:
+                    thumbs[row].append(out)
+                if detector:
+                    dets.append(detector.detect(out))
+            entry: dict[str, Any] = {
+                "model": name,
+                "smoothing": row_settings.smoothing,
+                "backend": str(enhancer.backend),
+                "weights": weights,
+                "gated_frames": processor.stats.snapshot().gated,
+                "latency_ms": {
+                    "median": statistics.median(times),
+                    "p95": _percentile(times, 95),
+                    "mean": float(np.mean(times)),
+                },
+                "throughput_fps": n / (sum(times) / 1e3) if sum(times) > 0 else float("inf"),
+                "quality": {
+                    k: {"before": results["raw"][k], "after": float(np.mean([q[k] for q in quality]))}
+                    for k in QUALITY_KEYS
+                },
+                "loe": float(np.mean(loe)),
+                "flicker": _flicker_entry(results["raw"]["flicker"], flicker(luma)),
+                "local_flicker": _flicker_entry(results["raw"]["local_flicker"], local_flicker(grids)),
             }
-        results["models"][name] = entry
-        results["series"]["luma"][name] = luma
-        results["series"]["latency_ms"][name] = times
+            if detector:
+                matched = sum(match_count(e, r) for e, r in zip(dets, raw_dets, strict=True))
+                enh, raw = _detection_summary(dets), results["raw"]["detections"]
+                entry["detections"] = {
+                    "raw": raw,
+                    "enhanced": enh,
+                    "matched": matched,  # same class, IoU >= 0.5, one-to-one per frame
+                    "enhanced_also_on_raw": matched / enh["total"] if enh["total"] else None,
+                    "raw_also_on_enhanced": matched / raw["total"] if raw["total"] else None,
+                    "only_on_enhanced": enh["total"] - matched,
+                    "only_on_raw": raw["total"] - matched,
+                }
+            results["models"][row] = entry
+            results["series"]["luma"][row] = luma
+            results["series"]["flicker"][row] = relative_changes(luma).tolist()
+            results["series"]["local_flicker"][row] = local_relative_changes(grids).tolist()
+            results["series"]["latency_ms"][row] = times
     return results, thumbs

@@ -1,12 +1,25 @@
-"""Frame metrics the bag evaluation needs beyond llie_core.metrics: RMS contrast, luma series, flicker, box matching."""
+"""Frame metrics the bag evaluation needs beyond llie_core.metrics: RMS contrast, flicker, box matching.
+
+Flicker is the relative frame-to-frame change of mean luminance, |L_t − L_{t−1}| / L, with L the mean of the two
+frames' luminance (a change of 0.01 is 10% on a frame at 0.1, 1% on one at 1.0: what the eye and a detector's
+normalisation see). Global flicker uses each frame's mean; local flicker the same on a grid of regions, averaged
+over the cells, so a change that brightens one region while another darkens is not cancelled out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from llie_core import metrics
+from llie_core.frames import max_value
+
+# Luminances below one 8-bit grey level count as one grey level in the denominator, so black regions do not turn
+# sensor noise into huge relative changes.
+MIN_LUMINANCE = 1.0 / 255.0
+GRID = 4
 
 
 def as_rgb(bgr: np.ndarray) -> np.ndarray:
@@ -31,10 +44,40 @@ def frame_quality(rgb: np.ndarray) -> dict[str, float]:
     }
 
 
-def flicker(luma: Sequence[float]) -> float:
-    """Mean absolute frame-to-frame change of mean luminance (0 for a steady or single-frame sequence)."""
+def relative_changes(luma: Sequence[float] | np.ndarray) -> np.ndarray:
+    """|ΔL| / L between consecutive frames (length n − 1, along the first axis), L the pair's mean luminance."""
     values = np.asarray(luma, dtype=np.float64)
-    return float(np.abs(np.diff(values)).mean()) if values.size > 1 else 0.0
+    if values.shape[0] < 2:
+        return np.zeros((0, *values.shape[1:]))
+    level = np.maximum((values[1:] + values[:-1]) / 2, MIN_LUMINANCE)
+    return np.abs(np.diff(values, axis=0)) / level
+
+
+def flicker(luma: Sequence[float]) -> float:
+    """Mean relative frame-to-frame change of mean luminance (0 for a steady or single-frame sequence)."""
+    changes = relative_changes(luma)
+    return float(changes.mean()) if changes.size else 0.0
+
+
+def grid_luminance(frame: np.ndarray, encoding: str, grid: int = GRID) -> np.ndarray:
+    """grid×grid mean Rec. 601 luminance in [0, 1] of the frame's regions (area-weighted where sizes do not divide)."""
+    image = frame.astype(np.float32)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if encoding == "rgb8" else cv2.COLOR_BGR2GRAY)
+    cells = cv2.resize(image, (grid, grid), interpolation=cv2.INTER_AREA)
+    return cells.astype(np.float64) / max_value(frame.dtype)
+
+
+def local_relative_changes(grids: Sequence[np.ndarray]) -> np.ndarray:
+    """Per frame pair, the relative luminance change of each region averaged over the regions (length n − 1)."""
+    changes = relative_changes(np.asarray(grids, dtype=np.float64))
+    return changes.reshape(len(changes), int(np.prod(changes.shape[1:]))).mean(axis=1)
+
+
+def local_flicker(grids: Sequence[np.ndarray]) -> float:
+    """Mean over frame pairs and regions of the relative luminance change (0 for fewer than two frames)."""
+    changes = local_relative_changes(grids)
+    return float(changes.mean()) if changes.size else 0.0
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

@@ -13,7 +13,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-FIGURES = ("latency", "brightness", "detections", "thumbnails")
+from llie_core.bag.quality import GRID
+
+FIGURES = ("latency", "brightness", "flicker", "detections", "thumbnails")
+FLICKER_NOTE = (
+    "Flicker: mean relative frame-to-frame change of mean luminance, |ΔL| / L (L: the two frames' mean luminance), "
+    "in % per frame; local: the same on each cell of a {grid}×{grid} grid, averaged over the cells. Ratio: output "
+    "over input (above 1: the enhancement adds flicker). Rows with a smoothing weight use the node's temporal "
+    "smoothing; gated frames are passed through as the node does."
+)
 
 
 def _png(fig: Any) -> str:
@@ -48,6 +56,19 @@ def _figures(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]]) -> di
     ax.set(xlabel="time (s)", ylabel="mean luminance [0, 1]", title="Brightness over time", ylim=(0, 1))
     ax.legend()
     figs["brightness"] = _png(fig)
+
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for ax, key, what in zip(axes, ("flicker", "local_flicker"), ("global", "local, mean over cells"), strict=True):
+        for name, changes in results["series"][key].items():
+            # each change belongs to the later frame of its pair
+            t = (stamps[1 : len(changes) + 1] - stamps[0]) / 1e9 if stamps.size == len(changes) + 1 else None
+            x = t if t is not None else np.arange(1, len(changes) + 1)
+            ax.plot(x, 100 * np.asarray(changes), label=name, linewidth=1.6 if name == "raw" else 0.9)
+        ax.set(ylabel=f"|ΔL| / L (%), {what}")
+    axes[0].set_title("Frame-to-frame relative luminance change (flicker)")
+    axes[1].set(xlabel="time (s)")
+    axes[0].legend(fontsize="small", ncol=2)
+    figs["flicker"] = _png(fig)
 
     if "detections" in results["raw"]:
         labels = ["raw", *results["models"]]
@@ -94,6 +115,16 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def percent_text(value: float | None) -> str:
+    """A relative flicker as a percentage with three significant digits (never a bare 0.000)."""
+    return "–" if value is None else f"{100 * value:.3g}"
+
+
+def ratio_text(value: float | None) -> str:
+    """A ratio with three significant digits."""
+    return "–" if value is None else f"{value:.3g}"
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>" for row in rows)
@@ -119,7 +150,7 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
     figs = _figures(results, thumbs)
     models = results["models"]
     speed = _table(
-        ["model", "backend", "weights", "median ms", "p95 ms", "frames/s", "LOE", "flicker in", "flicker out", "ratio"],
+        ["model", "backend", "weights", "median ms", "p95 ms", "frames/s", "LOE", "gated frames"],
         [
             [
                 n,
@@ -129,21 +160,38 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
                 m["latency_ms"]["p95"],
                 m["throughput_fps"],
                 m["loe"],
-                m["flicker"]["input"],
-                m["flicker"]["output"],
-                m["flicker"]["ratio"],
+                m["gated_frames"],
             ]
             for n, m in models.items()
         ],
     )
-    keys = list(results["raw"].keys() - {"flicker", "detections"})
+    flicker = _table(
+        ["model", "smoothing", "flicker in %", "out %", "ratio", "local flicker in %", "out %", "ratio"],
+        [
+            [
+                n,
+                f"{m['smoothing']:g}",
+                percent_text(m["flicker"]["input"]),
+                percent_text(m["flicker"]["output"]),
+                ratio_text(m["flicker"]["ratio"]),
+                percent_text(m["local_flicker"]["input"]),
+                percent_text(m["local_flicker"]["output"]),
+                ratio_text(m["local_flicker"]["ratio"]),
+            ]
+            for n, m in models.items()
+        ],
+    )
+    keys = list(results["raw"].keys() - {"flicker", "local_flicker", "detections"})
     quality = _table(
         ["metric", "raw", *models],
         [[k, results["raw"][k], *(m["quality"][k]["after"] for m in models.values())] for k in sorted(keys)],
     )
     sections = [
-        "<h2>Speed, order error and flicker</h2>",
+        "<h2>Speed and order error</h2>",
         speed,
+        "<h2>Flicker</h2>",
+        f"<p>{html.escape(FLICKER_NOTE.format(grid=GRID))}</p>",
+        flicker,
         "<h2>Quality (mean over frames)</h2>",
         quality,
     ]
@@ -191,7 +239,8 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>"
         f"<h1>{title}</h1><p>{inp['frames']} frames, {inp['size'][0]}×{inp['size'][1]}, "
-        f"{inp['duration_s']:.1f} s; LOE on {inp['loe_frames']} evenly spaced frames; "
+        f"{inp['duration_s']:.1f} s, {inp['lost']} missing from the recording; "
+        f"LOE on {inp['loe_frames']} evenly spaced frames; "
         f"read error: {_fmt(inp['read_error'])}</p>" + "".join(sections) + "</body></html>"
     )
     html_path.write_text(page, encoding="utf-8")

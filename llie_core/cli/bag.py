@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from llie_core.bag.io import FORMATS, BagError
+from llie_core.cli.common import add_params_option
 
 DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
@@ -33,8 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     enh = sub.add_parser("enhance", help="copy a bag and add the enhanced image streams, stats and detections")
     enh.add_argument("input", type=Path, help="ROS 2 bag (sqlite3 or MCAP) or ROS 1 .bag")
     enh.add_argument("out", type=Path, help="output bag folder")
-    enh.add_argument("--model", default="tiny_dce", help="enhancement model (default tiny_dce)")
+    enh.add_argument("--model", help="enhancement model (default: the parameter file's, else tiny_dce)")
     _model_options(enh)
+    add_params_option(enh)
     enh.add_argument("--topics", nargs="+", help="image topics to enhance (default: every image topic)")
     _detector_options(enh)
     enh.add_argument("--format", choices=FORMATS, default="mcap", help="output storage (default mcap)")
@@ -43,8 +45,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     ev = sub.add_parser("eval", help="compare models on a bag's image topic; writes report.json and report.html")
     ev.add_argument("input", type=Path, help="bag to read")
-    ev.add_argument("--models", default=DEFAULT_EVAL_MODELS, help=f"comma-separated (default {DEFAULT_EVAL_MODELS})")
+    ev.add_argument(
+        "--models",
+        default=DEFAULT_EVAL_MODELS,
+        help=f"comma-separated (default {DEFAULT_EVAL_MODELS}); each runs without smoothing and, when the parameters "
+        "smooth, with the parameters' smoothing",
+    )
     _model_options(ev)
+    add_params_option(ev)
     ev.add_argument("--topic", help="image topic (default: the first image topic)")
     _detector_options(ev)
     ev.add_argument("-o", "--output", type=Path, default=Path("bag_report"), help="report folder")
@@ -73,8 +81,11 @@ def _detector(args: argparse.Namespace):
     return Detector(args.detector, conf=args.conf, imgsz=args.imgsz)
 
 
-def _options(args: argparse.Namespace) -> dict:
-    return {"scale_factor": args.scale_factor} if args.scale_factor else {}
+def _params(args: argparse.Namespace, **overrides) -> dict:
+    """The node's parameter values: --params, then the model options given on the command line."""
+    from llie_core.cli.common import node_params
+
+    return node_params(args.params, weights=args.weights, scale_factor=args.scale_factor, **overrides)
 
 
 def _fail(command: str, exc: Exception) -> int:
@@ -109,14 +120,17 @@ def run_make(args: argparse.Namespace) -> int:
 def run_enhance(args: argparse.Namespace) -> int:
     """Enhance the bag; 1 when frames were skipped or reading broke, 130 when interrupted (output still readable)."""
     from llie_core.bag.enhance import enhance_bag
-    from llie_core.cli.common import enhancer_or_reference
+    from llie_core.cli.common import enhancer_from_params
+    from llie_core.stream import StreamSettings
 
     try:
-        enhancer, weights = enhancer_or_reference(args.model, args.weights, **_options(args))
+        params = _params(args, model=args.model)
+        enhancer, weights = enhancer_from_params(params)
         report = enhance_bag(
             args.input,
             args.out,
             enhancer,
+            settings=StreamSettings.from_params(params),
             topics=args.topics,
             detector=_detector(args),
             fmt=args.format,
@@ -129,7 +143,10 @@ def run_enhance(args: argparse.Namespace) -> int:
     if report.note:
         print(f"llie bag enhance: {report.note}", file=sys.stderr)
     for topic, out in report.topics.items():
-        print(f"{topic} -> {out}: {report.frames[topic]} frames ({enhancer.name}, {enhancer.backend}, {weights})")
+        print(
+            f"{topic} -> {out}: {report.frames[topic]} frames ({enhancer.name}, {enhancer.backend}, {weights}; "
+            f"{report.gated[topic]} gated, {report.lost[topic]} missing from the recording)"
+        )
     for topic, out in report.camera_infos.items():
         print(f"{topic} -> {out}: passed through")
     print(f"{report.output}: {report.copied} messages copied, {frames} enhanced at {rate:.1f} frames/s", end="")
@@ -147,25 +164,37 @@ def run_enhance(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     """Evaluate the models and write the report."""
     from llie_core.bag.evaluate import evaluate_frames, read_frames
-    from llie_core.bag.report import write_report
-    from llie_core.cli.common import enhancer_or_reference
+    from llie_core.bag.report import percent_text, ratio_text, write_report
+    from llie_core.cli.common import enhancer_from_params
+    from llie_core.stream import StreamSettings
 
     try:
+        params = _params(args)
         data = read_frames(args.input, args.topic, args.max_frames)
         enhancers = {}
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-            enhancers[name] = enhancer_or_reference(name, args.weights, **_options(args))
-        results, thumbs = evaluate_frames(data, enhancers, detector=_detector(args))
+            enhancers[name] = enhancer_from_params(params, model=name)
+        results, thumbs = evaluate_frames(
+            data, enhancers, settings=StreamSettings.from_params(params), detector=_detector(args)
+        )
         json_path, html_path = write_report(results, thumbs, args.output)
     except (BagError, ValueError, OSError, ImportError) as exc:
         return _fail("eval", exc)
-    print(f"{data.topic}: {results['input']['frames']} frames")
-    print(f"{'model':<12} {'median ms':>9} {'p95 ms':>8} {'fps':>7} {'bright':>7} {'LOE':>7} {'flicker x':>9}")
+    inp = results["input"]
+    print(f"{data.topic}: {inp['frames']} frames, {inp['lost']} missing from the recording")
+    print("flicker: mean |ΔL| / L per frame in %, global and on a 4×4 grid (local); x: output over input")
+    name_width = max(12, *(len(n) for n in results["models"]))
+    print(
+        f"{'model':<{name_width}} {'median ms':>9} {'fps':>7} {'bright':>7} {'LOE':>7} {'gated':>6} "
+        f"{'flicker in':>10} {'out':>8} {'x':>6} {'local in':>8} {'out':>8} {'x':>6}"
+    )
     for name, m in results["models"].items():
-        ratio = m["flicker"]["ratio"] if m["flicker"]["ratio"] is not None else float("nan")
+        glob, local = m["flicker"], m["local_flicker"]
         print(
-            f"{name:<12} {m['latency_ms']['median']:9.2f} {m['latency_ms']['p95']:8.2f} {m['throughput_fps']:7.1f} "
-            f"{m['quality']['brightness']['after']:7.3f} {m['loe']:7.1f} {ratio:9.2f}"
+            f"{name:<{name_width}} {m['latency_ms']['median']:9.2f} {m['throughput_fps']:7.1f} "
+            f"{m['quality']['brightness']['after']:7.3f} {m['loe']:7.1f} {m['gated_frames']:6d} "
+            f"{percent_text(glob['input']):>10} {percent_text(glob['output']):>8} {ratio_text(glob['ratio']):>6} "
+            f"{percent_text(local['input']):>8} {percent_text(local['output']):>8} {ratio_text(local['ratio']):>6}"
         )
     if data.error:
         print(f"llie bag eval: {data.error}", file=sys.stderr)

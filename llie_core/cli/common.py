@@ -1,10 +1,14 @@
-"""Helpers shared by the commands that run models on the user's behalf (demo, bench, bag)."""
+"""Helpers shared by the commands that run models on the user's behalf (demo, bench, bag, enhance)."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 from llie_core.engine import Enhancer, MissingWeightsError, create_enhancer
+from llie_core.params import ENHANCER_PARAMS, pipeline_params, validate
+from llie_core.params_file import default_values, load_params_file
 from llie_core.registry import get_spec
 
 SHIPPED = "shipped weights"
@@ -24,3 +28,40 @@ def enhancer_or_reference(name: str, weights: str | Path | None = None, **option
         return create_enhancer(name, **options), SHIPPED
     except MissingWeightsError:
         return create_enhancer(name, weights="reference", **options), REFERENCE
+
+
+def add_params_option(parser: argparse.ArgumentParser) -> None:
+    """``--params``: the enhancer node's parameter file, so the command processes frames as the node does."""
+    parser.add_argument(
+        "--params",
+        type=Path,
+        help="the enhancer (or pipeline) node's parameter file, e.g. config/enhancer.yaml: gating, temporal smoothing, "
+        "output encoding and model settings as the node uses them (default: the node's defaults); "
+        "model options given on the command line override it",
+    )
+
+
+def node_params(params_file: Path | None, **overrides: Any) -> dict[str, Any]:
+    """The enhancer node's parameter values: its defaults, then ``params_file``, then the non-None ``overrides``.
+
+    Raises ValueError (ParamsFileError) naming the file or option and what is wrong.
+    """
+    specs = pipeline_params()  # the enhancer's parameters, and a pipeline file's detector.* ones
+    values = load_params_file(params_file, specs, node=("enhancer", "pipeline")) if params_file else default_values()
+    by_name = {spec.name: spec for spec in ENHANCER_PARAMS}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        ok, reason = validate(by_name[name], value)
+        if not ok:
+            raise ValueError(f"--{name.replace('_', '-')}: {reason}")
+        values[name] = value
+    return values
+
+
+def enhancer_from_params(values: dict[str, Any], model: str | None = None) -> tuple[Enhancer, str]:
+    """(enhancer, where its weights come from) for node parameter values (``model`` replaces theirs)."""
+    options: dict[str, Any] = {"backend": values["backend"], "device": values["device"]}
+    if values["scale_factor"]:
+        options["scale_factor"] = values["scale_factor"]
+    return enhancer_or_reference(model or values["model"], values["weights"] or None, **options)

@@ -163,3 +163,36 @@ def test_console_script_is_installed():
     if which("llie") is None:
         pytest.skip("llie console script not on PATH (package not pip-installed)")
     assert os.system("llie models --json > /dev/null") == 0
+
+
+def test_videos_and_sequences_run_as_camera_streams(tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text("/**:\n  ros__parameters:\n    gate_threshold: 0.5\n    smoothing: 0.6\n")
+    video = tmp_path / "drive.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    levels = [30, 50, 30, 50, 220, 220]
+    for level in levels:
+        writer.write(np.full((48, 64, 3), level, np.uint8))
+    writer.release()
+    out = tmp_path / "out"
+    assert main(["enhance", str(video), "-o", str(out), "--model", "gamma", "--params", str(params)]) == 0
+    assert "2 stream frames bright enough for the gate (gate_threshold 0.5) unchanged" in capsys.readouterr().out
+    cap = cv2.VideoCapture(str(out / "drive.avi"))
+    means = [cap.read()[1].mean() for _ in levels]
+    assert all(m > level + 10 for m, level in zip(means[:4], levels[:4], strict=True))
+    assert abs(means[4] - 220) < 3 and abs(means[5] - 220) < 3  # gated: passed through (up to MJPG)
+
+    seq = tmp_path / "seq"
+    for i, level in enumerate([30, 60, 30, 200]):
+        _write(seq / f"{i:03d}.png", level)
+    runs = {}
+    for name, extra in {"stream": ["--sequence"], "alone": [], "unsmoothed": ["--sequence"]}.items():
+        text = params.read_text().replace("0.6", "0.0") if name == "unsmoothed" else params.read_text()
+        (tmp_path / f"{name}.yaml").write_text(text)
+        argv = ["enhance", str(seq), "-o", str(tmp_path / name), "--model", "gamma", *extra]
+        assert main([*argv, "--params", str(tmp_path / f"{name}.yaml")]) == 0
+        runs[name] = [cv2.imread(str(tmp_path / name / f"{i:03d}.png")) for i in range(4)]
+    np.testing.assert_array_equal(runs["stream"][3], cv2.imread(str(seq / "003.png")))  # gated in the stream
+    assert runs["alone"][3].mean() > runs["stream"][3].mean() + 5  # an image alone is always enhanced
+    np.testing.assert_array_equal(runs["stream"][0], runs["unsmoothed"][0])  # the first frame has no past
+    assert np.abs(runs["stream"][1].astype(int) - runs["unsmoothed"][1]).max() > 3  # the gain is smoothed after it

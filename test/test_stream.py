@@ -150,6 +150,20 @@ def test_camera_info_without_its_image() -> None:
     assert loss.lost == 50 - INFO_LAG
 
 
+@pytest.mark.parametrize("info_first", [False, True])
+def test_time_going_back_loses_nothing(info_first: bool) -> None:
+    loss = LossCounter()
+    for k in range(3):  # a replay that loops, a camera clock that resets: stamps start over, three times
+        for i in range(40):
+            stamp = T0 + k * 7 * MS + i * 100 * MS
+            if info_first:
+                loss.on_camera_info(stamp)
+            loss.on_image(stamp)
+            if not info_first:
+                loss.on_camera_info(stamp)
+    assert loss.lost == 0
+
+
 def test_misses_before_the_streams_pair_are_counted_once_they_do() -> None:
     loss = LossCounter()
     for i in range(3):

@@ -60,8 +60,9 @@ class LossCounter:
             return  # unstamped
         if self._last is not None:
             delta = stamp_ns - self._last
-            if delta < 0:
-                self._deltas.clear()  # time went back (a replay looped, a clock reset): estimate afresh
+            if delta < 0:  # time went back (a replay looped, a clock reset): estimate afresh
+                self._deltas.clear()
+                self._newest_image = None
             elif delta > 0:
                 period = self.period_ns
                 if period:
@@ -80,6 +81,8 @@ class LossCounter:
         """A camera_info with this header stamp arrived."""
         if stamp_ns <= 0 or stamp_ns == self._last_info:
             return
+        if self._last_info is not None and stamp_ns < self._last_info:
+            self._newest_image = None  # time went back: images of the old pass must not settle the new one
         self._last_info = stamp_ns
         self._infos.append(stamp_ns)
         self._settle()

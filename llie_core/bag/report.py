@@ -15,7 +15,7 @@ import numpy as np
 
 from llie_core.bag.quality import GRID
 
-FIGURES = ("latency", "brightness", "flicker", "detections", "thumbnails")
+FIGURES = ("brightness", "flicker", "latency", "detections", "thumbnails")
 FLICKER_NOTE = (
     "Flicker: mean relative frame-to-frame change of mean luminance, |ΔL| / L (L: the two frames' mean luminance), "
     "in % per frame; local: the same on each cell of a {grid}×{grid} grid, averaged over the cells. Ratio: output "
@@ -57,17 +57,29 @@ def _figures(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]]) -> di
     ax.legend()
     figs["brightness"] = _png(fig)
 
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    for ax, key, what in zip(axes, ("flicker", "local_flicker"), ("global", "local, mean over cells"), strict=True):
-        for name, changes in results["series"][key].items():
-            # each change belongs to the later frame of its pair
-            t = (stamps[1 : len(changes) + 1] - stamps[0]) / 1e9 if stamps.size == len(changes) + 1 else None
-            x = t if t is not None else np.arange(1, len(changes) + 1)
-            ax.plot(x, 100 * np.asarray(changes), label=name, linewidth=1.6 if name == "raw" else 0.9)
-        ax.set(ylabel=f"|ΔL| / L (%), {what}")
-    axes[0].set_title("Frame-to-frame relative luminance change (flicker)")
-    axes[1].set(xlabel="time (s)")
-    axes[0].legend(fontsize="small", ncol=2)
+    # One row of panels per model (its rows without and with smoothing against the input), global | local.
+    groups: dict[str, list[str]] = {}
+    for row, entry in results["models"].items():
+        groups.setdefault(entry.get("model", row), []).append(row)
+    fig, axes = plt.subplots(
+        len(groups), 2, figsize=(11, 2.4 * len(groups) + 0.6), sharex=True, sharey=True, squeeze=False
+    )
+    for (model, rows), pair in zip(groups.items(), axes, strict=True):
+        for ax, key, what in zip(pair, ("flicker", "local_flicker"), ("global", "local (4×4 mean)"), strict=True):
+            for name in ("raw", *rows):
+                changes = 100 * np.asarray(results["series"][key][name])
+                # each change belongs to the later frame of its pair
+                ok = stamps.size == changes.size + 1
+                x = (stamps[1:] - stamps[0]) / 1e9 if ok else np.arange(1, changes.size + 1)
+                style = {"color": "0.6", "linewidth": 1.4} if name == "raw" else {"linewidth": 0.9}
+                ax.plot(x, changes, label="input" if name == "raw" else name, **style)
+            ax.set_title(f"{model}: {what}", fontsize="medium")
+            ax.legend(fontsize="x-small", loc="upper right")
+        pair[0].set_ylabel("|ΔL| / L (%)")
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)")
+    fig.suptitle("Frame-to-frame relative luminance change (flicker), input vs output")
+    fig.tight_layout()
     figs["flicker"] = _png(fig)
 
     if "detections" in results["raw"]:

@@ -24,8 +24,7 @@ from llie_core.imgmsg import (
     stamp_ns,
 )
 from llie_core.params import ParamSpec, classes_value, validate_changes
-from llie_core.stream import FrameStats, StatsCounter, StreamFrame, StreamProcessor
-from llie_ros.logic import FrameWorker
+from llie_core.stream import FrameStats, FrameWorker, StatsCounter, StreamFrame, StreamProcessor
 
 
 def _stamp(msg: Any) -> int | None:

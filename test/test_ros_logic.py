@@ -20,8 +20,7 @@ from llie_core.params import (
     pipeline_params,
     validate_changes,
 )
-from llie_core.stream import DIAG_WARN, StreamProcessor, StreamSettings
-from llie_ros.logic import FrameWorker, LatestSlot
+from llie_core.stream import DIAG_WARN, FrameWorker, LatestSlot, StreamProcessor, StreamSettings
 from llie_ros.processing import (
     DetectorCore,
     EnhancerCore,

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-__all__ = ["Detection", "Detector", "detection2d_array_fields", "prepare_ultralytics_env"]
+__all__ = ["Detection", "Detector", "class_colour", "detection2d_array_fields", "prepare_ultralytics_env"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Detector:
         """A copy of the frame with boxes and labels drawn (OpenCV's built-in font: nothing to download)."""
         img = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR) if bgr.ndim == 2 else bgr.copy()
         for det in detections:
-            colour = _colour(det.class_id)
+            colour = class_colour(det.class_id)
             p1, p2 = (int(det.x1), int(det.y1)), (int(det.x2), int(det.y2))
             cv2.rectangle(img, p1, p2, colour, 2)
             label = f"{det.class_name} {det.score:.2f}"
@@ -115,8 +115,8 @@ class Detector:
         return img
 
 
-def _colour(class_id: int) -> tuple[int, int, int]:
-    # A stable bright colour per class.
+def class_colour(class_id: int) -> tuple[int, int, int]:
+    """A stable bright BGR colour per class (boxes in pictures and in the live view)."""
     hue = (class_id * 47) % 180
     bgr = cv2.cvtColor(np.array([[[hue, 200, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
     return int(bgr[0]), int(bgr[1]), int(bgr[2])

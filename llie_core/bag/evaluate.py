@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from llie_core import imgmsg, metrics
 from llie_core.bag.enhance import select_topics
-from llie_core.bag.io import CAMERA_INFO_TYPE, camera_info_topic, open_reader
+from llie_core.bag.io import CAMERA_INFO_TYPE, camera_info_topic, camera_topic, open_reader
 from llie_core.bag.quality import (
     as_rgb,
     flicker,
@@ -58,9 +58,7 @@ def read_frames(path: Path, topic: str | None = None, max_frames: int | None = N
     reader = open_reader(path)
     try:
         conns = select_topics(reader, [topic] if topic else None)
-        # Default: the first camera stream, not an enhanced stream written by ``llie bag enhance``.
-        names = sorted({c.topic for c in conns}, key=lambda t: ("/enhanced/" in t or t.startswith("/enhanced"), t))
-        chosen = topic or names[0]
+        chosen = topic or camera_topic(c.topic for c in conns)
         conns = [c for c in conns if c.topic == chosen]
         infos = [
             c for c in reader.connections if c.topic == camera_info_topic(chosen) and c.msgtype == CAMERA_INFO_TYPE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,11 @@ def open_reader(path: str | Path) -> Any:
 def image_connections(reader: Any) -> list[Any]:
     """The reader's connections carrying sensor_msgs/Image or CompressedImage."""
     return [c for c in reader.connections if c.msgtype in IMAGE_TYPES]
+
+
+def camera_topic(topics: Iterable[str]) -> str:
+    """The first camera stream of these image topics: an enhanced stream written by ``llie bag enhance`` comes last."""
+    return sorted(set(topics), key=lambda t: ("/enhanced/" in t or t.startswith("/enhanced"), t))[0]
 
 
 def enhanced_topic(topic: str) -> str:

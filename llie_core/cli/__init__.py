@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Modules under llie_core.cli; each defines add_parser(subparsers) and run(args) -> int.
-SUBCOMMANDS = ["enhance", "models", "export", "demo", "bench", "train", "eval", "bag"]
+SUBCOMMANDS = ["enhance", "models", "export", "demo", "bench", "train", "eval", "bag", "live"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from llie_core.bag.io import FORMATS, BagError
-from llie_core.cli.common import add_params_option
+from llie_core.cli.common import add_detector_options, add_params_option, detector_from_args
 
 DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _model_options(enh)
     add_params_option(enh)
     enh.add_argument("--topics", nargs="+", help="image topics to enhance (default: every image topic)")
-    _detector_options(enh)
+    add_detector_options(enh)
     enh.add_argument("--format", choices=FORMATS, default="mcap", help="output storage (default mcap)")
     enh.add_argument("--overwrite", action="store_true", help="replace OUT if it is a bag")
     enh.set_defaults(func=run_enhance)
@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _model_options(ev)
     add_params_option(ev)
     ev.add_argument("--topic", help="image topic (default: the first image topic)")
-    _detector_options(ev)
+    add_detector_options(ev)
     ev.add_argument("-o", "--output", type=Path, default=Path("bag_report"), help="report folder")
     ev.add_argument("--max-frames", type=int, default=300, help="frames to evaluate (default 300)")
     ev.set_defaults(func=run_eval)
@@ -65,20 +65,6 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         "--weights", help="curve-model weights: a file or 'reference' (default: shipped, else reference)"
     )
     parser.add_argument("--scale-factor", type=int, help="curve-model downscale factor")
-
-
-def _detector_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--detector", type=Path, help="YOLO model file (.pt/.onnx) for detections")
-    parser.add_argument("--conf", type=float, default=0.25, help="detector confidence threshold")
-    parser.add_argument("--imgsz", type=int, default=640, help="detector input size")
-
-
-def _detector(args: argparse.Namespace):
-    if not args.detector:
-        return None
-    from llie_core.detect import Detector
-
-    return Detector(args.detector, conf=args.conf, imgsz=args.imgsz)
 
 
 def _params(args: argparse.Namespace, **overrides) -> dict:
@@ -132,7 +118,7 @@ def run_enhance(args: argparse.Namespace) -> int:
             enhancer,
             settings=StreamSettings.from_params(params),
             topics=args.topics,
-            detector=_detector(args),
+            detector=detector_from_args(args),
             fmt=args.format,
             overwrite=args.overwrite,
         )
@@ -175,7 +161,7 @@ def run_eval(args: argparse.Namespace) -> int:
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
             enhancers[name] = enhancer_from_params(params, model=name)
         results, thumbs = evaluate_frames(
-            data, enhancers, settings=StreamSettings.from_params(params), detector=_detector(args)
+            data, enhancers, settings=StreamSettings.from_params(params), detector=detector_from_args(args)
         )
         json_path, html_path = write_report(results, thumbs, args.output)
     except (BagError, ValueError, OSError, ImportError) as exc:

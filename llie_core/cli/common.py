@@ -1,4 +1,4 @@
-"""Helpers shared by the commands that run models on the user's behalf (demo, bench, bag, enhance)."""
+"""Helpers shared by the commands that run models on the user's behalf (demo, bench, bag, enhance, live)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,22 @@ def add_params_option(parser: argparse.ArgumentParser) -> None:
         "output encoding and model settings as the node uses them (default: the node's defaults); "
         "model options given on the command line override it",
     )
+
+
+def add_detector_options(parser: argparse.ArgumentParser) -> None:
+    """``--detector`` (a local YOLO model file), ``--conf`` and ``--imgsz``."""
+    parser.add_argument("--detector", type=Path, help="YOLO model file (.pt/.onnx) for detections")
+    parser.add_argument("--conf", type=float, default=0.25, help="detector confidence threshold")
+    parser.add_argument("--imgsz", type=int, default=640, help="detector input size")
+
+
+def detector_from_args(args: argparse.Namespace) -> Any:
+    """The Detector that ``add_detector_options``' arguments ask for, or None without ``--detector``."""
+    if not args.detector:
+        return None
+    from llie_core.detect import Detector  # lazy: ultralytics is only imported with a detector
+
+    return Detector(args.detector, conf=args.conf, imgsz=args.imgsz)
 
 
 def node_params(params_file: Path | None, **overrides: Any) -> dict[str, Any]:

@@ -112,12 +112,16 @@ def run(args: argparse.Namespace) -> int:
             weights=args.weights,
             scale_factor=args.scale_factor,
         )
-        source = open_source(args.source, topic=args.topic, loop=args.loop)
-        if source.live and args.realtime is False:
-            raise ValueError(f"--no-realtime: {source.name} is a live source; its frames come at its own pace")
         enhancer, weights = enhancer_from_params(params)
         detector = detector_from_args(args)
         settings = StreamSettings.from_params(params)
+        processor = StreamProcessor(FixedModel(enhancer), settings)
+        session = LiveSession(processor, detector, warn=_warn)
+        session.warm_up()
+        # The source opens once the models are ready: a camera or stream would otherwise pile up frames meanwhile.
+        source = open_source(args.source, topic=args.topic, loop=args.loop)
+        if source.live and args.realtime is False:
+            raise ValueError(f"--no-realtime: {source.name} is a live source; its frames come at its own pace")
         output = FoxgloveOutput(
             host=args.host,
             port=args.port,
@@ -133,8 +137,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"llie live: {exc}", file=sys.stderr)
         return 2
 
-    processor = StreamProcessor(FixedModel(enhancer), settings)
-    session = LiveSession(processor, detector, outputs=[output], window=window, warn=_warn)
+    session.outputs, session.window = [output], window
     paced = not source.live and args.realtime is not False
     feed = Feed(source, processor.stats, keep_latest=source.live or paced, pace=paced, warn=_warn)
     rate = f"{source.fps:g} fps" if source.fps else "unknown rate"
@@ -147,10 +150,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  Foxglove: {output.url} (Foxglove app: Open connection → Foxglove WebSocket)", flush=True)
     if args.record:
         print(f"  recording to {args.record}", flush=True)
+    print("  running; Ctrl-C to stop", flush=True)
     try:
         with _sigterm_as_interrupt():
-            session.warm_up()
-            print("  running; Ctrl-C to stop", flush=True)
             summary = session.run(feed, max_frames=args.max_frames)
     finally:
         output.close()

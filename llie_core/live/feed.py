@@ -6,8 +6,8 @@ has not taken yet is dropped and counted, so a slow model always works on the ne
 Every frame (recordings with realtime pacing off): the loop reads the next frame when it is ready for it, so nothing
 is dropped and the run goes as fast as the processing allows.
 
-Frames are counted as received when they are read (StatsCounter.on_received with their stamps, for the frame-loss
-count); frames the source could not decode are counted as failed there.
+Frames are counted as received when they are read (StatsCounter.on_received with the source's timeline, for the
+frame-loss count); frames the source could not decode are counted as failed there.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class Arrival:
 class Feed:
     """Iterates the frames a source gives, keep-latest or every one; ``stop()`` ends it from any thread.
 
-    ``pace`` releases a recording's frames at the rate of their stamps (a camera paces itself). The feed owns the
-    source: it is closed when the feed ends. ``error`` holds why the source ended early, if it did.
+    ``pace`` releases a recording's frames at the rate of their timeline, SourceFrame.source_ns (a camera paces
+    itself). The feed owns the source: it is closed when the feed ends. ``error`` holds why the source ended early.
     """
 
     def __init__(
@@ -47,6 +47,7 @@ class Feed:
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.source, self.stats = source, stats
+        source.on_camera_info = stats.on_camera_info  # a bag's camera_info stamps tell lost images too
         self.keep_latest, self.pace = keep_latest, pace
         self.clock = clock
         self.error: str | None = None
@@ -93,7 +94,7 @@ class Feed:
         try:
             for frame in self.source.frames():
                 if self.pace:
-                    self._wait_for(frame.stamp_ns)
+                    self._wait_for(frame.source_ns)
                 if self._stop.is_set():
                     return
                 if self._accept(frame) and self._slot.put(Arrival(frame, self.clock())) is not None:
@@ -106,7 +107,7 @@ class Feed:
 
     def _accept(self, frame: SourceFrame) -> bool:
         """Count the frame as received; an undecodable one as failed too (warned about once per kind)."""
-        self.stats.on_received(frame.stamp_ns)
+        self.stats.on_received(frame.source_ns)
         if frame.array is None:
             reason = frame.error or "no image"
             if self.stats.on_failed(reason):
@@ -115,7 +116,7 @@ class Feed:
         return True
 
     def _wait_for(self, stamp: int | None) -> None:
-        """Sleep until the frame is due: as far after the first frame as its stamp is after the first stamp."""
+        """Sleep until the frame is due: as far after the first frame as its time is after the first one's."""
         if stamp is None:
             return
         if self._base is None or self._last_stamp is None or stamp < self._last_stamp:

@@ -64,7 +64,7 @@ class Summary:
     def lines(self) -> list[str]:
         """The closing summary, for people."""
         out = [
-            f"{self.read} frames read, {self.processed} processed, {self.dropped} dropped (keep-latest), "
+            f"{self.read} frames read, {self.processed} processed, {self.dropped} dropped, "
             f"{self.failed} failed, {self.lost} lost before llie, {self.gated} gated; stopped by {self.stopped_by}",
         ]
         if self.latency_ms:

@@ -1,9 +1,11 @@
 """Where ``llie live`` gets its frames: a camera index, a video file, a stream URL (RTSP, HTTP MJPEG) or a ROS bag.
 
 Cameras and URLs are read with OpenCV's VideoCapture and pace themselves (``live``); files and bags are recordings
-that the feed can pace at their own rate. Every frame carries a stamp for the stream's frame-loss count: the
-capture time for live sources, the file's timeline (from the moment it was opened) for videos, the header stamp
-for bags.
+that the feed can pace at their own rate. Every frame carries two times: ``stamp_ns``, published with it (the time it
+was read for live sources, the file's timeline from the moment it was opened for videos, the header stamp for bags),
+and ``source_ns``, the source's own timeline, which paces recordings and counts frames lost before llie from its
+gaps (a stream's presentation times, a camera driver's buffer times; None where the source has none, so that read
+jitter is never taken for loss).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ class SourceError(ValueError):
 
 @dataclass
 class SourceFrame:
-    """One frame: the decoded array in its working encoding and its stamp, or why it could not be decoded."""
+    """One frame: the decoded array in its working encoding and its times, or why it could not be decoded."""
 
     array: np.ndarray | None
     encoding: str
-    stamp_ns: int | None
+    stamp_ns: int | None  # published with the frame
+    source_ns: int | None = None  # the source's timeline: pacing, frames lost before llie
     error: str = ""
 
 
@@ -75,6 +78,7 @@ class CaptureSource(FrameSource):
         """Frames as BGR uint8; a file's stamps follow its frame rate (30 fps when it has none)."""
         period_ns = 1e9 / (self.fps or 30.0)
         index = 0
+        last_pos = -1.0
         while True:
             ok, frame = self._cap.read()
             if not ok:
@@ -86,10 +90,16 @@ class CaptureSource(FrameSource):
                 ok, frame = self._cap.read()
                 if not ok:
                     return
-            stamp = time.time_ns() if self.live else self._start_ns + round(index * period_ns)
+            if self.live:
+                stamp, pos = time.time_ns(), self._cap.get(cv2.CAP_PROP_POS_MSEC)
+                # The stream's own clock, where it has one that advances (a constant 0 or -1 means none).
+                timeline = self._start_ns + round(pos * 1e6) if pos > last_pos and pos >= 0 else None
+                last_pos = max(last_pos, pos)
+            else:
+                stamp = timeline = self._start_ns + round(index * period_ns)
             index += 1
             encoding = "mono8" if frame.ndim == 2 else "bgr8"
-            yield SourceFrame(frame, encoding, stamp)
+            yield SourceFrame(frame, encoding, stamp, timeline)
 
     def close(self) -> None:
         """Release the capture."""
@@ -129,18 +139,19 @@ class BagSource(FrameSource):
                     msg = self._reader.deserialize(raw, conn.msgtype)
                 except Exception as exc:  # a corrupt message is one failed frame, not the end of the stream
                     if conn.msgtype != self._info_type:
-                        yield SourceFrame(None, "", None, f"undecodable {conn.msgtype}: {exc}")
+                        yield SourceFrame(None, "", None, error=f"undecodable {conn.msgtype}: {exc}")
                     continue
                 if conn.msgtype == self._info_type:
                     if self.on_camera_info is not None:
                         self.on_camera_info(stamp_ns(msg.header))
                     continue
+                stamp = stamp_ns(msg.header)
                 try:
                     array, encoding, _ = decode_msg(msg)
                 except ValueError as exc:  # FrameError: unsupported encoding, malformed payload
-                    yield SourceFrame(None, "", stamp_ns(msg.header), str(exc))
+                    yield SourceFrame(None, "", stamp, stamp, error=str(exc))
                     continue
-                yield SourceFrame(array, encoding, stamp_ns(msg.header))
+                yield SourceFrame(array, encoding, stamp, stamp)
             if not self.loop:
                 return
 

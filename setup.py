@@ -8,7 +8,18 @@ EXTRAS = {
     "detect": ["ultralytics>=8.3"],
     "train": ["torch>=2.1", "pyyaml>=6", "scipy>=1.10", "matplotlib>=3.7"],
     "bag": ["rosbags>=0.10", "mcap>=1.1", "scipy>=1.10", "matplotlib>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.6", "catkin_pkg>=1.0", "rosbags>=0.10", "mcap>=1.1", "scipy>=1.10"],
+    "live": ["foxglove-sdk>=0.30"],  # llie live: Foxglove WebSocket server and MCAP recording
+    # websockets and protobuf: the live test's Foxglove client and its decoding of the advertised schemas
+    "dev": [
+        "pytest>=8",
+        "ruff>=0.6",
+        "catkin_pkg>=1.0",
+        "rosbags>=0.10",
+        "mcap>=1.1",
+        "scipy>=1.10",
+        "websockets>=12",
+        "protobuf>=4",
+    ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from llie_core.engine import Enhancer, MissingWeightsError, create_enhancer
+from llie_core.engine import BACKENDS, Enhancer, MissingWeightsError, create_enhancer
 from llie_core.params import ENHANCER_PARAMS, pipeline_params, validate
 from llie_core.params_file import default_values, load_params_file
 from llie_core.registry import get_spec
@@ -39,6 +39,26 @@ def add_params_option(parser: argparse.ArgumentParser) -> None:
         "output encoding and model settings as the node uses them (default: the node's defaults); "
         "model options given on the command line override it",
     )
+
+
+MODEL_OPTIONS = ("model", "backend", "device", "weights", "scale_factor")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--backend``, ``--device``, ``--weights``, ``--scale-factor`` and ``--params``: the enhancer."""
+    parser.add_argument(
+        "--model", help="model or classical method (see `llie models`; default: --params', else tiny_dce)"
+    )
+    parser.add_argument("--backend", choices=BACKENDS, help="inference backend (default: --params', else auto)")
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: --params', else cpu)")
+    parser.add_argument("--weights", help="a .pth or estimator .onnx file, or 'reference' (default: shipped)")
+    parser.add_argument("--scale-factor", type=int, help="curve estimation at 1/s resolution (curve models)")
+    add_params_option(parser)
+
+
+def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The node's parameter values for ``add_model_options``' arguments: --params, then the model options given."""
+    return node_params(args.params, **{name: getattr(args, name) for name in MODEL_OPTIONS})
 
 
 def add_detector_options(parser: argparse.ArgumentParser) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from llie_core.cli.common import add_params_option, node_params
-from llie_core.engine import BACKENDS, Enhancer, MissingWeightsError, create_enhancer
+from llie_core.cli.common import add_model_options, params_from_args
+from llie_core.engine import Enhancer, MissingWeightsError, create_enhancer
 from llie_core.media import Job, VideoWriter, check_writable, plan_jobs, read_image, read_video, write_image
 from llie_core.stream import FixedModel, StreamProcessor, StreamSettings
 
@@ -26,15 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("enhance", help="enhance images, folders, globs or videos")
     parser.add_argument("inputs", nargs="+", help="image or video files, folders (recursive) or glob patterns")
     parser.add_argument("-o", "--output", required=True, type=Path, help="output folder")
-    parser.add_argument(
-        "--model", help="model or classical method (see `llie models`; default: --params', else tiny_dce)"
-    )
-    parser.add_argument("--backend", choices=BACKENDS, help="inference backend (default: --params', else auto)")
-    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: --params', else cpu)")
-    parser.add_argument("--weights", help="a .pth or estimator .onnx file, or 'reference' (default: shipped)")
-    parser.add_argument("--scale-factor", type=int, help="curve estimation at 1/s resolution (curve models)")
+    add_model_options(parser)
     parser.add_argument("--side-by-side", action="store_true", help="write input | enhanced next to each other")
-    add_params_option(parser)
     parser.add_argument(
         "--sequence",
         action="store_true",
@@ -106,14 +99,7 @@ def _image_sources(
 def run(args: argparse.Namespace) -> int:
     """Enhance every input; failures are reported at the end and make the exit status 1."""
     try:
-        params = node_params(
-            args.params,
-            model=args.model,
-            backend=args.backend,
-            device=args.device,
-            weights=args.weights,
-            scale_factor=args.scale_factor,
-        )
+        params = params_from_args(args)
         jobs = plan_jobs(args.inputs, args.output)
         check_writable(args.output)
         options = {"scale_factor": params["scale_factor"]} if params["scale_factor"] else {}

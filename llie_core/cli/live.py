@@ -24,8 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from llie_core.cli.common import add_detector_options, add_params_option, detector_from_args, node_params
-from llie_core.engine import BACKENDS
+from llie_core.cli.common import add_detector_options, add_model_options, detector_from_args, params_from_args
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,12 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="camera index (0), stream URL (rtsp://..., http://... MJPEG), video file, or ROS bag (folder or file)",
     )
     parser.add_argument("--topic", help="bags: the image topic (default: the first camera image topic)")
-    parser.add_argument("--model", help="model or classical method (default: --params', else tiny_dce)")
-    parser.add_argument("--backend", choices=BACKENDS, help="inference backend (default: --params', else auto)")
-    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: --params', else cpu)")
-    parser.add_argument("--weights", help="a .pth or estimator .onnx file, or 'reference' (default: shipped)")
-    parser.add_argument("--scale-factor", type=int, help="curve estimation at 1/s resolution (curve models)")
-    add_params_option(parser)
+    add_model_options(parser)
     add_detector_options(parser)
     parser.add_argument(
         "--host", default="127.0.0.1", help="address the Foxglove server listens on (default 127.0.0.1)"
@@ -104,14 +98,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.window:
             check_display()
-        params = node_params(
-            args.params,
-            model=args.model,
-            backend=args.backend,
-            device=args.device,
-            weights=args.weights,
-            scale_factor=args.scale_factor,
-        )
+        params = params_from_args(args)
         enhancer, weights = enhancer_from_params(params)
         detector = detector_from_args(args)
         settings = StreamSettings.from_params(params)

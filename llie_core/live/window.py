@@ -55,7 +55,7 @@ class LiveWindow:
         check_display()
         self.title, self.max_width = title, max_width
         try:
-            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+            cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)  # image size, no toolbar
         except cv2.error as exc:
             raise WindowError(f"--window: OpenCV cannot open a window: {exc}") from exc
 

@@ -161,6 +161,11 @@ def test_keep_latest_drops_and_counts_frames_a_slow_model_cannot_take(tmp_path) 
     assert summary.dropped > 0 and summary.processed >= 1
     assert summary.processed + summary.dropped == summary.read  # every frame read is either processed or dropped
     assert summary.stopped_by == "end of source"
+    # Stopped early: the frame left waiting counts as dropped, so the books still balance.
+    processor = StreamProcessor(FixedModel(SlowModel(0.04)), StreamSettings(smoothing=0.0, auto_gate=False))
+    summary = LiveSession(processor).run(Feed(open_source(str(path)), processor.stats, keep_latest=True, pace=True), 3)
+    assert summary.processed == 3 and summary.stopped_by == "--max-frames"
+    assert summary.processed + summary.dropped == summary.read and summary.unfinished == 0
     # Every frame (no pacing, no reader thread): the same slow model processes all 40, none dropped.
     processor = StreamProcessor(FixedModel(SlowModel(0.005)), StreamSettings(smoothing=0.0, auto_gate=False))
     feed = Feed(open_source(str(path)), processor.stats, keep_latest=False, pace=False)

@@ -72,11 +72,16 @@ class Feed:
                 return
 
     def stop(self, timeout: float = 2.0) -> None:
-        """End the feed; waits up to ``timeout`` s for the reader thread (a camera read may be in progress)."""
+        """End the feed; waits up to ``timeout`` s for the reader thread (a camera read may be in progress).
+
+        A frame still waiting for the loop is dropped (counted), so every frame read is processed, failed or dropped.
+        """
         self._stop.set()
         self._slot.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        if self._slot.take(timeout=0) is not None:
+            self.stats.on_dropped()
 
     def _every_frame(self) -> Iterator[Arrival]:
         try:

@@ -57,6 +57,11 @@ class Summary:
     last_error: str = ""
 
     @property
+    def unfinished(self) -> int:
+        """Frames read but neither processed, failed nor dropped: in processing when the run was stopped."""
+        return self.read - self.processed - self.failed - self.dropped
+
+    @property
     def fps(self) -> float:
         """Frames processed per second of the run."""
         return self.processed / self.seconds if self.seconds > 0 else 0.0
@@ -65,7 +70,8 @@ class Summary:
         """The closing summary, for people."""
         out = [
             f"{self.read} frames read, {self.processed} processed, {self.dropped} dropped, "
-            f"{self.failed} failed, {self.lost} lost before llie, {self.gated} gated; stopped by {self.stopped_by}",
+            f"{self.failed} failed, {self.lost} lost before llie, {self.gated} gated; stopped by {self.stopped_by}"
+            + (f" ({self.unfinished} frame in processing)" if self.unfinished else ""),
         ]
         if self.latency_ms:
             parts = [f"{name} {med:.1f} / {p95:.1f}" for name, (med, p95) in self.latency_ms.items()]

@@ -444,3 +444,21 @@ def test_websocket_client_subscribes_and_decodes_every_channel(video) -> None:
     assert all(s["model"] == "tiny_dce" and "enhance_ms" in s for s in got["/camera/enhanced/stats"])
     counts = Counter(s["frames_processed"] for s in got["/camera/enhanced/stats"])
     assert max(counts.values()) == 1  # one stats message per processed frame
+
+
+def test_node_parameter_file_applies_and_command_line_overrides_it(video, tmp_path, capsys) -> None:
+    pytest.importorskip("foxglove")
+    params = tmp_path / "enhancer.yaml"
+    params.write_text(
+        "/**:\n  ros__parameters:\n    model: clahe\n    gate_threshold: 0.05\n    gate_hysteresis: 0.0\n"
+    )
+    base = ["live", str(video), "--port", "0", "--params", str(params), "--no-realtime", "--max-frames", "3"]
+    for extra, model in (([], "clahe"), (["--model", "tiny_dce"], "tiny_dce")):
+        record = tmp_path / f"{model}.mcap"
+        assert main([*base, *extra, "--record", str(record)]) == 0
+        assert "3 processed, 0 dropped, 0 failed, 0 lost before llie, 3 gated" in capsys.readouterr().out
+        stats = read_mcap(record)[1]["/camera/enhanced/stats"]
+        assert [(s["model"], s["gated"]) for s in stats] == [(model, True)] * 3  # every frame above the gate of 0.05
+    params.write_text("/**:\n  ros__parameters:\n    gate_threshold: 2.0\n")
+    assert main(base) == 2
+    assert "enhancer.yaml" in capsys.readouterr().err

@@ -379,8 +379,12 @@ def _lines(stream: Any, into: queue.Queue) -> None:
 def test_websocket_client_subscribes_and_decodes_every_channel(video) -> None:
     pytest.importorskip("foxglove")
     websockets = pytest.importorskip("websockets.sync.client")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "llie_core.cli", "live", str(video), "--port", "0", "--loop", "--model", "tiny_dce"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    # Ctrl-C as in a terminal: a test run started in the background (nohup, `&` in a script) hands its children
+    # SIGINT ignored, and Python then keeps ignoring it; the child turns it back on first.
+    start = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    start += "from llie_core.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", start, "live", str(video), "--port", "0", "--loop", "--model", "tiny_dce"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True)
@@ -423,12 +427,16 @@ def test_websocket_client_subscribes_and_decodes_every_channel(video) -> None:
                 assert opcode == 0x01  # message data
                 got[subs[sub]["topic"]].append(decoders[sub](data[13:]))
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        reader.join(10)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER prints where every thread is
+            time.sleep(2)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        reader.join(10)
     while not lines.empty():
         seen.append(lines.get_nowait())
     output = "".join(seen)

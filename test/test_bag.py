@@ -210,12 +210,9 @@ def test_interrupt_cli_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import llie_core.cli.common
-    from llie_core.cli import build_parser
 
     folder, _ = _folder(tmp_path)
     src = make_bag(folder, tmp_path / "in", progress=False).path
-    # Import every subcommand first: one imported under the patch would keep the fake for the whole session.
-    build_parser()
     monkeypatch.setattr(llie_core.cli.common, "enhancer_or_reference", lambda *a, **k: (_InterruptAfter(3), "-"))
     assert main(["bag", "enhance", str(src), str(tmp_path / "out"), "--model", "gamma"]) == 130
     captured = capsys.readouterr()

@@ -1,4 +1,9 @@
-"""The ``llie`` command: one subcommand per module, each with ``add_parser`` and ``run``."""
+"""The ``llie`` command: one subcommand per module, each with ``add_arguments`` and a ``func`` it sets.
+
+Only the module of the subcommand being run is imported: every other one is listed from ``SUBCOMMANDS``
+alone, so the light commands (and every ``--help``) work without the extras that others need (scipy for
+``llie eval``'s metrics, torch for ``llie export``, rosbags for ``llie bag``).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,36 @@ import argparse
 import importlib
 import sys
 
-# Modules under llie_core.cli; each defines add_parser(subparsers) and run(args) -> int.
-SUBCOMMANDS = ["enhance", "models", "export", "demo", "bench", "train", "eval", "bag", "live"]
+# Modules under llie_core.cli with the line `llie --help` lists for them; each defines
+# add_arguments(parser), which adds its arguments and sets func(args) -> exit status.
+SUBCOMMANDS = {
+    "enhance": "enhance images, folders, globs or videos",
+    "models": "list the models and classical methods",
+    "export": "export a model to ONNX (needs torch)",
+    "demo": "build a night bag, enhance it and write an evaluation report",
+    "bench": "time the enhancers against a frame copy and torch eager",
+    "eval": "quality metrics and model agreement over folders of low-light images",
+    "bag": "ROS bag tools: make, enhance, eval",
+    "live": "enhance a camera, stream, video or bag live: Foxglove view, MCAP recording, latency",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand listed, only ``command``'s module imported and its arguments added."""
     parser = argparse.ArgumentParser(prog="llie", description="Low-light image enhancement for robot perception.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        importlib.import_module(f"llie_core.cli.{name}").add_parser(subparsers)
+    for name, summary in SUBCOMMANDS.items():
+        subparser = subparsers.add_parser(name, help=summary, description=summary)
+        if name == command:
+            importlib.import_module(f"llie_core.cli.{name}").add_arguments(subparser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``llie`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -12,9 +12,8 @@ from llie_core.cli.common import add_detector_options, add_params_option, detect
 DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie bag`` and its sub-subcommands."""
-    parser = subparsers.add_parser("bag", help="ROS bag tools: make, enhance, eval")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie bag`` and its sub-subcommands."""
     sub = parser.add_subparsers(dest="bag_command", required=True, metavar="ACTION")
 
     make = sub.add_parser("make", help="a bag from a video file or an image folder")

@@ -31,9 +31,8 @@ from llie_core.registry import list_specs
 DEFAULT_MODELS = ["tiny_dce", "zero_dce_pp", *(s.name for s in list_specs("classical"))]
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie bench``."""
-    parser = subparsers.add_parser("bench", help="time the enhancers against a frame copy and torch eager")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie bench``."""
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated; default: all")
     parser.add_argument("--backends", default="onnxruntime", help="comma-separated: onnxruntime, torch")
     parser.add_argument("--resolutions", default=",".join(RESOLUTIONS), help=f"of {', '.join(RESOLUTIONS)}")

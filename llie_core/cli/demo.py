@@ -15,9 +15,8 @@ from llie_core.synthetic import night_scene
 DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie demo``."""
-    parser = subparsers.add_parser("demo", help="build a night bag, enhance it and write an evaluation report")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie demo``."""
     parser.add_argument("-o", "--output", type=Path, default=Path("demo_out"), help="output folder")
     parser.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated model names to evaluate")
     parser.add_argument("--frames", type=int, default=150, help="frames taken from the source")

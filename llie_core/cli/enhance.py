@@ -21,9 +21,8 @@ from llie_core.media import Job, VideoWriter, check_writable, plan_jobs, read_im
 from llie_core.stream import FixedModel, StreamProcessor, StreamSettings
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie enhance``."""
-    parser = subparsers.add_parser("enhance", help="enhance images, folders, globs or videos")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie enhance``."""
     parser.add_argument("inputs", nargs="+", help="image or video files, folders (recursive) or glob patterns")
     parser.add_argument("-o", "--output", required=True, type=Path, help="output folder")
     add_model_options(parser)

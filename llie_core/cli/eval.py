@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from llie_core.metrics import brightness, colourfulness, entropy, lightness_order_error, niqe, psnr, ssim
+from llie_core import metrics
+from llie_core.metrics import brightness, colourfulness, entropy, lightness_order_error, psnr, ssim
 
 DEFAULT_SETS = ("dicm", "lime", "lol_eval15_low")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -103,7 +104,8 @@ def quality_row(original: np.ndarray, output: np.ndarray, target: float, with_ni
         "colourfulness": colourfulness(output),
         "loe": lightness_order_error(original, output),
     }
-    row["niqe"] = niqe(output) if with_niqe else float("nan")
+    # NIQE needs scipy: llie_core.metrics imports it only when it is asked for.
+    row["niqe"] = metrics.niqe(output) if with_niqe else float("nan")
     return row
 
 
@@ -253,14 +255,10 @@ def _write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie eval``."""
-    parser = subparsers.add_parser(
-        "eval",
-        help="quality metrics and model agreement over folders of low-light images",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie eval``."""
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "models",
         nargs="+",

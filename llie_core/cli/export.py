@@ -10,10 +10,9 @@ from pathlib import Path
 from llie_core.registry import list_specs
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie export``."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie export``."""
     names = [s.name for s in list_specs("curve")]
-    parser = subparsers.add_parser("export", help="export a model to ONNX (needs torch)")
     parser.add_argument("model", help=f"model name ({', '.join(names)})")
     parser.add_argument("-o", "--output", required=True, type=Path, help="ONNX file to write")
     parser.add_argument("--weights", help="checkpoint: a .pth path or 'reference' (default: the shipped weights)")

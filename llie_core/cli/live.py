@@ -27,11 +27,8 @@ from typing import Any
 from llie_core.cli.common import add_detector_options, add_model_options, detector_from_args, params_from_args
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie live``."""
-    parser = subparsers.add_parser(
-        "live", help="enhance a camera, stream, video or bag live: Foxglove view, MCAP recording, latency"
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie live``."""
     parser.add_argument(
         "source",
         help="camera index (0), stream URL (rtsp://..., http://... MJPEG), video file, or ROS bag (folder or file)",

@@ -8,9 +8,8 @@ import json
 from llie_core.registry import ModelSpec, list_specs
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``llie models``."""
-    parser = subparsers.add_parser("models", help="list the models and classical methods")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``llie models``."""
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 

@@ -11,9 +11,9 @@ import yaml
 from training.config import ConfigError, load_config
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """Arguments of a training run (shared by ``python -m training`` and ``llie train``)."""
-    parser = parser or argparse.ArgumentParser(prog="python -m training", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of a training run."""
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("config", help="training config YAML (see training/configs/)")
     parser.add_argument("--resume", action="store_true", help="continue from the run's checkpoint_last.pt")
     parser.add_argument(

@@ -72,8 +72,14 @@ def _tile_luts(padded, tiles_y, tiles_x, bins, clip, out):  # pragma: no cover -
                 x = tx * tile_w
                 end = x + tile_w
                 while x + 8 <= end:
-                    for j in range(8):
-                        tile[j, row[x + j]] += 1
+                    tile[0, row[x]] += 1
+                    tile[1, row[x + 1]] += 1
+                    tile[2, row[x + 2]] += 1
+                    tile[3, row[x + 3]] += 1
+                    tile[4, row[x + 4]] += 1
+                    tile[5, row[x + 5]] += 1
+                    tile[6, row[x + 6]] += 1
+                    tile[7, row[x + 7]] += 1
                     x += 8
                 while x < end:
                     tile[0, row[x]] += 1
@@ -81,8 +87,11 @@ def _tile_luts(padded, tiles_y, tiles_x, bins, clip, out):  # pragma: no cover -
             if (y - ty * tile_h + 1) % fold_every == 0 or y == (ty + 1) * tile_h - 1:
                 for tx in range(tiles_x):
                     for j in range(8):
-                        for i in range(bins):
-                            totals[tx, i] += counts[tx, j, i]
+                        lane, total_row = counts[tx, j], totals[tx]
+                        i = 0
+                        while i < bins:
+                            total_row[i] += lane[i]
+                            i += 1
                 counts[:] = 0
         for tx in range(tiles_x):
             hist[:] = totals[tx]
@@ -157,7 +166,7 @@ def _equalise_kernel(channels: int, top: int):
         # for the row (16-bit, or a narrow frame) are blended per pixel, with OpenCV's four lookups.
         blend_rows = tiles_x * bins <= 4 * width
         blended = np.empty((tiles_x if blend_rows else 0, bins), np.float32)
-        pairs = np.empty((bins, 2), np.float32)
+        pairs = np.empty(2 * bins, np.float32)  # (left, right - left) of each bin, side by side
         pairs64 = pairs.view(np.uint64)
         base = np.empty(width, np.float32)
         slope = np.empty(width, np.float32)
@@ -180,13 +189,16 @@ def _equalise_kernel(channels: int, top: int):
                     a, b = blended[left[s]], blended[right[s]]
                     i = 0
                     while i < bins:
-                        pairs[i, 0] = a[i]
-                        pairs[i, 1] = b[i] - a[i]
+                        # Flat indices and both loads first: with pairs[i, 0] and pairs[i, 1] LLVM assumed a
+                        # dependence and ran this scalar on every numba (1.35 -> 0.22 ms per 1080p frame).
+                        lo, hi = a[i], b[i]
+                        pairs[2 * i] = lo
+                        pairs[2 * i + 1] = hi - lo
                         i += 1
                     # A plain scalar gather: LLVM declines vector gathers on CPUs where they are microcoded.
                     x = bounds[s]
                     while x < bounds[s + 1]:
-                        both = pairs64[src[x], 0]
+                        both = pairs64[src[x]]
                         base32[x] = both & 0xFFFFFFFF
                         slope32[x] = both >> 32
                         x += 1

@@ -108,7 +108,7 @@ def test_cmakelists_generates_installs_and_tests() -> None:
         assert f"scripts/{exe}" in text
     assert re.search(r"install\(DIRECTORY launch config\s+DESTINATION share/\$\{PROJECT_NAME\}", text)
     assert "DESTINATION lib/${PROJECT_NAME}" in text and "add_launch_test(test/ros/test_nodes_launch.py" in text
-    suites = re.search(r"foreach\(suite ([\w ]+)\)", text).group(1).split()
+    suites = re.search(r"foreach\(suite ([\w\s]+)\)", text).group(1).split()
     assert {"imgmsg", "ros_logic", "dependencies"} <= set(suites)
     assert all((ROOT / "test" / f"test_{suite}.py").is_file() for suite in suites)
     # lint_cmake (ament_lint_common) rejects lines over 80 characters.

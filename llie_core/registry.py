@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,12 +10,27 @@ from pathlib import Path
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
+INPUT_RANGES = ("unit", "signed")  # what a network is fed: [0, 1], or Normalize(0.5, 0.5) → [-1, 1]
+
+
+@dataclass(frozen=True)
+class ReferenceVariant:
+    """One published checkpoint of a model: its file in ../shared/weights/reference and what it was trained on.
+
+    ``sha256`` identifies the file wherever it is copied, so loading it by path keeps its ``input_range``.
+    """
+
+    file: str
+    sha256: str
+    input_range: str = "unit"
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What the registry knows of one method: enough to list it and to build it lazily."""
 
     name: str
-    kind: str  # "curve" (a DCE-family network) or "classical"
+    kind: str  # "curve" (a DCE-family network), "iat" (an IAT-family network) or "classical"
     description: str
     params: int = 0
     iterations: int = 0
@@ -22,6 +38,9 @@ class ModelSpec:
     default_scale_factor: int = 1
     reference_weights: str | None = None  # file name in ../shared/weights/reference
     options: dict = field(default_factory=dict)
+    # Named published checkpoints ("reference:NAME"); the one whose file is reference_weights is the default.
+    reference_variants: dict[str, ReferenceVariant] = field(default_factory=dict)
+    input_range: str = "unit"  # of weights that are no known published variant (our own trainings)
 
     @property
     def curve_channels(self) -> int:
@@ -67,28 +86,45 @@ def shared_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared"
 
 
-def reference_weights_path(name: str) -> Path:
-    """Where the published checkpoint of a model lies in the shared folder (error if it has none)."""
+def reference_weights_path(name: str, variant: str | None = None) -> Path:
+    """Where a published checkpoint of a model lies in the shared folder: the default one, or a named variant."""
     spec = get_spec(name)
-    if spec.reference_weights is None:
+    if variant is not None:
+        if variant not in spec.reference_variants:
+            valid = ", ".join(f"reference:{v}" for v in spec.reference_variants) or "none"
+            raise ValueError(f"model {name!r} has no reference variant {variant!r}; valid: {valid}")
+        file = spec.reference_variants[variant].file
+    elif spec.reference_weights is None:
         raise ValueError(f"model {name!r} has no reference checkpoint")
-    return shared_dir() / "weights" / "reference" / spec.reference_weights
+    else:
+        file = spec.reference_weights
+    return shared_dir() / "weights" / "reference" / file
 
 
 def resolve_weights(name: str, weights: str | Path | None, suffix: str = ".pth") -> Path | None:
-    """Path to load for ``weights``: None → the shipped default, "reference" → ../shared, else the path.
+    """Path to load for ``weights``: None → the shipped default, "reference[:VARIANT]" → ../shared, else the path.
 
     Returns None only when ``weights`` is None and no default weights are shipped.
     """
     if weights is None:
         path = get_spec(name).default_weights(suffix)
         return path if path.is_file() else None
-    if str(weights) == "reference":
-        path = reference_weights_path(name)
+    text = str(weights)
+    if text == "reference" or text.startswith("reference:"):
+        path = reference_weights_path(name, text.partition(":")[2] or None)
         if not path.is_file():
             raise FileNotFoundError(f"reference checkpoint for {name!r} not found at {path} (set LLIE_SHARED_DIR)")
         return path
     return Path(weights)
+
+
+def reference_variant_of(name: str, path: str | Path) -> ReferenceVariant | None:
+    """The published variant a checkpoint file is (by its sha256, wherever it lies), or None."""
+    variants = get_spec(name).reference_variants
+    if not variants:
+        return None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return next((v for v in variants.values() if v.sha256 == digest), None)
 
 
 register(
@@ -125,6 +161,45 @@ register(
         curve_maps=1,
         default_scale_factor=12,
         reference_weights="tiny_dce_student.pth",
+    )
+)
+
+register(
+    ModelSpec(
+        name="iat",
+        kind="iat",
+        description="IAT: local multiply/add maps (conv blocks) + global colour matrix and gamma (Cui et al. 2022)",
+        params=91_154,
+        default_scale_factor=1,
+        reference_weights="iat_lol_v2.pth",
+        reference_variants={
+            "lol_v1": ReferenceVariant(
+                "iat_lol_v1.pth", "6fb32236152283d3f3633ea1b79601c7e819efbf9d87d6b4767e1db0f1f3435b", "unit"
+            ),
+            "lol_v2": ReferenceVariant(
+                "iat_lol_v2.pth", "9564b7e10882e688ac817ae6fd164544d05b9f74232de56c33ed7f9dabf7bdc4", "signed"
+            ),
+            "exposure": ReferenceVariant(
+                "iat_exposure.pth", "15a9494582f028bef996d4af7145860eaa5d67799d2b0625ed93ff8c546ea3ee", "signed"
+            ),
+        },
+        input_range="signed",
+    )
+)
+register(
+    ModelSpec(
+        name="iat_student",
+        kind="iat",
+        description="IAT student: shared conv, BatchNorm residual blocks, pooled global head (distilled from IAT)",
+        params=43_504,
+        default_scale_factor=1,
+        reference_weights="iat_student.pth",
+        reference_variants={
+            "published": ReferenceVariant(
+                "iat_student.pth", "b3c4cf7005cf92ce050f6de1b7437b0e1ce643a4477c1af05da111ac7be6bae3", "signed"
+            ),
+        },
+        input_range="signed",
     )
 )
 

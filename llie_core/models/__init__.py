@@ -1,29 +1,55 @@
-"""Torch models of the Zero-DCE family, built by name: ``create_model("tiny_dce", weights=...)``."""
+"""Torch models built by name: ``create_model("tiny_dce", weights=...)``, ``create_model("iat", ...)``.
+
+Two families: the Zero-DCE curve models (``CurveModel``) and the IAT models (``IATFamily``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from torch import nn
+
 from llie_core.models.checkpoints import CheckpointError, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
-from llie_core.registry import get_spec, resolve_weights
+from llie_core.models.iat import IAT_CLASSES, IATFamily, apply_maps
+from llie_core.registry import get_spec, reference_variant_of, resolve_weights
 
-__all__ = ["CheckpointError", "CurveModel", "apply_curves", "create_model", "resolve_weights"]
+__all__ = [
+    "CheckpointError",
+    "CurveModel",
+    "IATFamily",
+    "apply_curves",
+    "apply_maps",
+    "create_model",
+    "resolve_weights",
+]
+
+_OPTIONS = {"curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
 
 
-def create_model(name: str, weights: str | Path | None = None, **options) -> CurveModel:
-    """Build a model by name; weights: None (shipped default if any), "reference", or a path.
+def create_model(name: str, weights: str | Path | None = None, **options) -> nn.Module:
+    """Build a model by name; weights: None (shipped default if any), "reference[:VARIANT]", or a path.
 
-    Options: ``scale_factor`` (int >= 1). The module is returned in eval mode on the CPU.
+    Options: ``scale_factor`` (int >= 1); IAT models also ``input_range`` ("unit" for [0, 1] or
+    "signed" for Normalize(0.5, 0.5) input), which by default follows the weights: a published
+    checkpoint is recognised by its content, anything else gets the registry's default. The
+    module is returned in eval mode on the CPU; it takes and returns RGB in [0, 1] either way.
     """
     spec = get_spec(name)
-    if spec.kind != "curve":
+    if spec.kind not in _OPTIONS:
         raise ValueError(f"{name!r} is a {spec.kind} method, not a torch model; use create_enhancer")
-    unknown = set(options) - {"scale_factor"}
+    valid = _OPTIONS[spec.kind]
+    unknown = set(options) - set(valid)
     if unknown:
-        raise TypeError(f"unknown options for {name!r}: {sorted(unknown)}; valid: ['scale_factor']")
-    model = MODEL_CLASSES[name](**options)
+        raise TypeError(f"unknown options for {name!r}: {sorted(unknown)}; valid: {list(valid)}")
     path = resolve_weights(name, weights)
+    if spec.kind == "curve":
+        model = MODEL_CLASSES[name](**options)
+    else:
+        if options.get("input_range") is None and path is not None and path.is_file():
+            variant = reference_variant_of(name, path)
+            options["input_range"] = variant.input_range if variant is not None else None
+        model = IAT_CLASSES[name](**options)
     if path is not None:
         load_weights(model, path)
     return model.eval()

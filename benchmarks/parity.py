@@ -16,7 +16,7 @@ from llie_core.resize import resize_bilinear
 
 # The golden variants and pairs are described once, beside the tests that check them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
-from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb  # noqa: E402
+from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, IAT_GOLDEN_VARIANTS, read_rgb  # noqa: E402
 
 
 def main() -> int:
@@ -56,6 +56,18 @@ def main() -> int:
                 f"{variant:<18} {pair}    {d_out:.1e}    {d_curves:<12}  {d_u8['torch']:<16}  {d_u8['onnxruntime']:<14}"
                 f"  {d_engine_curves}"
             )
+    print("\nIAT family (torch, scale factor 1) vs golden: max |diff| of the output and of [gamma, M]")
+    for variant, name, weights in IAT_GOLDEN_VARIANTS:
+        model = create_model(name, weights=weights, scale_factor=1)
+        for pair in GOLDEN_PAIRS:
+            folder = golden / variant
+            x = torch.from_numpy(read_rgb(folder / f"input_{pair}.png") / np.float32(255)).permute(2, 0, 1)[None]
+            with torch.no_grad():
+                out, _, params = model.enhance_with_maps(x)
+            d_out = np.abs(out[0].permute(1, 2, 0).numpy() - np.load(folder / f"output_{pair}.npy")).max()
+            d_globals = np.abs(params[0].numpy() - np.load(folder / f"globals_{pair}.npy")).max()
+            print(f"{variant:<18} {pair}    output {d_out:.1e}   globals {d_globals:.1e}")
+    _iat_onnx_parity(golden)
     print("\nONNX full graph (onnxruntime) vs torch, max |diff| after uint8 conversion, and in float")
     import onnxruntime as ort
 
@@ -77,6 +89,29 @@ def main() -> int:
             worst_u8 = max(worst_u8, float(np.abs(to_u8(got) - to_u8(ref)).max()))
         print(f"{name:<12} s={s:<3} golden inputs + sizes {sizes}: uint8 {worst_u8:.0f}/255, float {worst_f:.1e}")
     return 0
+
+
+def _iat_onnx_parity(golden: Path) -> None:
+    """Print the IAT estimator graphs' onnxruntime-vs-torch differences (maps, globals) over several sizes."""
+    import onnxruntime as ort
+
+    print("\nIAT estimator graph (onnxruntime) vs torch estimate(): max |diff| of maps and globals")
+    rng = np.random.default_rng(0)
+    sizes = [(1, 1), (7, 13), (37, 53), (135, 240), (400, 600)]
+    for name in ("iat", "iat_student"):
+        model = create_model(name, weights="reference")
+        session = ort.InferenceSession(export_onnx(model, graph="estimator"), providers=["CPUExecutionProvider"])
+        inputs = [read_rgb(golden / "iat_student" / f"input_{p}.png") / np.float32(255) for p in GOLDEN_PAIRS]
+        inputs += [rng.random((*hw, 3), dtype=np.float32) for hw in sizes]
+        worst_maps = worst_globals = 0.0
+        for image in inputs:
+            x = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+            maps, params = session.run(None, {"image": x})
+            with torch.no_grad():
+                ref_maps, ref_params = model.estimate(torch.from_numpy(x))
+            worst_maps = max(worst_maps, float(np.abs(maps - ref_maps.numpy()).max()))
+            worst_globals = max(worst_globals, float(np.abs(params - ref_params.numpy()).max()))
+        print(f"{name:<12} golden inputs + sizes {sizes}: maps {worst_maps:.1e}, globals {worst_globals:.1e}")
 
 
 if __name__ == "__main__":

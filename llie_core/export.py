@@ -1,4 +1,8 @@
-"""ONNX export of the curve models: the full graph (image → enhanced, curves) or the estimator only."""
+"""ONNX export of the torch models: the full graph (image → enhanced, ...) or the estimator only.
+
+Curve models: full = image → enhanced, curves; estimator = image → curves. IAT models: full =
+image → enhanced, maps, globals; estimator = image → maps, globals (``IATFamily.estimate``).
+"""
 
 from __future__ import annotations
 
@@ -8,42 +12,51 @@ from pathlib import Path
 
 import torch
 
-from llie_core.models import CurveModel
+from llie_core.models import CurveModel, IATFamily
 
 GRAPHS = ("full", "estimator")
 OPSET = 18
 
 
 class _FullGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel) -> None:
+    def __init__(self, model: CurveModel | IATFamily) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if isinstance(self.model, IATFamily):
+            return self.model.enhance_with_maps(image)
         return self.model.enhance_with_curves(image)
 
 
 class _EstimatorGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel) -> None:
+    def __init__(self, model: CurveModel | IATFamily) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         return self.model.estimate(image)
 
 
-def export_onnx(model: CurveModel, path: str | Path | None = None, graph: str = "full") -> bytes:
+def output_names(model: CurveModel | IATFamily, graph: str) -> list[str]:
+    """Names of the graph's outputs, in order."""
+    estimated = ["maps", "globals"] if isinstance(model, IATFamily) else ["curves"]
+    return ["enhanced", *estimated] if graph == "full" else estimated
+
+
+def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, graph: str = "full") -> bytes:
     """Export ``model`` to ONNX with dynamic batch, H and W; writes ``path`` if given and returns the bytes.
 
-    graph="full": input ``image`` N×3×H×W RGB in [0, 1] → ``enhanced`` N×3×H×W and ``curves``
-    (full resolution), with the model's scale_factor baked in. graph="estimator": input ``image``
-    at estimation resolution → ``curves`` at that resolution (what the engine runs; resizing and
-    curve application happen outside, so any scale factor works with one file).
+    graph="full": input ``image`` N×3×H×W RGB in [0, 1] → ``enhanced`` N×3×H×W and what was estimated
+    (curves at full resolution; IAT maps at estimation resolution and globals), with the model's
+    scale_factor baked in. graph="estimator": input ``image`` at estimation resolution → ``curves``
+    (or ``maps`` N×6×h×w and ``globals`` N×10) at that resolution: what the engine runs; resizing and
+    application happen outside, so any scale factor works with one file.
     """
     if graph not in GRAPHS:
         raise ValueError(f"unknown graph {graph!r}; valid: {', '.join(GRAPHS)}")
     wrapper = _FullGraph(model) if graph == "full" else _EstimatorGraph(model)
-    outputs = ["enhanced", "curves"] if graph == "full" else ["curves"]
+    outputs = output_names(model, graph)
     example = torch.rand(1, 3, 48, 64)
     dim = torch.export.Dim.AUTO
     # The exporter prints progress lines on stdout; keep command output clean.
@@ -60,12 +73,9 @@ def export_onnx(model: CurveModel, path: str | Path | None = None, graph: str = 
             verbose=False,
         )
     onnx_model = program.model_proto
-    meta = {
-        "llie_model": model.spec_name,
-        "llie_graph": graph,
-        "llie_iterations": str(model.iterations),
-        "llie_scale_factor": str(model.scale_factor),
-    }
+    meta = {"llie_model": model.spec_name, "llie_graph": graph, "llie_scale_factor": str(model.scale_factor)}
+    if isinstance(model, CurveModel):
+        meta["llie_iterations"] = str(model.iterations)
     del onnx_model.metadata_props[:]
     for key, value in meta.items():
         entry = onnx_model.metadata_props.add()

@@ -18,8 +18,10 @@ def shared_path(*parts: str) -> Path:
 
 
 def weights_arg(weights: str) -> str:
-    """Resolve a GOLDEN_VARIANTS weights entry to what create_model/create_enhancer take."""
-    return weights if weights == "reference" else str(shared_path("weights", "reference", weights))
+    """Resolve a golden variant's weights entry ("reference[:VARIANT]" or a file name) to what create_model takes."""
+    if weights.partition(":")[0] == "reference":
+        return weights
+    return str(shared_path("weights", "reference", weights))
 
 
 @pytest.fixture(scope="session")

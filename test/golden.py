@@ -28,4 +28,11 @@ GOLDEN_VARIANTS = [
     ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
     ("sgz", "zero_dce_pp", 12, "sgz.pth"),
 ]
+# IAT family: (golden variant, model name, weights); also holds globals_XX.npy = [gamma, M row-major].
+# Run at scale factor 1 (the published models). Not in GOLDEN_VARIANTS until the engine takes IAT models.
+IAT_GOLDEN_VARIANTS = [
+    ("iat_lolv1", "iat", "reference:lol_v1"),
+    ("iat_lolv2", "iat", "reference:lol_v2"),
+    ("iat_student", "iat_student", "reference"),
+]
 GOLDEN_PAIRS = ["01", "02"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import shared_path, weights_arg
-from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, read_rgb
+from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, IAT_GOLDEN_VARIANTS, read_rgb
 
 from llie_core import create_enhancer
 from llie_core.registry import shared_dir
@@ -41,6 +41,22 @@ def test_torch_model_reproduces_golden(torch_threads, variant, name, scale_facto
     assert np.abs(out[0].permute(1, 2, 0).numpy() - expected).max() <= TOLERANCE
     if expected_curves is not None:
         assert np.abs(curves[0].permute(1, 2, 0).numpy() - expected_curves).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize(("variant", "name", "weights"), IAT_GOLDEN_VARIANTS)
+def test_iat_model_reproduces_golden(torch_threads, variant, name, weights):
+    torch = torch_threads
+    from llie_core.models import create_model
+
+    model = create_model(name, weights=weights_arg(weights), scale_factor=1)
+    for pair in GOLDEN_PAIRS:
+        image, expected, _ = _golden(variant, pair)
+        expected_globals = np.load(shared_path("golden", variant, f"globals_{pair}.npy"))
+        x = torch.from_numpy((image / 255.0).astype(np.float32)).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            out, _, params = model.enhance_with_maps(x)
+        assert np.abs(out[0].permute(1, 2, 0).numpy() - expected).max() <= TOLERANCE
+        assert np.abs(params[0].numpy() - expected_globals).max() <= TOLERANCE
 
 
 @pytest.fixture(scope="module")

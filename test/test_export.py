@@ -64,4 +64,4 @@ def test_export_metadata_records_model_and_graph(tmp_path, synthetic_weights):
 
 def test_export_of_classical_method_is_refused(tmp_path, capsys):
     assert main(["export", "gamma", "-o", str(tmp_path / "g.onnx")]) == 2
-    assert "only curve models export" in capsys.readouterr().err
+    assert "only networks export" in capsys.readouterr().err

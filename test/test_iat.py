@@ -139,13 +139,16 @@ def test_published_student_collapses_on_a_bright_image_and_its_teacher_does_not(
     assert teacher.mean() > 0.2
 
 
-def test_student_estimator_exports_to_onnx_with_dynamic_size():
+def test_student_estimator_exports_to_onnx_with_dynamic_size(tmp_path):
     import onnxruntime as ort
 
-    from llie_core.export import export_onnx
+    from llie_core.cli import main
 
+    path = tmp_path / "iat_student.onnx"
+    shared_path("weights", "reference")
+    assert main(["export", "iat_student", "--weights", "reference", "--graph", "estimator", "-o", str(path)]) == 0
     model = create_model("iat_student", weights="reference")
-    session = ort.InferenceSession(export_onnx(model, graph="estimator"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     assert meta["llie_model"] == "iat_student" and meta["llie_graph"] == "estimator"
     assert [o.name for o in session.get_outputs()] == ["maps", "globals"]

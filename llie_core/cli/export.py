@@ -1,4 +1,4 @@
-"""``llie export``: a curve model to ONNX with dynamic H and W."""
+"""``llie export``: a network (curve or IAT model) to ONNX with dynamic H and W."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from llie_core.registry import list_specs
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``llie export``."""
-    names = [s.name for s in list_specs("curve")]
+    names = [s.name for s in list_specs() if s.kind != "classical"]
     parser.add_argument("model", help=f"model name ({', '.join(names)})")
     parser.add_argument("-o", "--output", required=True, type=Path, help="ONNX file to write")
-    parser.add_argument("--weights", help="checkpoint: a .pth path or 'reference' (default: the shipped weights)")
-    parser.add_argument("--scale-factor", type=int, help="curve estimation at 1/s resolution (full graph only)")
+    parser.add_argument("--weights", help="checkpoint: a .pth path or 'reference[:VARIANT]' (default: the shipped weights)")
+    parser.add_argument("--scale-factor", type=int, help="estimation at 1/s resolution (full graph only)")
     parser.add_argument(
         "--graph",
         choices=["full", "estimator"],
         default="full",
-        help="full: image -> enhanced, curves (default); estimator: what `create_enhancer` runs",
+        help="full: image -> enhanced and the estimate (default); estimator: what `create_enhancer` runs",
     )
     parser.set_defaults(func=run)
 
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         spec = get_spec(args.model)
-        if spec.kind != "curve":
-            raise ValueError(f"{args.model!r} is a {spec.kind} method; only curve models export to ONNX")
+        if spec.kind == "classical":
+            raise ValueError(f"{args.model!r} is a classical method; only networks export to ONNX")
         if args.weights is None and not spec.default_weights(".pth").is_file():
             raise FileNotFoundError(
                 f"no shipped weights for {args.model!r} (looked for {spec.default_weights('.pth')}); "

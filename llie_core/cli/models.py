@@ -39,7 +39,7 @@ def model_rows() -> list[dict]:
                 "name": spec.name,
                 "kind": spec.kind,
                 "params": spec.params,
-                "default_scale_factor": spec.default_scale_factor if spec.kind == "curve" else None,
+                "default_scale_factor": None if spec.kind == "classical" else spec.default_scale_factor,
                 "default_weights": weights,
                 "provenance": provenance,
                 "description": spec.description,

@@ -33,14 +33,14 @@ FLOOR = 1e-8
 GLOBALS = 10  # [gamma, M row-major (9)]
 
 
-def apply_maps(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+def apply_maps(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor, align_corners: bool = True) -> torch.Tensor:
     """Enhance x with IAT maps and global parameters: clamp(M·(x·mul + add), 1e-8, 1)^gamma.
 
     x: N×3×H×W in [0, 1]; maps: N×6×h×w ([mul RGB, add RGB], [0, 1]-input convention, upsampled
-    bilinearly with align_corners=True when h×w ≠ H×W); params: N×10 [gamma, M row-major] → N×3×H×W.
+    bilinearly when h×w ≠ H×W); params: N×10 [gamma, M row-major] → N×3×H×W.
     """
     if maps.shape[-2:] != x.shape[-2:]:
-        maps = F.interpolate(maps, size=x.shape[-2:], mode="bilinear", align_corners=True)
+        maps = F.interpolate(maps, size=x.shape[-2:], mode="bilinear", align_corners=align_corners)
     y = x * maps[:, :3] + maps[:, 3:]
     n, _, height, width = y.shape
     matrix = params[:, 1:].reshape(n, 3, 3)

@@ -9,10 +9,10 @@ upsampling (align_corners True: "corners", as the curve models; False: "centres"
 only the maps from low resolution, only the globals.
 
 ``time``: torch eager medians at 256², 600×400 and 1080p for the full-resolution models and the split
-path at ``--scale``; onnxruntime on the estimator graph at the estimation size (one process, one thread).
+path at each scale factor; onnxruntime on the estimator graph at full and estimation size (one thread).
 
     python benchmarks/iat_split.py psnr [--models iat_student,iat] [--scales 2,4,8,12]
-    python benchmarks/iat_split.py time [--scale 8] [--repeats 5]
+    python benchmarks/iat_split.py time [--scales 2,8] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def _median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def timings(models: list[str], scale: int, repeats: int) -> list[dict]:
-    """Median milliseconds per model and size: eager full resolution, eager split, onnxruntime estimator."""
+def timings(models: list[str], scales: list[int], repeats: int) -> list[dict]:
+    """Median milliseconds per model, size and scale: eager full resolution, eager split, onnxruntime estimator."""
     import onnxruntime as ort
 
     from llie_core.export import export_onnx
@@ -145,25 +145,28 @@ def timings(models: list[str], scale: int, repeats: int) -> list[dict]:
         session = ort.InferenceSession(export_onnx(model, graph="estimator"), options, ["CPUExecutionProvider"])
         for label, (width, height) in SIZES.items():
             x = torch.rand(1, 3, height, width) * 0.3
-            low = _downscale(x, scale, "bilinear")
-            low_np = low.numpy()
             with torch.inference_mode():
                 full = _median_ms(lambda: model(x), repeats)  # noqa: B023
-                estimate = _median_ms(lambda: model.estimate(low), repeats)  # noqa: B023
-                maps, params = model.estimate(low)
-                apply = _median_ms(lambda: apply_maps(x, maps, params), repeats)  # noqa: B023
-            ort_ms = _median_ms(lambda: session.run(None, {"image": low_np}), repeats)  # noqa: B023
-            row = {
-                "model": name,
-                "size": label,
-                "full_eager_ms": round(full, 1),
-                "scale": scale,
-                "estimate_eager_ms": round(estimate, 2),
-                "apply_eager_ms": round(apply, 2),
-                "estimate_ort_ms": round(ort_ms, 2),
-            }
-            print(json.dumps(row), flush=True)
-            rows.append(row)
+            ort_full = _median_ms(lambda: session.run(None, {"image": x.numpy()}), repeats)  # noqa: B023
+            for s in scales:
+                low = _downscale(x, s, "bilinear")
+                with torch.inference_mode():
+                    estimate = _median_ms(lambda: model.estimate(low), repeats)  # noqa: B023
+                    maps, params = model.estimate(low)
+                    apply = _median_ms(lambda: apply_maps(x, maps, params), repeats)  # noqa: B023
+                ort_ms = _median_ms(lambda: session.run(None, {"image": low.numpy()}), repeats)  # noqa: B023
+                row = {
+                    "model": name,
+                    "size": label,
+                    "full_eager_ms": round(full, 1),
+                    "full_ort_estimator_ms": round(ort_full, 1),
+                    "scale": s,
+                    "estimate_eager_ms": round(estimate, 2),
+                    "apply_eager_ms": round(apply, 2),
+                    "estimate_ort_ms": round(ort_ms, 2),
+                }
+                print(json.dumps(row), flush=True)
+                rows.append(row)
     return rows
 
 
@@ -173,7 +176,6 @@ def main() -> int:
     parser.add_argument("command", choices=["psnr", "time"])
     parser.add_argument("--models", default="iat_student,iat")
     parser.add_argument("--scales", default="2,4,8,12")
-    parser.add_argument("--scale", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -183,7 +185,7 @@ def main() -> int:
         rows = psnr_table(models, [int(s) for s in args.scales.split(",")])
         print_psnr(rows)
     else:
-        rows = timings(models, args.scale, args.repeats)
+        rows = timings(models, [int(s) for s in args.scales.split(",")], args.repeats)
     out = Path("bench_out") / f"iat_split_{args.command}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))

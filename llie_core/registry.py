@@ -170,7 +170,7 @@ register(
         kind="iat",
         description="IAT: local multiply/add maps (conv blocks) + global colour matrix and gamma (Cui et al. 2022)",
         params=91_154,
-        default_scale_factor=1,
+        default_scale_factor=1,  # the published computation; no s > 1 stays ≥ 30 dB at every size (models/iat.py)
         reference_weights="iat_lol_v2.pth",
         reference_variants={
             "lol_v1": ReferenceVariant(
@@ -192,7 +192,7 @@ register(
         kind="iat",
         description="IAT student: shared conv, BatchNorm residual blocks, pooled global head (distilled from IAT)",
         params=43_504,
-        default_scale_factor=1,
+        default_scale_factor=1,  # the published computation; no s > 1 stays ≥ 30 dB at every size (models/iat.py)
         reference_weights="iat_student.pth",
         reference_variants={
             "published": ReferenceVariant(

@@ -110,10 +110,10 @@ def test_apply_maps_order_and_matrix_orientation():
     np.testing.assert_allclose(got.numpy(), expected, atol=1e-6)
 
 
-def test_apply_maps_upsamples_low_resolution_maps_with_aligned_corners():
+def test_apply_maps_upsamples_low_resolution_maps_at_sample_centres():
     x = torch.rand(1, 3, 23, 31)
     maps, params = torch.rand(1, 6, 4, 5), torch.tensor([[1.0, 1, 0, 0, 0, 1, 0, 0, 0, 1]])
-    full = F.interpolate(maps, size=(23, 31), mode="bilinear", align_corners=True)
+    full = F.interpolate(maps, size=(23, 31), mode="bilinear", align_corners=False)
     torch.testing.assert_close(apply_maps(x, maps, params), apply_maps(x, full, params))
 
 

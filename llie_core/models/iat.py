@@ -9,8 +9,8 @@ Estimate / apply split: ``estimate`` runs both branches on an image (at any reso
 returns the maps in the [0, 1]-input convention, i.e. with the checkpoint's input normalisation
 folded in (for Normalize(0.5, 0.5): x_n·mul + add = x·(2·mul) + (add − mul)), plus the global
 parameters. ``apply_maps`` then enhances a [0, 1] image of any size with them, upsampling the
-maps bilinearly. So callers never see the
-normalisation, and an estimate made on a downscaled frame applies to the full-resolution one.
+maps bilinearly. So callers never see the normalisation, and an estimate made on a downscaled
+frame applies to the full-resolution one.
 With ``scale_factor`` s > 1 the forward pass does exactly that: estimate at ⌈H/s⌉×⌈W/s⌉
 (bilinear, align_corners=False, no antialias), apply at H×W. With s = 1 it is the published model.
 
@@ -19,7 +19,7 @@ measures on 28 real 1080p frames 36.5 dB mean at s = 2 (min 27-29), 29.5 at s = 
 s = 2 on the 256² and 600×400 golden inputs gives only 26-29 dB; so the default stays s = 1. The loss
 comes mostly from the global branch, whose gamma and colour matrix depend on the resolution it sees
 (globals alone from s = 8: 26 dB), then from detail in the maps that upsampling cannot restore (even
-the full-resolution maps area-downscaled by 8 and upsampled again: 33.6 dB).
+the full-resolution maps area-downscaled by 8 and upsampled again: 31-34 dB).
 Maps are upsampled with align_corners=False (sample centres, as the downscale places them): 0.1-0.2 dB
 better than the curve models' align_corners=True at s = 4-12.
 

@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = [s.name for s in list_specs() if s.kind != "classical"]
     parser.add_argument("model", help=f"model name ({', '.join(names)})")
     parser.add_argument("-o", "--output", required=True, type=Path, help="ONNX file to write")
-    parser.add_argument("--weights", help="checkpoint: a .pth path or 'reference[:VARIANT]' (default: the shipped weights)")
+    parser.add_argument("--weights", help="a .pth path or 'reference[:VARIANT]' (default: the shipped weights)")
     parser.add_argument("--scale-factor", type=int, help="estimation at 1/s resolution (full graph only)")
     parser.add_argument(
         "--graph",

@@ -86,6 +86,21 @@ def test_make_from_folder(tmp_path: Path, fmt: str, compressed: bool) -> None:
     assert (info.width, info.height) == (W, H)
 
 
+def test_make_resizes_to_size(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder, frames = _folder(tmp_path, n=2)
+    out = tmp_path / "big"
+    assert main(["bag", "make", str(folder), str(out), "--size", "64x40"]) == 0
+    msgs = _read(out)
+    arr, _ = imgmsg.image_msg_to_array(msgs["/camera/image_raw"][1][2])
+    assert arr.shape == (40, 64, 3)
+    assert np.array_equal(arr, cv2.resize(frames[1], (64, 40), interpolation=cv2.INTER_LINEAR))
+    info = msgs["/camera/camera_info"][0][2]
+    assert (info.width, info.height) == (64, 40)  # camera_info follows the resized frames
+    with pytest.raises(SystemExit):
+        main(["bag", "make", str(folder), str(tmp_path / "x"), "--size", "64by40"])
+    assert "'64by40' is not WIDTHxHEIGHT" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("fmt", ["mcap", "sqlite3"])
 def test_enhance_round_trip(tmp_path: Path, fmt: str) -> None:
     from rosbags.highlevel import AnyReader

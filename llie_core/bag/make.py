@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -96,14 +97,20 @@ def make_bag(
     frame_id: str = "camera",
     start_ns: int = DEFAULT_START_NS,
     max_frames: int | None = None,
+    size: tuple[int, int] | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> MakeResult:
-    """Write ``source`` frames into a new bag ``out``; stamps are ``start_ns + i / fps``."""
+    """Write ``source`` frames into a new bag ``out``; stamps are ``start_ns + i / fps``.
+
+    ``size``: (width, height) every frame is resized to (e.g. a 640x360 video as a 1080p camera), else as read.
+    """
     frames, source_fps, count = source_frames(source)
     rate = float(fps or source_fps or 30.0)
     if rate <= 0:
         raise BagError(f"--fps must be positive, got {rate}")
+    if size is not None and min(size) <= 0:
+        raise BagError(f"--size must be positive, got {size[0]}x{size[1]}")
     if compressed and not topic.endswith("/compressed"):
         topic = f"{topic.rstrip('/')}/compressed"  # image_transport's naming
     info_topic = camera_info_topic(topic)
@@ -122,6 +129,8 @@ def make_bag(
                 break
             t = start_ns + round(i * 1e9 / rate)
             hdr = header(t, frame_id)
+            if size is not None and (frame.shape[1], frame.shape[0]) != size:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
             arr, encoding = _encoding(frame)
             if compressed:
                 fields = imgmsg.array_to_compressed_fields(

@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--fps", type=float, help="frame rate for the stamps (default: the video's, else 30)")
     make.add_argument("--frame-id", default="camera", help="header frame_id")
     make.add_argument("--max-frames", type=int, help="stop after this many frames")
+    make.add_argument("--size", type=_size, help="resize every frame to WIDTHxHEIGHT (e.g. 1920x1080)")
     make.add_argument("--format", choices=FORMATS, default="mcap", help="storage (default mcap)")
     make.add_argument("--overwrite", action="store_true", help="replace OUT if it is a bag")
     make.set_defaults(func=run_make)
@@ -66,6 +67,14 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale-factor", type=int, help="curve-model downscale factor")
 
 
+def _size(text: str) -> tuple[int, int]:
+    """'1920x1080' -> (1920, 1080)."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1920x1080)")
+    return int(width), int(height)
+
+
 def _params(args: argparse.Namespace, **overrides) -> dict:
     """The node's parameter values: --params, then the model options given on the command line."""
     from llie_core.cli.common import node_params
@@ -92,6 +101,7 @@ def run_make(args: argparse.Namespace) -> int:
             fmt=args.format,
             frame_id=args.frame_id,
             max_frames=args.max_frames,
+            size=args.size,
             overwrite=args.overwrite,
         )
     except (BagError, ValueError, OSError) as exc:

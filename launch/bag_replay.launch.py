@@ -4,21 +4,28 @@
         detector_model:=/models/yolov8n.pt rate:=0.5 rviz:=true
     ros2 bag record /front_camera/enhanced/image_raw /front_camera/detections   # in another shell, to keep results
 
-Playback starts once every node has logged that it is ready (subscribed, models loaded), then start_delay.
+Playback starts once every node has logged that it is ready (subscribed, models loaded), then start_delay. The
+player publishes the camera's image topics best-effort (play_reliability) and reads only a little ahead
+(launch_helpers.READ_AHEAD), and the launch ends when the bag has played (unless loop:=true).
 """
 
 from __future__ import annotations
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import ExecuteProcess, OpaqueFunction, TimerAction
+from launch.actions import EmitEvent, ExecuteProcess, OpaqueFunction, RegisterEventHandler, TimerAction
+from launch.event_handlers import OnProcessExit
+from launch.events import Shutdown
 
 from llie_ros.launch_actions import camera_nodes, declare, is_true, rviz_node, values, when_ready
+from llie_ros.launch_helpers import camera_topic, play_command, play_qos_overrides
 
 NAMES = (
     "bag",
     "rate",
     "loop",
     "start_delay",
+    "play_reliability",
+    "qos_overrides",
     "detect",
     "camera",
     "image",
@@ -32,24 +39,34 @@ NAMES = (
     "rviz",
 )
 
+# Seconds the nodes get after the player exits to finish the frames in flight before the launch shuts them down.
+END_GRACE_S = 2.0
+
 
 def _actions(context: LaunchContext) -> list:
     arg = {**values(context, NAMES), "use_sim_time": "true"}
     if not arg["bag"]:
         raise ValueError("bag:=PATH is required (a rosbag2 folder or .mcap/.db3 file)")
     nodes = camera_nodes(arg, detect=is_true(arg["detect"]))
-    command = ["ros2", "bag", "play", arg["bag"], "--clock", "--rate", arg["rate"]]
-    if is_true(arg["loop"]):
-        command.append("--loop")
+    image = camera_topic(arg["camera"], arg["image"].removesuffix("/compressed"))
+    qos = arg["qos_overrides"] or play_qos_overrides([image, image + "/compressed"], arg["play_reliability"])
+    loop = is_true(arg["loop"])
+    play = ExecuteProcess(cmd=play_command(arg["bag"], arg["rate"], loop, qos), output="screen")
     # Play once every node is subscribed with its models warm (a YOLO load takes seconds), plus start_delay
     # for the player's publishers to be discovered: otherwise the first seconds of the drive go unprocessed.
-    play = TimerAction(period=float(arg["start_delay"]), actions=[ExecuteProcess(cmd=command, output="screen")])
-    actions = [*nodes, *when_ready(nodes, [play])]
+    actions = [*nodes, *when_ready(nodes, [TimerAction(period=float(arg["start_delay"]), actions=[play])])]
+    if not loop:
+        stop = EmitEvent(event=Shutdown(reason="the bag has played"))
+        actions.append(
+            RegisterEventHandler(
+                OnProcessExit(target_action=play, on_exit=[TimerAction(period=END_GRACE_S, actions=[stop])])
+            )
+        )
     if is_true(arg["rviz"]):
         actions.append(rviz_node(context, arg))
     return actions
 
 
 def generate_launch_description() -> LaunchDescription:
-    """Arguments: bag, rate, loop, start_delay, detect, and those of enhance_detect.launch.py."""
+    """Arguments: bag, rate, loop, start_delay, play_reliability, qos_overrides, detect, and enhance_detect's."""
     return LaunchDescription([*declare(NAMES, detect="true"), OpaqueFunction(function=_actions)])

@@ -16,6 +16,7 @@ from llie_ros.launch_helpers import parse_cameras
 NAMES = (
     "cameras",
     "image",
+    "camera_info",
     "image_transport",
     "params_file",
     "detector_params_file",
@@ -38,5 +39,5 @@ def _groups(context: LaunchContext) -> list[GroupAction]:
 
 
 def generate_launch_description() -> LaunchDescription:
-    """Arguments: cameras (list), image, image_transport, params files, model, detect, detector_model, use_sim_time."""
+    """Arguments: cameras (list), image, camera_info, image_transport, params files, model, detect, detector_model."""
     return LaunchDescription([*declare(NAMES), OpaqueFunction(function=_groups)])

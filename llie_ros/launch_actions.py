@@ -41,8 +41,14 @@ ARGUMENTS: dict[str, tuple[str | PathJoinSubstitution, str]] = {
     "use_sim_time": ("false", "use /clock (bag replay)"),
     "bag": ("", "rosbag2 to play (folder or file); required"),
     "rate": ("1.0", "playback rate"),
-    "loop": ("false", "replay the bag in a loop"),
+    "loop": ("false", "replay the bag in a loop; otherwise everything stops when the bag has played"),
     "start_delay": ("1.0", "seconds between the nodes reporting ready and the first frame played"),
+    "play_reliability": (
+        "best_effort",
+        "QoS the player publishes the camera's image topics with: best_effort (keep-last 5), reliable, or recorded "
+        "(as in the bag). A reliable player stalled the nodes' best-effort subscriptions on raw 1080p frames",
+    ),
+    "qos_overrides": ("", "a ros2 bag play --qos-profile-overrides-path file; replaces play_reliability's"),
 }
 
 
@@ -83,12 +89,17 @@ def enhancer_node(arg: dict[str, str], namespace: str | None) -> Node:
     return _node("enhancer", namespace, [arg["params_file"], _enhancement(arg)], remappings)
 
 
+# The detector reads the enhancer's outputs: the enhanced image and the camera_info the enhancer republishes
+# (whatever the camera_info argument named), whose stamps tell the detector the frames it never got.
+DETECTOR_REMAPPINGS = [("image", "enhanced/image_raw"), ("camera_info", "enhanced/camera_info")]
+
+
 def detector_node(arg: dict[str, str], namespace: str | None) -> Node:
     """The detector on the enhancer's output."""
     overrides = _sim(arg)
     if arg["detector_model"]:
         overrides["model"] = arg["detector_model"]
-    return _node("detector", namespace, [arg["detector_params_file"], overrides], [("image", "enhanced/image_raw")])
+    return _node("detector", namespace, [arg["detector_params_file"], overrides], list(DETECTOR_REMAPPINGS))
 
 
 def pipeline_node(arg: dict[str, str], namespace: str | None) -> Node:

@@ -1,4 +1,5 @@
-"""Plain helpers of the launch files (no launch imports): topic remappings, camera lists, the rviz config."""
+"""Plain helpers of the launch files (no launch imports): topic remappings, camera lists, the rviz config, the
+bag player's command line and QoS overrides."""
 
 from __future__ import annotations
 
@@ -36,3 +37,47 @@ def rviz_config(template: str, camera: str, annotated: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+# `ros2 bag play --read-ahead-queue-size`: messages read ahead of playback. The player starts its clock, then
+# fills this queue before publishing the first message, and publishes everything that fell due meanwhile in one
+# burst: with rosbag2's default (1000, ~500 raw 1080p frames, 3 GB) that burst was the first seconds of the drive,
+# which keep-latest nodes then dropped. 100 messages are read in a few milliseconds and still keep a bag of small
+# messages ahead of its clock.
+READ_AHEAD = 100
+PLAY_RELIABILITY = ("best_effort", "reliable", "recorded")
+
+
+def camera_topic(camera: str, name: str) -> str:
+    """The absolute name of ``name`` below the camera namespace (an absolute ``name`` is kept)."""
+    if name.startswith("/"):
+        return name
+    ns = camera.strip("/")
+    return f"/{ns}/{name}" if ns else f"/{name}"
+
+
+def play_qos_overrides(topics: list[str], reliability: str, depth: int = 5) -> str | None:
+    """A ``--qos-profile-overrides-path`` file publishing ``topics`` with this reliability (keep-last ``depth``).
+
+    None for "recorded" (the player offers each topic's recorded QoS). Written to a temporary file like the rviz
+    config, since ``ros2 bag play`` reads it at start.
+    """
+    if reliability not in PLAY_RELIABILITY:
+        raise ValueError(f"play_reliability:={reliability!r}; one of {', '.join(PLAY_RELIABILITY)}")
+    if reliability == "recorded":
+        return None
+    profile = {"history": "keep_last", "depth": depth, "reliability": reliability, "durability": "volatile"}
+    fd, path = tempfile.mkstemp(prefix="llie_play_qos_", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        yaml.safe_dump({topic: dict(profile) for topic in topics}, f)
+    return path
+
+
+def play_command(bag: str, rate: str, loop: bool, qos_overrides: str | None) -> list[str]:
+    """``ros2 bag play`` publishing /clock, at ``rate``, with a short read-ahead (READ_AHEAD) and QoS overrides."""
+    command = ["ros2", "bag", "play", bag, "--clock", "--rate", rate, "--read-ahead-queue-size", str(READ_AHEAD)]
+    if qos_overrides:
+        command += ["--qos-profile-overrides-path", qos_overrides]
+    if loop:
+        command.append("--loop")
+    return command

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 LAUNCH = Path(__file__).resolve().parents[1] / "launch"
 SHARE = "/opt/ws/install/llie/share/llie"
@@ -77,8 +78,10 @@ def launch_stub(monkeypatch: pytest.MonkeyPatch):
             ExecuteProcess=Action,
             TimerAction=Action,
             RegisterEventHandler=Action,
+            EmitEvent=Action,
         ),
-        "launch.event_handlers": dict(OnProcessIO=Action),
+        "launch.event_handlers": dict(OnProcessIO=Action, OnProcessExit=Action),
+        "launch.events": dict(Shutdown=Action),
         "launch.substitutions": dict(
             LaunchConfiguration=LaunchConfiguration, PathJoinSubstitution=PathJoinSubstitution
         ),
@@ -139,7 +142,9 @@ def test_enhance_detect_two_nodes_and_pipeline(launch_stub: None) -> None:
     two = nodes(run_launch("enhance_detect.launch.py", camera="/front_camera", detector_model="/m/yolov8n.pt"))
     assert set(two) == {"enhancer", "detector"}
     det = two["detector"].kwargs
-    assert det["namespace"] == "/front_camera" and det["remappings"] == [("image", "enhanced/image_raw")]
+    # The detector reads the enhancer's image and the camera_info it republishes (frames it never got show there).
+    assert det["namespace"] == "/front_camera"
+    assert det["remappings"] == [("image", "enhanced/image_raw"), ("camera_info", "enhanced/camera_info")]
     assert det["parameters"] == [f"{SHARE}/config/detector.yaml", {"use_sim_time": False, "model": "/m/yolov8n.pt"}]
     assert "model" not in two["enhancer"].kwargs["parameters"][1]  # empty model: the params file decides
 
@@ -163,13 +168,22 @@ def test_enhance_detect_rviz_config_follows_the_camera(launch_stub: None, monkey
 
 
 def test_multi_camera_groups(launch_stub: None) -> None:
-    groups = run_launch("multi_camera.launch.py", cameras="[/front_camera, /rear_camera]", detect="true")
+    groups = run_launch(
+        "multi_camera.launch.py",
+        cameras="[/front_camera, /rear_camera]",
+        detect="true",
+        image="color/image_raw",
+        camera_info="color/camera_info",
+    )
     assert len(groups) == 2
     for group, camera in zip(groups, ("/front_camera", "/rear_camera"), strict=True):
         push, *node_actions = group.args[0]
         assert push.args == (camera,) and group.kwargs["scoped"] is True
         assert {a.kwargs["executable"] for a in node_actions} == {"enhancer", "detector"}
         assert all("namespace" not in a.kwargs for a in node_actions)  # PushRosNamespace places them
+        enhancer, detector = (dict(a.kwargs["remappings"]) for a in node_actions)
+        assert enhancer["camera_info"] == "color/camera_info" and enhancer["image_raw"] == "color/image_raw"
+        assert detector["camera_info"] == "enhanced/camera_info"
     (group,) = run_launch("multi_camera.launch.py")  # defaults: /camera, no detector
     assert group.args[0][0].args == ("/camera",) and [a.kwargs["executable"] for a in group.args[0][1:]] == ["enhancer"]
     with pytest.raises(ValueError, match="names no camera"):
@@ -178,6 +192,15 @@ def test_multi_camera_groups(launch_stub: None) -> None:
 
 def _log(text: str) -> types.SimpleNamespace:
     return types.SimpleNamespace(text=text.encode())
+
+
+def _handlers(actions: list, kind: str) -> list[dict]:
+    """The keyword arguments of the event handlers of this kind (OnProcessIO, OnProcessExit) among ``actions``."""
+    return [
+        h.args[0].kwargs
+        for h in actions
+        if h.args and type(h.args[0]).__name__ == "Action" and kind in h.args[0].kwargs
+    ]
 
 
 def test_bag_replay_plays_once_every_node_is_ready(launch_stub: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,8 +212,9 @@ def test_bag_replay_plays_once_every_node_is_ready(launch_stub: None, monkeypatc
     assert set(two) == {"enhancer", "detector"}
     assert all(n.kwargs["namespace"] == "/front" for n in two.values())
     assert all(n.kwargs["parameters"][1]["use_sim_time"] is True for n in two.values())
-    handlers = {h.args[0].kwargs["target_action"].kwargs["executable"]: h.args[0].kwargs for h in actions if h.args}
+    handlers = {h["target_action"].kwargs["executable"]: h for h in _handlers(actions, "on_stderr")}
     assert set(handlers) == {"enhancer", "detector"}
+    assert _handlers(actions, "on_exit") == []  # loop:=true plays until Ctrl-C
 
     # Nothing plays until both nodes have logged their ready line, on either stream.
     assert handlers["enhancer"]["on_stderr"](_log("[INFO] [1.0] [front.enhancer]: ready: enhancing ...")) is None
@@ -199,12 +223,51 @@ def test_bag_replay_plays_once_every_node_is_ready(launch_stub: None, monkeypatc
     (timer,) = handlers["detector"]["on_stderr"](_log("[INFO] [2.0] [front.detector]: ready: detecting on ..."))
     assert timer.kwargs["period"] == 1.0
     (play,) = timer.kwargs["actions"]
-    assert play.kwargs["cmd"] == ["ros2", "bag", "play", "/data/drive", "--clock", "--rate", "0.5", "--loop"]
+    cmd = play.kwargs["cmd"]
+    assert cmd[:8] == ["ros2", "bag", "play", "/data/drive", "--clock", "--rate", "0.5", "--read-ahead-queue-size"]
+    assert int(cmd[8]) <= 100 and cmd[-1] == "--loop"  # a short read-ahead: no burst at the start
+    # The camera's image topics are played best-effort, keep-last.
+    overrides = Path(cmd[cmd.index("--qos-profile-overrides-path") + 1])
+    try:
+        profiles = yaml.safe_load(overrides.read_text())
+    finally:
+        overrides.unlink()
+    assert set(profiles) == {"/front/image_raw", "/front/image_raw/compressed"}
+    assert profiles["/front/image_raw"] == {
+        "history": "keep_last",
+        "depth": 5,
+        "reliability": "best_effort",
+        "durability": "volatile",
+    }
     assert handlers["detector"]["on_stderr"](_log("[INFO] [2.1] [front.detector]: ready: x")) is None  # plays once
 
     one = run_launch("bag_replay.launch.py", bag="/data/drive", detect="false", rviz="true")
     assert set(nodes(one)) == {"enhancer", "rviz2"}
-    waited = [h.args[0].kwargs["target_action"].kwargs["executable"] for h in one if h.args]
+    waited = [h["target_action"].kwargs["executable"] for h in _handlers(one, "on_stderr")]
     assert waited == ["enhancer"]  # not rviz2
     os.unlink(nodes(one)["rviz2"].kwargs["arguments"][1])
     assert set(nodes(run_launch("bag_replay.launch.py", bag="/b", use_pipeline="true"))) == {"pipeline"}
+
+
+def test_bag_replay_ends_with_the_bag(launch_stub: None) -> None:
+    actions = run_launch("bag_replay.launch.py", bag="/data/drive", play_reliability="recorded")
+    enhancer, detector = _handlers(actions, "on_stderr")
+    assert enhancer["on_stderr"](_log("ready: enhancing")) is None  # the detector is not ready yet
+    (timer,) = detector["on_stderr"](_log("ready: detecting"))
+    (play,) = timer.kwargs["actions"]
+    assert "--qos-profile-overrides-path" not in play.kwargs["cmd"]  # recorded: the bag's own QoS
+    assert "--loop" not in play.kwargs["cmd"]
+    # When the player exits, the nodes get a moment for the frames in flight, then the launch shuts down.
+    (on_exit,) = _handlers(actions, "on_exit")
+    assert on_exit["target_action"] is play
+    (grace,) = on_exit["on_exit"]
+    assert 0 < grace.kwargs["period"] <= 5
+    (emit,) = grace.kwargs["actions"]
+    assert "bag has played" in emit.kwargs["event"].kwargs["reason"]
+
+    own = run_launch("bag_replay.launch.py", bag="/b", qos_overrides="/my/qos.yaml", loop="true")
+    (timer,) = [r for h in _handlers(own, "on_stderr") for r in (h["on_stderr"](_log("ready: x")) or [])]
+    cmd = timer.kwargs["actions"][0].kwargs["cmd"]
+    assert cmd[cmd.index("--qos-profile-overrides-path") + 1] == "/my/qos.yaml"
+    with pytest.raises(ValueError, match="play_reliability:='fast'"):
+        run_launch("bag_replay.launch.py", bag="/b", play_reliability="fast")

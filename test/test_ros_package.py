@@ -38,6 +38,7 @@ LAUNCH_ARGS = {
     "multi_camera.launch.py": {
         "cameras",
         "image",
+        "camera_info",
         "image_transport",
         "params_file",
         "detector_params_file",
@@ -51,6 +52,8 @@ LAUNCH_ARGS = {
         "rate",
         "loop",
         "start_delay",
+        "play_reliability",
+        "qos_overrides",
         "detect",
         "camera",
         "image",

@@ -189,6 +189,50 @@ def test_diagnostics_warn_on_frames_lost() -> None:
     assert stats.diagnostic()[:2] == (DIAG_OK, "ok")  # nothing new lost since the last report
 
 
+def test_summary_balances_the_books_of_an_ended_stream() -> None:
+    stats = StatsCounter()
+    for i in range(10):
+        stamp = T0 + i * 100 * MS
+        stats.on_camera_info(stamp)
+        if i < 8:  # the last two frames are lost: only their camera_info arrives
+            stats.on_received(stamp)
+    for _ in range(5):
+        stats.on_processed(0.01)
+    stats.on_dropped(2)
+    stats.on_failed("bad step")
+    assert stats.snapshot().lost == 0  # still waiting for their images
+    assert stats.summary() == (
+        "10 frames sent = 5 processed + 2 dropped + 1 failed + 2 lost before the node "
+        "(0 of the processed passed through by the gate)"
+    )
+    stats.on_received(T0 + 10 * 100 * MS)  # arrived, but the stop came before it was processed
+    assert "+ 1 cut off by the stop" in stats.summary()
+
+
+def test_diagnostics_settle_an_ended_stream_and_warn_when_it_stalls() -> None:
+    now = [100.0]
+    stats = StatsCounter(clock=lambda: now[0])
+    for i in range(30):
+        now[0] += 0.1
+        stats.on_camera_info(T0 + i * 100 * MS)
+        if i < 28:
+            stats.on_received(T0 + i * 100 * MS)
+    now[0] += 0.5
+    level, message, values = stats.diagnostic()
+    assert (level, values["frames lost before the node"]) == (DIAG_OK, "0")  # camera_info 28, 29 still pending
+    now[0] += 0.6  # nothing arrived for 1.1 s: the stream has ended, the pending camera_info are judged
+    level, message, values = stats.diagnostic()
+    assert values["frames lost before the node"] == "2" and level == DIAG_WARN and "2 of 2 frames" in message
+    now[0] += 2.0  # 3.1 s without an image (period 0.1 s: the floor of 3 s applies)
+    level, message, _ = stats.diagnostic()
+    assert level == DIAG_WARN and message.startswith("no frame for 3 s after 28")
+    # Images stopped but camera_info goes on: the loss, which says how many, is reported before the stall.
+    for i in range(30, 30 + INFO_LAG + 10):
+        stats.on_camera_info(T0 + i * 100 * MS)
+    level, message, values = stats.diagnostic()
+    assert values["frames lost before the node"] == "12" and "10 of 10 frames (100%) lost" in message
+
+
 # ---------------------------------------------------------------- parameter files
 
 

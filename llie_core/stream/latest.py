@@ -83,11 +83,12 @@ class FrameWorker:
         """Offer an item; False when it replaced one still waiting (a drop)."""
         return self.slot.put(item) is None
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Close the slot and wait for the thread to finish its current item."""
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Close the slot and wait for the thread to finish its current item; True when an item was left waiting."""
         self.slot.close()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        return self.slot.take(timeout=0) is not None
 
     def _run(self) -> None:
         while not self.slot.closed:

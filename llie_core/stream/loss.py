@@ -8,7 +8,8 @@ Counters at the node only see frames that arrive; these two estimates see the on
   stamp that no image arrived with is a lost frame. Works when almost every image is lost (the stamp deltas of the
   few that arrive then say nothing about the period). Misses count once the two streams are seen to pair (one
   stamp matched; earlier misses are counted then), or while no image has arrived at all; a camera_info publisher
-  with stamps of its own therefore raises no alarm.
+  with stamps of its own therefore raises no alarm. A camera_info is judged once a later image arrived or
+  INFO_LAG newer camera_info did; ``flush`` judges the rest when the stream has ended.
 
 ``lost`` is the larger of the two: both count the same missing frames, each misses some the other sees.
 """
@@ -87,18 +88,25 @@ class LossCounter:
         self._infos.append(stamp_ns)
         self._settle()
 
+    def flush(self) -> None:
+        """Settle every camera_info still waiting for its image: the stream has ended (or stopped for long)."""
+        while self._infos:
+            self._judge(self._infos.popleft())
+
     def _settle(self) -> None:
         while self._infos:
             stamp = self._infos[0]
             later_image = self._newest_image is not None and self._newest_image > stamp
             if not later_image and len(self._infos) <= INFO_LAG:
                 return
-            self._infos.popleft()
-            if stamp in self._image_set:
-                self._paired = True
-                self.unmatched += self._provisional
-                self._provisional = 0
-            elif self._paired or self._newest_image is None:
-                self.unmatched += 1
-            else:
-                self._provisional += 1
+            self._judge(self._infos.popleft())
+
+    def _judge(self, stamp: int) -> None:
+        if stamp in self._image_set:
+            self._paired = True
+            self.unmatched += self._provisional
+            self._provisional = 0
+        elif self._paired or self._newest_image is None:
+            self.unmatched += 1
+        else:
+            self._provisional += 1

@@ -18,6 +18,13 @@ DIAG_OK, DIAG_WARN, DIAG_ERROR = 0, 1, 2
 # least LOSS_WARN_MIN frames, so one missing frame of a slow camera is no alarm).
 LOSS_WARN_FRACTION = 0.1
 LOSS_WARN_MIN = 2
+# WARN when no image has arrived for this many frame periods (at least STALL_MIN_S) after the stream started: a
+# stalled transport or a stopped camera, seen even when camera_info stops too (nothing left to count losses from).
+STALL_PERIODS = 20
+STALL_MIN_S = 3.0
+# Once neither an image nor a camera_info has arrived for this long, the stream has ended or stopped: camera_info
+# still waiting for its image is judged (llie_core.stream.loss), so the counts add up.
+IDLE_FLUSH_S = 1.0
 
 
 @dataclass
@@ -51,17 +58,21 @@ class StatsCounter:
         self.errors: dict[str, int] = {}
         self._reported_failed = 0
         self._reported_lost = self._reported_received = 0
+        self._last_image: float | None = None
+        self._last_arrival: float | None = None
 
     def on_received(self, stamp_ns: int | None = None) -> None:
         """A frame arrived (``stamp_ns``: its header stamp, for loss detection)."""
         with self._lock:
             self.received += 1
+            self._last_image = self._last_arrival = self._clock()
             if stamp_ns is not None:
                 self.loss.on_image(stamp_ns)
 
     def on_camera_info(self, stamp_ns: int) -> None:
         """The camera's camera_info with this header stamp arrived (for loss detection)."""
         with self._lock:
+            self._last_arrival = self._clock()
             self.loss.on_camera_info(stamp_ns)
 
     def on_dropped(self, n: int = 1) -> None:
@@ -112,8 +123,35 @@ class StatsCounter:
                 errors=dict(self.errors),
             )
 
+    def summary(self) -> str:
+        """The books of the stream once it has ended: every frame sent is processed, dropped, failed or lost."""
+        with self._lock:
+            self.loss.flush()
+        snap = self.snapshot()
+        unfinished = snap.received - snap.processed - snap.dropped - snap.failed
+        return (
+            f"{snap.received + snap.lost} frames sent = {snap.processed} processed + {snap.dropped} dropped + "
+            f"{snap.failed} failed + {snap.lost} lost before the node"
+            + (f" + {unfinished} cut off by the stop" if unfinished else "")
+            + f" ({snap.gated} of the processed passed through by the gate)"
+        )
+
+    def _stalled_for(self) -> float | None:
+        """Seconds since the last image when that is long for this stream (else None); flushes an ended stream."""
+        now = self._clock()
+        if self._last_arrival is not None and now - self._last_arrival >= IDLE_FLUSH_S:
+            self.loss.flush()
+        if self._last_image is None:
+            return None
+        period = self.loss.period_ns
+        limit = max(STALL_MIN_S, STALL_PERIODS * period * 1e-9) if period else STALL_MIN_S
+        idle = now - self._last_image
+        return idle if idle >= limit else None
+
     def diagnostic(self) -> tuple[int, str, dict[str, str]]:
-        """(level, message, key/values) for diagnostic_msgs: WARN on new failures, frame loss or heavy drops."""
+        """(level, message, key/values) for diagnostic_msgs: WARN on new failures, frame loss, a stall, heavy drops."""
+        with self._lock:
+            stalled = self._stalled_for()
         snap = self.snapshot()
         with self._lock:
             new_failures = snap.failed - self._reported_failed
@@ -142,6 +180,13 @@ class StatsCounter:
                 f"{new_lost} of {sent} frames ({100 * new_lost / sent:.0f}%) lost before the node since the last "
                 f"report (gaps in the image stamps, camera_info without its image): check the QoS, DDS socket "
                 f"buffers and CPU load",
+                values,
+            )
+        if stalled is not None:
+            return (
+                DIAG_WARN,
+                f"no frame for {stalled:.0f} s after {snap.received}: the camera stopped, or its frames are lost "
+                f"before the node (check the QoS, DDS socket buffers and CPU load)",
                 values,
             )
         if snap.received >= 20 and snap.dropped > snap.processed:

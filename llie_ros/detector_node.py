@@ -11,8 +11,8 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from llie_core.params import DETECTOR_BUILD_KEYS, DETECTOR_PARAMS, QOS_PARAMS
-from llie_ros.processing import DetectorCore, ModelHolder, Publishers, detector_factory
-from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
+from llie_ros.processing import DetectorCore, ModelHolder, Publishers, check_detector, detector_factory
+from llie_ros.ros_common import LlieNode, StartupError, rclpy_types, resolved, spin
 
 SPECS = DETECTOR_PARAMS + QOS_PARAMS
 
@@ -33,16 +33,16 @@ class DetectorNode(LlieNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("detector", SPECS, **kwargs)
-        self.holder = ModelHolder(detector_factory, DETECTOR_BUILD_KEYS)
+        self.holder = ModelHolder(detector_factory, DETECTOR_BUILD_KEYS, check_detector)
         ok, reason = self.holder.load(self.values)
         if not ok:
             raise StartupError(reason)
         self.core = DetectorCore(self.holder, rclpy_types(), detection_outputs(self), **self.core_hooks()).start()
         source = self.subscribe_frames("image", self.values["input_transport"] == "compressed")
-        self.diagnostics = add_diagnostics(
-            self, "llie detector", self.core.stats, lambda: {"model": str(self.holder.params.get("model", ""))}
+        self.diagnostics = self.start_diagnostics(
+            "llie detector", lambda: {"model": str(self.holder.params.get("model", ""))}
         )
-        self.watch_parameters((self.holder,))  # a bad model file is rejected; the old model keeps running
+        self.watch_parameters((self.holder,))  # a new model builds in the background; a bad one is rejected
         self.announce_ready(
             f"detecting on {resolved(self, source)} with {self.values['model']} -> {resolved(self, 'detections')}"
         )

@@ -13,8 +13,8 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from llie_core.params import ENHANCER_BUILD_KEYS, ENHANCER_PARAMS, QOS_PARAMS, check_gate
 from llie_core.stream import StreamProcessor, StreamSettings
-from llie_ros.processing import EnhancerCore, ModelHolder, Publishers, enhancer_factory
-from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
+from llie_ros.processing import EnhancerCore, ModelHolder, Publishers, check_enhancer, enhancer_factory
+from llie_ros.ros_common import LlieNode, StartupError, rclpy_types, resolved, spin
 
 SPECS = ENHANCER_PARAMS + QOS_PARAMS
 
@@ -43,7 +43,7 @@ class EnhancerNode(LlieNode):
         ok, reason = check_gate(self.values)
         if not ok:
             raise StartupError(reason)
-        self.holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
+        self.holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS, check_enhancer)
         ok, reason = self.holder.load(self.values)
         if not ok:
             raise StartupError(reason)
@@ -55,9 +55,8 @@ class EnhancerNode(LlieNode):
             **self.core_hooks(),
         ).start()
         source = self.subscribe_frames("image_raw", self.values["image_transport"] == "compressed")
-        self.diagnostics = add_diagnostics(self, "llie enhancer", self.core.stats, self._diag_extra)
-        # A model change builds the new model in the callback, so a bad one is rejected with its reason
-        # while the running model keeps going.
+        self.diagnostics = self.start_diagnostics("llie enhancer", self._diag_extra)
+        # A model change is checked at once and built in the background; the running model serves until it is warm.
         self.watch_parameters(
             (self.holder,), check_gate, lambda merged: self.processor.configure(StreamSettings.from_params(merged))
         )

@@ -20,8 +20,15 @@ from llie_core.params import (
 from llie_core.stream import StreamProcessor, StreamSettings
 from llie_ros.detector_node import detection_outputs
 from llie_ros.enhancer_node import enhanced_outputs
-from llie_ros.processing import ModelHolder, PipelineCore, detector_factory, enhancer_factory
-from llie_ros.ros_common import LlieNode, StartupError, add_diagnostics, rclpy_types, resolved, spin
+from llie_ros.processing import (
+    ModelHolder,
+    PipelineCore,
+    check_detector,
+    check_enhancer,
+    detector_factory,
+    enhancer_factory,
+)
+from llie_ros.ros_common import LlieNode, StartupError, rclpy_types, resolved, spin
 
 SPECS = pipeline_params()
 
@@ -31,9 +38,11 @@ class PipelineNode(LlieNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("pipeline", SPECS, **kwargs)
-        self.holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS)
+        self.holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS, check_enhancer)
         self.det_holder = ModelHolder(
-            lambda p: detector_factory(strip_prefix(p)), tuple(DETECTOR_PREFIX + k for k in DETECTOR_BUILD_KEYS)
+            lambda p: detector_factory(strip_prefix(p)),
+            tuple(DETECTOR_PREFIX + k for k in DETECTOR_BUILD_KEYS),
+            lambda p: check_detector(strip_prefix(p)),
         )
         ok, reason = check_gate(self.values)
         for holder in (self.holder, self.det_holder):
@@ -57,8 +66,8 @@ class PipelineNode(LlieNode):
             **self.core_hooks(),
         ).start()
         self.subscribe_frames("image_raw", self.values["image_transport"] == "compressed")
-        self.diagnostics = add_diagnostics(self, "llie pipeline", self.core.stats, self._diag_extra)
-        # Everything that changed is built before anything is swapped: all or nothing.
+        self.diagnostics = self.start_diagnostics("llie pipeline", self._diag_extra)
+        # Everything that changed is built (in the background) before anything is swapped: all or nothing.
         self.watch_parameters(
             (self.holder, self.det_holder),
             check_gate,

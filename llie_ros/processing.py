@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,8 +78,14 @@ class Publishers:
 class ModelHolder:
     """The running model; a swap builds the new one first and keeps the old one when that fails."""
 
-    def __init__(self, factory: Callable[[Mapping[str, Any]], Any], keys: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        factory: Callable[[Mapping[str, Any]], Any],
+        keys: tuple[str, ...],
+        check: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> None:
         self._factory = factory
+        self._check = check
         self.keys = keys
         self.current: Any = None
         self.params: dict[str, Any] = {}
@@ -88,6 +95,17 @@ class ModelHolder:
     def needs_reload(self, params: Mapping[str, Any]) -> bool:
         """True when ``params`` differ from the running model's in a key that needs a rebuild."""
         return self.current is None or any(params.get(k) != self.params.get(k) for k in self.keys)
+
+    def check(self, params: Mapping[str, Any]) -> tuple[bool, str]:
+        """What can be told of a model change without building it (a known name, files that exist)."""
+        if self._check is None:
+            return True, ""
+        wanted = {k: params.get(k) for k in self.keys}
+        try:
+            self._check(wanted)
+        except ValueError as exc:
+            return False, f"cannot load model with {wanted}: {exc}"
+        return True, ""
 
     def prepare(self, params: Mapping[str, Any]) -> tuple[bool, str, Any]:
         """Build a model from ``params`` without swapping: (True, "", pending) or (False, reason, None)."""
@@ -112,55 +130,142 @@ class ModelHolder:
         return ok, reason
 
 
-def apply_parameter_changes(
+def plan_parameter_changes(
     values: Mapping[str, Any],
     changes: Mapping[str, Any],
     specs: tuple[ParamSpec, ...],
     holders: tuple[ModelHolder, ...],
     check: Callable[[Mapping[str, Any]], tuple[bool, str]] | None = None,
-) -> tuple[bool, str, dict[str, Any]]:
-    """Validate changed parameters and rebuild every model they touch, all or nothing: (ok, reason, merged values).
+) -> tuple[bool, str, dict[str, Any], tuple[ModelHolder, ...]]:
+    """Validate changed parameters without building anything: (ok, reason, merged values, holders to rebuild).
 
-    Every model that needs a rebuild is built before any is swapped in, so a bad value leaves all of them running.
+    Types and ranges, the cross-parameter ``check`` and each touched model's cheap checks (ModelHolder.check) run
+    here, so that a parameter callback can answer at once; ModelRebuild builds what is left.
     """
     ok, reason = validate_changes(specs, changes)
     merged = {**values, **changes}
     if ok and check is not None:
         ok, reason = check(merged)
-    pending = []
-    for holder in holders:
-        if ok and holder.needs_reload(merged):
+    stale = tuple(holder for holder in holders if holder.needs_reload(merged))
+    for holder in stale:
+        if ok:
+            ok, reason = holder.check(merged)
+    return ok, reason, merged, stale if ok else ()
+
+
+def describe_changes(changes: Mapping[str, Any]) -> str:
+    """'model=zero_dce_pp, backend=torch' for log lines and diagnostics."""
+    return ", ".join(f"{name}={value}" for name, value in changes.items())
+
+
+@dataclass
+class RebuildResult:
+    """How a model rebuild ended."""
+
+    changes: dict[str, Any]  # the parameter changes it was for
+    ok: bool
+    reason: str
+    seconds: float
+
+
+class ModelRebuild:
+    """Builds the models of a parameter change on its own thread and swaps them in together once all are warm.
+
+    A parameter callback must answer at once, and a build takes 0.3-2.5 s (ONNX Runtime or torch set-up, kernel
+    compilation, warm-up): built on the executor thread it froze the stream. Here the running models keep serving
+    frames until every new one is built and warm; then all are committed (all or nothing) and ``on_done`` gets the
+    outcome, on this thread. One rebuild runs at a time.
+    """
+
+    def __init__(self, on_done: Callable[[RebuildResult], None], clock: Callable[[], float] = time.monotonic) -> None:
+        self._on_done, self._clock = on_done, clock
+        self._thread: threading.Thread | None = None
+        self.building = ""  # describe_changes of the rebuild in progress, "" when idle
+        self.started = 0.0
+
+    @property
+    def busy(self) -> bool:
+        """True while a rebuild is in progress."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, changes: Mapping[str, Any], merged: Mapping[str, Any], holders: tuple[ModelHolder, ...]) -> None:
+        """Build ``holders``' models from ``merged`` in the background (``changes``: what was asked, for the report)."""
+        if self.busy:
+            raise RuntimeError(f"a rebuild is in progress ({self.building})")
+        self.building, self.started = describe_changes(changes), self._clock()
+        self._thread = threading.Thread(
+            target=self._run, args=(dict(changes), dict(merged), holders), name="llie-model-build", daemon=True
+        )
+        self._thread.start()
+
+    def progress(self) -> str:
+        """'building model=zero_dce_pp for 0.4 s' while a rebuild runs, else ""."""
+        building = self.building
+        return f"building {building} for {self._clock() - self.started:.1f} s" if building else ""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the rebuild in progress (if any); True once none is running."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.busy
+
+    def _run(self, changes: dict[str, Any], merged: dict[str, Any], holders: tuple[ModelHolder, ...]) -> None:
+        pending, ok, reason = [], True, ""
+        for holder in holders:
             ok, reason, model = holder.prepare(merged)
+            if not ok:
+                break
             pending.append((holder, model))
-    if ok:
-        for holder, model in pending:
-            holder.commit(model)
-    return ok, reason, merged
+        if ok:
+            for holder, model in pending:
+                holder.commit(model)
+        result = RebuildResult(changes, ok, reason, self._clock() - self.started)
+        self.building = ""
+        self._on_done(result)
 
 
 # Models are run once on a dark frame of this shape when they are built. A first call pays one-off costs
 # (kernel compilation, ONNX Runtime / torch set-up: measured ~0.45 s for tiny_dce, ~1.5 s for a YOLO .pt on CPU);
 # paid at load, they neither delay the first camera frames nor get the frames behind them dropped, and a model
 # that builds but cannot run is rejected with its reason (the running one stays) like one that does not build.
-WARMUP_SHAPE = (480, 640, 3)
+WARMUP_SHAPE = (480, 640)
+# Enhancers are warmed up in every (dtype, channels) layout a node hands them (llie_core.imgmsg's working layouts:
+# 8-bit colour and mono, 16-bit mono, and 16-bit colour from a 16-bit PNG): the compiled kernels are specialised
+# by dtype and dimensions, so each layout compiles on its first frame. With an empty numba cache the first mono16
+# frame took 1.3 s for tiny_dce and 3.8 s for clahe on Debian 12's numba after an 8-bit colour warm-up.
+WARMUP_LAYOUTS = ((np.uint8, 3), (np.uint8, 1), (np.uint16, 1), (np.uint16, 3))
 
 
-def _warmup_frame() -> np.ndarray:
-    return np.full(WARMUP_SHAPE, 16, np.uint8)
+def _warmup_frame(dtype: type = np.uint8, channels: int = 3) -> np.ndarray:
+    """A dark frame of WARMUP_SHAPE in this layout."""
+    shape = WARMUP_SHAPE + ((channels,) if channels > 1 else ())
+    return np.full(shape, 16 * (257 if dtype == np.uint16 else 1), dtype)
 
 
-def enhancer_factory(params: Mapping[str, Any]) -> Any:
-    """Build an enhancer from node parameters with llie_core.create_enhancer, warmed up (see WARMUP_SHAPE)."""
-    from llie_core import create_enhancer  # lazy: the engine pulls in onnxruntime
+def check_enhancer(params: Mapping[str, Any]) -> None:
+    """The enhancer parameters' checks that need no build: a registered model, scale_factor on a curve model only,
+    a weights file that exists; ValueError with the reason."""
     from llie_core.registry import get_spec
 
     name = str(params["model"])
+    spec = get_spec(name)  # an unknown name lists the valid ones
+    if int(params.get("scale_factor") or 0) > 0 and spec.kind != "curve":
+        raise ValueError(f"scale_factor applies to curve models only; {name!r} is not one (set it to 0)")
+    weights = str(params.get("weights") or "")
+    if weights not in ("", "reference") and not Path(weights).is_file():
+        raise ValueError(f"weights file {weights!r} does not exist")
+
+
+def enhancer_factory(params: Mapping[str, Any]) -> Any:
+    """Build an enhancer from node parameters with llie_core.create_enhancer, warmed up in every layout."""
+    from llie_core import create_enhancer  # lazy: the engine pulls in onnxruntime
+
+    check_enhancer(params)
     options: dict[str, Any] = {}
     scale = int(params.get("scale_factor") or 0)
     if scale > 0:
-        if get_spec(name).kind != "curve":
-            raise ValueError(f"scale_factor applies to curve models only; {name!r} is not one (set it to 0)")
         options["scale_factor"] = scale
+    name = str(params["model"])
     enhancer = create_enhancer(
         name,
         backend=str(params.get("backend") or "auto"),
@@ -168,16 +273,25 @@ def enhancer_factory(params: Mapping[str, Any]) -> Any:
         device=str(params.get("device") or "cpu"),
         **options,
     )
-    enhancer.enhance(_warmup_frame())
+    for dtype, channels in WARMUP_LAYOUTS:
+        enhancer.enhance(_warmup_frame(dtype, channels))
     return enhancer
+
+
+def check_detector(params: Mapping[str, Any]) -> None:
+    """The detector parameters' checks that need no build: a model file that exists; ValueError with the reason."""
+    model = str(params.get("model") or "")
+    if not model:
+        raise ValueError("parameter 'model' is empty: set it to a local YOLO model file (.pt, .onnx, .engine)")
+    if not Path(model).exists():  # a TensorRT or OpenVINO export may be a folder
+        raise ValueError(f"YOLO model {model!r} does not exist (nothing is downloaded: give a local file)")
 
 
 def detector_factory(params: Mapping[str, Any]) -> Any:
     """Build a YOLO Detector from node parameters, warmed up (see WARMUP_SHAPE)."""
     from llie_core.detect import Detector
 
-    if not params.get("model"):
-        raise ValueError("parameter 'model' is empty: set it to a local YOLO model file (.pt, .onnx, .engine)")
+    check_detector(params)
     detector = Detector(
         params["model"],
         conf=float(params.get("conf", 0.25)),
@@ -216,9 +330,9 @@ class FrameCore:
         return self
 
     def stop(self) -> None:
-        """Stop the worker thread."""
-        if self._worker is not None:
-            self._worker.stop()
+        """Stop the worker thread; a frame still waiting for it is dropped (counted), so the books balance."""
+        if self._worker is not None and self._worker.stop():
+            self.stats.on_dropped()
 
     def offer(self, msg: Any) -> None:
         """Subscription callback: count the frame and keep only the newest one waiting."""

@@ -14,13 +14,22 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.executors import ExternalShutdownException
 from rclpy.logging import get_logger
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from llie_core.params import ParamSpec, normalize_value
 from llie_core.stream import DIAG_ERROR, DIAG_OK, DIAG_WARN, StatsCounter
 from llie_ros.logic import READY
-from llie_ros.processing import FrameCore, ModelHolder, MsgTypes, apply_parameter_changes
+from llie_ros.processing import (
+    FrameCore,
+    ModelHolder,
+    ModelRebuild,
+    MsgTypes,
+    RebuildResult,
+    describe_changes,
+    plan_parameter_changes,
+)
 
 _LEVELS = {DIAG_OK: DiagnosticStatus.OK, DIAG_WARN: DiagnosticStatus.WARN, DIAG_ERROR: DiagnosticStatus.ERROR}
 
@@ -125,8 +134,15 @@ def diagnostic_task_name(label: str, fully_qualified_name: str) -> str:
     return f"{label} {namespace}" if namespace else label
 
 
-def add_diagnostics(node: Node, name: str, stats: StatsCounter, extra: Callable[[], dict[str, str]]) -> Any:
-    """Publish /diagnostics for this node once a second from its StatsCounter."""
+def add_diagnostics(
+    node: Node,
+    name: str,
+    stats: StatsCounter,
+    extra: Callable[[], dict[str, str]],
+    notice: Callable[[], tuple[int, str] | None] = lambda: None,
+) -> Any:
+    """Publish /diagnostics for this node once a second from its StatsCounter; ``notice`` (level, message) is a
+    one-off report that takes the summary unless the stream's own level is higher."""
     from diagnostic_updater import Updater
 
     updater = Updater(node)
@@ -135,6 +151,9 @@ def add_diagnostics(node: Node, name: str, stats: StatsCounter, extra: Callable[
 
     def task(stat: Any) -> Any:
         level, message, values = stats.diagnostic()
+        note = notice()
+        if note is not None and note[0] >= level:
+            level, message = note
         stat.summary(_LEVELS[level], message)
         for key, value in {**values, **extra()}.items():
             stat.add(key, value)
@@ -145,24 +164,39 @@ def add_diagnostics(node: Node, name: str, stats: StatsCounter, extra: Callable[
 
 
 def spin(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
-    """rclpy init, build the node, spin until shutdown; a node that cannot start exits with its reason."""
+    """rclpy init, build the node, spin until shutdown; a node that cannot start exits with its reason.
+
+    Ctrl-C exits 0 wherever it lands. On Humble, SIGINT shuts the context down from rclpy's signal thread while the
+    executor may be building its wait set (``RCLError: failed to initialize wait set: the given context is not
+    valid``) or a timer publishing: an error once the context is shut down is the stop, not a failure; and the
+    KeyboardInterrupt of the same SIGINT may then surface in the error handling or the clean-up.
+    """
     rclpy.init(args=args)
     node = None
     try:
-        node = node_factory()
-        rclpy.spin(node)
+        try:
+            node = node_factory()
+            rclpy.spin(node)
+        except RuntimeError:  # rclpy's RCLError is one
+            if rclpy.ok():
+                raise
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except StartupError as exc:
         get_logger("llie").fatal(str(exc))
         raise SystemExit(1) from None
     finally:
-        if node is not None:
-            shutdown = getattr(node, "shutdown", None)
-            if shutdown is not None:
-                shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
+        _close(node)
+
+
+def _close(node: Node | None) -> None:
+    """Stop the node's worker, destroy it and shut rclpy down; a Ctrl-C arriving meanwhile skips only its step."""
+    steps = [] if node is None else [getattr(node, "shutdown", lambda: None), node.destroy_node]
+    for step in [*steps, rclpy.try_shutdown]:
+        try:
+            step()
+        except KeyboardInterrupt:
+            pass
 
 
 class LlieNode(Node):
@@ -174,6 +208,10 @@ class LlieNode(Node):
         super().__init__(name, **kwargs)
         self.specs = specs
         self.values = declare(self, specs)
+        self.rebuild = ModelRebuild(self._rebuilt)
+        self.rebuild_note = ""  # why the last model rebuild failed, until one succeeds
+        self._notice: tuple[int, str] | None = None  # a diagnostic to report once
+        self._on_accept: Callable[[dict[str, Any]], None] | None = None
         depth = int(self.values["qos_depth"])
         self.pub_qos = publication_qos(depth, str(self.values["qos_reliability"]))
         self.sub_qos = subscription_qos(depth)
@@ -200,38 +238,87 @@ class LlieNode(Node):
         check: Callable[[dict[str, Any]], tuple[bool, str]] | None = None,
         on_accept: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        """Accept runtime changes of our parameters that validate and whose models build; reject others with why."""
+        """Take runtime changes of our parameters: validated at once, models rebuilt in the background.
+
+        The callback must answer synchronously, so it answers what it can tell without building: types, ranges,
+        cross-parameter rules, model names and files. A change that needs no model is applied at once. One that
+        does is accepted and built by ModelRebuild while the running model keeps serving frames; it is swapped in
+        (with the rest of that change) once warm. A build that fails after all keeps the running model, sets the
+        parameters back, and says why in the log and /diagnostics. A model change while another builds is refused.
+        """
         names = frozenset(s.name for s in self.specs)
+        self._on_accept = on_accept
 
         def callback(params: list[Any]) -> SetParametersResult:
             # Only our parameters: use_sim_time, diagnostic_updater.period, qos_overrides... are rclpy's business.
             changes = {p.name: normalize_value(p.value) for p in params if p.name in names}
             if not changes:
                 return set_result(True, "")
-            generations = [holder.generation for holder in holders]
-            ok, reason, merged = apply_parameter_changes(self.values, changes, self.specs, holders, check)
+            ok, reason, merged, stale = plan_parameter_changes(self.values, changes, self.specs, holders, check)
+            if ok and stale and self.rebuild.busy:
+                ok, reason = False, f"still building {self.rebuild.building}: set it again once that is done"
             if not ok:
                 self.get_logger().warning(f"parameter change rejected: {reason}")
                 return set_result(False, reason)
-            self.values = merged
-            for holder, before in zip(holders, generations, strict=True):
-                if holder.generation != before:
-                    key = holder.keys[0]
-                    backend = getattr(holder.current, "backend", "")
-                    self.get_logger().info(f"{key} now {merged[key]}" + (f" ({backend})" if backend else ""))
-            if on_accept is not None:
-                on_accept(merged)
+            if stale:
+                self.get_logger().info(
+                    f"building {describe_changes(changes)} in the background; the running model serves frames "
+                    f"until it is ready"
+                )
+                self.rebuild.start(changes, merged, stale)
+            else:
+                self._apply(changes)
             return set_result(True, "")
 
         self.add_on_set_parameters_callback(callback)
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        self.values = {**self.values, **changes}
+        if self._on_accept is not None:
+            self._on_accept(self.values)
+
+    def _rebuilt(self, result: RebuildResult) -> None:
+        """ModelRebuild's report (on its thread): apply the change, or set the parameters back and say why."""
+        what = describe_changes(result.changes)
+        if result.ok:
+            self._apply(result.changes)
+            self.rebuild_note = ""
+            self.get_logger().info(f"{what}: built and swapped in after {result.seconds:.2f} s")
+            return
+        self.rebuild_note = f"{what} failed; the running model stays: {result.reason}"
+        self._notice = (DIAG_WARN, self.rebuild_note)
+        self.get_logger().error(self.rebuild_note)
+        # Set back on the executor: this thread may finish before rclpy has stored the value the callback accepted,
+        # which would then overwrite the one set back.
+        names = list(result.changes)
+
+        def set_back() -> None:
+            timer.cancel()
+            self.destroy_timer(timer)
+            self.set_parameters([Parameter(name, value=self.values[name]) for name in names])
+
+        timer = self.create_timer(0.0, set_back)
+
+    def start_diagnostics(self, label: str, extra: Callable[[], dict[str, str]]) -> Any:
+        """/diagnostics from the core's StatsCounter, ``extra`` values and the state of model rebuilds."""
+
+        def values() -> dict[str, str]:
+            return {**extra(), "model change": self.rebuild.progress() or self.rebuild_note or "none pending"}
+
+        return add_diagnostics(self, label, self.core.stats, values, self._take_notice)
+
+    def _take_notice(self) -> tuple[int, str] | None:
+        notice, self._notice = self._notice, None
+        return notice
 
     def announce_ready(self, what: str) -> None:
         """Log the node's ready line (subscribed, models warm): what it reads, runs and publishes."""
         self.get_logger().info(READY + what)
 
     def shutdown(self) -> None:
-        """Stop the worker thread before the node goes away."""
+        """Stop the worker thread before the node goes away and log the stream's books."""
         self.core.stop()
+        self.get_logger().info(f"stopped: {self.core.stats.summary()}")
 
 
 class StartupError(RuntimeError):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,10 +28,14 @@ from llie_ros.processing import (
     DetectorCore,
     EnhancerCore,
     ModelHolder,
+    ModelRebuild,
     MsgTypes,
     PipelineCore,
     Publishers,
-    apply_parameter_changes,
+    RebuildResult,
+    check_detector,
+    check_enhancer,
+    plan_parameter_changes,
 )
 
 # ---------------------------------------------------------------- stand-ins for the engine and the detector
@@ -202,6 +209,24 @@ def test_frame_worker_drops_stale_frames_while_busy() -> None:
     assert done.wait(5)
     worker.stop()
     assert handled == [1, 3, 4, 5] and worker.slot.dropped == 1 and errors == ["boom"]
+
+
+def test_frame_worker_stop_reports_a_frame_left_waiting() -> None:
+    started = threading.Event()
+    worker: FrameWorker
+
+    def handler(item: int) -> None:
+        started.set()
+        while item == 1 and not worker.slot.closed:  # busy until the stop, so item 2 is still waiting then
+            time.sleep(0.001)
+
+    worker = FrameWorker(handler).start()
+    worker.submit(1)
+    assert started.wait(5)
+    worker.submit(2)
+    assert worker.stop() is True
+    idle = FrameWorker(handler).start()
+    assert idle.stop() is False
 
 
 def test_parameter_validation() -> None:
@@ -558,6 +583,39 @@ def test_real_curve_model_with_smoothing(store: Any, types: MsgTypes) -> None:
     assert sink.out["image"][1].encoding == "rgb8" and out.mean() > 2 * frame.mean()
 
 
+def test_enhancers_are_warmed_up_in_every_layout_a_node_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    import llie_core
+    from llie_core.imgmsg import SUPPORTED_ENCODINGS, compressed_msg_to_array, image_msg_to_array
+    from llie_ros.processing import enhancer_factory
+
+    decoded = set()
+    for encoding in SUPPORTED_ENCODINGS:  # 2×2 frames, rows padded to 16 bytes: room for any pixel size
+        msg = SimpleNamespace(height=2, width=2, encoding=encoding, is_bigendian=0, step=16, data=bytes(32))
+        array, _ = image_msg_to_array(msg)
+        decoded.add((array.dtype, array.ndim))
+    png16 = cv2.imencode(".png", np.zeros((2, 2, 3), np.uint16))[1]  # 16-bit colour arrives as png
+    array, _ = compressed_msg_to_array(SimpleNamespace(format="png", data=png16.tobytes()))
+    decoded.add((array.dtype, array.ndim))
+
+    warmed = []
+
+    class Recorder:
+        def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+            warmed.append((frame.dtype, frame.ndim))
+            return frame
+
+    monkeypatch.setattr(llie_core, "create_enhancer", lambda *args, **kwargs: Recorder())
+    enhancer_factory({"model": "clahe"})
+    # The kernels are compiled per dtype and dimensions: no layout may compile on a camera frame.
+    assert (
+        decoded
+        == set(warmed)
+        == {(np.dtype(np.uint8), 3), (np.dtype(np.uint8), 2), (np.dtype(np.uint16), 2), (np.dtype(np.uint16), 3)}
+    )
+
+
 def test_parameter_changes_are_all_or_nothing() -> None:
     specs = pipeline_params()
     built: list[str] = []
@@ -572,12 +630,39 @@ def test_parameter_changes_are_all_or_nothing() -> None:
     detector = ModelHolder(lambda p: factory({"model": p["detector.model"]}), ("detector.model",))
     values = {s.name: s.default for s in specs} | {"model": "gamma", "detector.model": "a.pt"}
     assert enhancer.load(values) == (True, "") and detector.load(values) == (True, "")
-    ok, reason, _ = apply_parameter_changes(
+    results: list[RebuildResult] = []
+    rebuild = ModelRebuild(results.append)
+
+    ok, _, merged, stale = plan_parameter_changes(
         values, {"model": "clahe", "detector.model": "broken"}, specs, (enhancer, detector)
     )
-    assert not ok and "does not load" in reason
+    assert ok and stale == (enhancer, detector)  # nothing is built while planning
+    rebuild.start({"model": "clahe", "detector.model": "broken"}, merged, stale)
+    assert rebuild.wait(5)
+    assert not results[-1].ok and "does not load" in results[-1].reason
     assert (enhancer.current, detector.current) == ("gamma", "a.pt")  # clahe was built but not swapped in
-    ok, reason, _ = apply_parameter_changes(values, {"gate_threshold": 0.02}, specs, (enhancer,), check_gate)
-    assert not ok and "gate" in reason  # the cross-parameter check runs on the merged values
-    ok, _, merged = apply_parameter_changes(values, {"model": "clahe"}, specs, (enhancer, detector), check_gate)
-    assert ok and merged["model"] == "clahe" and enhancer.current == "clahe" and detector.generation == 1
+    ok, reason, _, stale = plan_parameter_changes(values, {"gate_threshold": 0.02}, specs, (enhancer,), check_gate)
+    assert not ok and "gate" in reason and stale == ()  # the cross-parameter check runs on the merged values
+    ok, _, merged, stale = plan_parameter_changes(values, {"model": "clahe"}, specs, (enhancer, detector), check_gate)
+    assert ok and stale == (enhancer,)
+    rebuild.start({"model": "clahe"}, merged, stale)
+    assert rebuild.wait(5) and results[-1].ok and results[-1].changes == {"model": "clahe"}
+    assert enhancer.current == "clahe" and detector.generation == 1
+
+
+def test_model_checks_answer_without_building(tmp_path: Path) -> None:
+    holder = ModelHolder(lambda p: pytest.fail("nothing is built"), ENHANCER_BUILD_KEYS, check_enhancer)
+    base = {"model": "tiny_dce", "weights": "", "backend": "auto", "device": "cpu", "scale_factor": 0}
+    assert holder.check(base) == (True, "")
+    ok, reason = holder.check({**base, "model": "nope"})
+    assert not ok and "unknown model 'nope'; valid names:" in reason and "tiny_dce" in reason
+    ok, reason = holder.check({**base, "model": "clahe", "scale_factor": 4})
+    assert not ok and "scale_factor applies to curve models only" in reason
+    ok, reason = holder.check({**base, "weights": str(tmp_path / "missing.onnx")})
+    assert not ok and "missing.onnx' does not exist" in reason
+    assert holder.check({**base, "weights": "reference"}) == (True, "")
+    detector = ModelHolder(lambda p: pytest.fail("nothing is built"), ("model",), check_detector)
+    assert "is empty" in detector.check({"model": ""})[1]
+    assert "does not exist" in detector.check({"model": str(tmp_path / "y.pt")})[1]
+    (tmp_path / "y.pt").write_bytes(b"")
+    assert detector.check({"model": str(tmp_path / "y.pt")}) == (True, "")

@@ -11,7 +11,9 @@ import array
 import enum
 import importlib
 import sys
+import threading
 import types
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +39,7 @@ def msg_class(name: str, **defaults: Any) -> type:
 
 
 class ParamValue:
-    def __init__(self, name: str, value: Any) -> None:
+    def __init__(self, name: str, value: Any = None) -> None:
         self.name, self.value = name, value
 
 
@@ -75,6 +77,7 @@ class FakeNode:
         self.pubs: dict[str, FakePublisher] = {}
         self.subs: dict[str, tuple[type, Any, Any]] = {}
         self.param_callbacks: list[Any] = []
+        self.timers: list[Any] = []
         self.logger = FakeLogger()
         self.context = types.SimpleNamespace(ok=lambda: True)  # rclpy's Context: ok() until shutdown
 
@@ -103,12 +106,29 @@ class FakeNode:
     def get_fully_qualified_name(self) -> str:
         return f"/{self.name}"
 
-    def set(self, **values: Any) -> Any:
-        """What rclpy does on `ros2 param set`: run the callbacks, store on success."""
-        params = [ParamValue(k, v) for k, v in values.items()]
+    def create_timer(self, period: float, callback: Any) -> Any:
+        timer = types.SimpleNamespace(period=period, callback=callback, cancel=lambda: None)
+        self.timers.append(timer)
+        return timer
+
+    def destroy_timer(self, timer: Any) -> None:
+        self.timers.remove(timer)
+
+    def spin_once(self) -> None:
+        """What the executor does next: run the timers that are due (all of ours are one-shot)."""
+        for timer in list(self.timers):
+            timer.callback()
+
+    def set_parameters(self, params: list[ParamValue]) -> list[Any]:
+        """rclpy's: run the callbacks, store on success."""
         result = self.param_callbacks[0](params)
         if result.successful:
-            self.params.update(values)
+            self.params.update({p.name: p.value for p in params})
+        return [result]
+
+    def set(self, **values: Any) -> Any:
+        """What `ros2 param set` does."""
+        (result,) = self.set_parameters([ParamValue(k, v) for k, v in values.items()])
         return result
 
 
@@ -158,6 +178,7 @@ def ros(monkeypatch: pytest.MonkeyPatch):
             "rclpy",
             init=lambda args=None: None,
             spin=lambda node: None,
+            ok=lambda: True,
             try_shutdown=lambda: None,
             logging=types.SimpleNamespace(get_logger=lambda name: FakeLogger()),
         ),
@@ -292,6 +313,7 @@ def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None
         assert node.pubs["enhanced/camera_info"].sent == [info]
 
         assert node.set(model="clahe").successful
+        assert node.rebuild.wait(5)  # built in the background
         callback(frame(ros, 8))
         assert stats[-1].model == "clahe"
         bad = node.set(model="nope")
@@ -308,7 +330,7 @@ def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None
         node.shutdown()
 
 
-def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import llie_ros.processing
     from llie_core.detect import Detection
 
@@ -361,10 +383,82 @@ def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyP
         # All or nothing: a bad detector model leaves the new enhancer model unapplied too.
         result = pipe.set(**{"model": "clahe", "detector.model": ""})
         assert not result.successful and pipe.holder.current.name == "gamma"
-        assert pipe.set(**{"model": "clahe", "detector.model": "/m/other.onnx"}).successful
-        assert pipe.holder.current.name == "clahe" and pipe.det_holder.current.model == "/m/other.onnx"
+        other = tmp_path / "other.onnx"
+        other.write_bytes(b"")
+        assert pipe.set(**{"model": "clahe", "detector.model": str(other)}).successful
+        assert pipe.rebuild.wait(5)
+        assert pipe.holder.current.name == "clahe" and pipe.det_holder.current.model == str(other)
     finally:
         pipe.shutdown()
+
+
+def test_model_swap_builds_off_the_executor(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llie_ros.processing
+    from llie_ros import enhancer_node
+
+    building, release = threading.Event(), threading.Event()
+
+    def slow_factory(params: dict) -> FakeEnhancer:
+        if params["model"] == "clahe":  # a slow build: ONNX Runtime / torch set-up, kernel compilation, warm-up
+            building.set()
+            assert release.wait(10)
+        if params["model"] == "he":
+            raise RuntimeError("the warm-up frame failed")
+        return FakeEnhancer(params["model"])
+
+    monkeypatch.setattr(llie_ros.processing, "enhancer_factory", slow_factory)
+    monkeypatch.setattr(enhancer_node, "enhancer_factory", slow_factory)
+    FakeNode.overrides = {"model": "gamma", "smoothing": 0.0}
+    node = enhancer_node.EnhancerNode()
+    try:
+        node.core.stop()
+        node.core._worker = None
+        callback, stats = node.subs["image_raw"][1], node.pubs["~/stats"].sent
+        assert node.set(model="clahe").successful  # answered at once; the build runs on its own thread
+        assert building.wait(5)
+        for sec in (1, 2, 3):  # frames keep flowing, on the running model, while clahe builds
+            callback(frame(ros, sec))
+        assert [(m.header.stamp.sec, m.model) for m in stats] == [(1, "gamma"), (2, "gamma"), (3, "gamma")]
+        status = StatusWrapper()
+        node.diagnostics.tasks[0][1](status)
+        assert status.values["model change"].startswith("building model=clahe for ")
+        busy = node.set(model="he")
+        assert not busy.successful and "still building model=clahe" in busy.reason
+        assert node.set(smoothing=0.3).successful  # no model to build: applied at once
+        assert node.processor.settings.smoothing == 0.3
+        release.set()
+        assert node.rebuild.wait(5)
+        callback(frame(ros, 4))
+        assert stats[-1].model == "clahe" and node.values["model"] == "clahe"
+        assert node.processor.settings.smoothing == 0.3  # the swap kept the change made meanwhile
+
+        # A build that fails after the checks: the running model stays, the parameter goes back, and the
+        # log and /diagnostics say why.
+        assert node.set(model="he").successful
+        assert node.rebuild.wait(5)
+        assert node.params["model"] == "he"  # what rclpy stored when the callback accepted it ...
+        node.spin_once()  # ... is set back on the executor
+        assert node.timers == []
+        assert (
+            node.holder.current.name == "clahe" and node.params["model"] == "clahe" and node.values["model"] == "clahe"
+        )
+        errors = [text for level, text in node.logger.lines if level == "error"]
+        assert errors == [
+            "model=he failed; the running model stays: cannot load model with "
+            "{'model': 'he', 'weights': '', 'backend': 'auto', 'device': 'cpu', 'scale_factor': 0}: "
+            "RuntimeError: the warm-up frame failed"
+        ]
+        status = StatusWrapper()
+        node.diagnostics.tasks[0][1](status)
+        assert status.level == b"\x01" and status.message == errors[0]
+        assert status.values["model change"] == errors[0]
+        callback(frame(ros, 5))
+        assert stats[-1].model == "clahe"
+        status = StatusWrapper()
+        node.diagnostics.tasks[0][1](status)
+        assert status.level == b"\x00"  # reported once
+    finally:
+        node.shutdown()
 
 
 def test_frames_lost_before_the_node_reach_stats_and_diagnostics(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -408,6 +502,67 @@ def test_startup_error_exits_with_reason(ros: Any) -> None:
     with pytest.raises(SystemExit) as exit_info:
         spin(failing)
     assert exit_info.value.code == 1
+
+
+class StoppingNode:
+    """Records the clean-up steps spin() takes; ``interrupt`` makes its shutdown meet a second Ctrl-C."""
+
+    def __init__(self, steps: list[str], interrupt: bool = False) -> None:
+        self.steps, self.interrupt = steps, interrupt
+
+    def shutdown(self) -> None:
+        self.steps.append("shutdown")
+        if self.interrupt:
+            raise KeyboardInterrupt
+
+    def destroy_node(self) -> None:
+        self.steps.append("destroy")
+
+
+def test_ctrl_c_exits_cleanly_wherever_it_lands(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rclpy
+
+    from llie_ros.ros_common import spin
+
+    class RCLError(RuntimeError):  # rclpy's, a RuntimeError
+        pass
+
+    context = {"ok": True}
+    steps: list[str] = []
+    monkeypatch.setattr(rclpy, "ok", lambda: context["ok"])
+    monkeypatch.setattr(rclpy, "try_shutdown", lambda: steps.append("rclpy shutdown"))
+
+    def racing_spin(node: Any) -> None:
+        context["ok"] = False  # SIGINT's thread shut the context down while the executor built its wait set
+        raise RCLError("failed to initialize wait set: the given context is not valid")
+
+    monkeypatch.setattr(rclpy, "spin", racing_spin)
+    spin(lambda: StoppingNode(steps))  # returns: exit code 0
+    assert steps == ["shutdown", "destroy", "rclpy shutdown"]
+
+    # The KeyboardInterrupt of the same SIGINT, landing in the clean-up, skips only that step.
+    steps.clear()
+    spin(lambda: StoppingNode(steps, interrupt=True))
+    assert steps == ["shutdown", "destroy", "rclpy shutdown"]
+
+    def interrupted(node: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rclpy, "spin", interrupted)
+    steps.clear()
+    spin(lambda: StoppingNode(steps))
+    assert steps == ["shutdown", "destroy", "rclpy shutdown"]
+
+    # The same error while ROS is still up is a real failure: it surfaces, after the clean-up.
+    def broken(node: Any) -> None:
+        raise RCLError("failed to take a message")
+
+    context["ok"] = True
+    monkeypatch.setattr(rclpy, "spin", broken)
+    steps.clear()
+    with pytest.raises(RCLError, match="failed to take"):
+        spin(lambda: StoppingNode(steps))
+    assert steps == ["shutdown", "destroy", "rclpy shutdown"]
 
 
 def test_diagnostic_status_names_are_unique_per_camera(ros: Any) -> None:

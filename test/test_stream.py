@@ -175,6 +175,26 @@ def test_misses_before_the_streams_pair_are_counted_once_they_do() -> None:
     assert loss.unmatched == 2
 
 
+@pytest.mark.parametrize("image_delay", [0, 3])
+def test_each_lost_frame_is_counted_once_by_its_camera_info_or_its_gap(image_delay: int) -> None:
+    # A detector behind a keep-latest enhancer: one image in three arrives, each a few frames after its
+    # camera_info; under load some camera_info is lost together with its image (every 7th frame here).
+    loss = LossCounter()
+    received = [i for i in range(300) if i % 3 == 0 and i % 7]
+    events = []
+    for i in range(300):
+        if i % 7 or i % 3 == 0:
+            events.append((i, "info"))
+        if i in received:
+            events.append((i + image_delay + 0.5, "image"))
+    for at, kind in sorted(events):
+        stamp = T0 + round(at - (image_delay + 0.5 if kind == "image" else 0)) * 100 * MS
+        (loss.on_image if kind == "image" else loss.on_camera_info)(stamp)
+    loss.flush()
+    assert loss.lost == 300 - len(received)
+    assert loss.gaps == sum(1 for i in range(300) if i % 7 == 0 and i % 3)  # the frames only their gap shows
+
+
 def test_diagnostics_warn_on_frames_lost() -> None:
     stats = StatsCounter()
     for i in range(30):

@@ -4,9 +4,10 @@
         detector_model:=/models/yolov8n.pt rate:=0.5 rviz:=true
     ros2 bag record /front_camera/enhanced/image_raw /front_camera/detections   # in another shell, to keep results
 
-Playback starts once every node has logged that it is ready (subscribed, models loaded), then start_delay. The
-player publishes the camera's image topics best-effort (play_reliability) and reads only a little ahead
-(launch_helpers.READ_AHEAD), and the launch ends when the bag has played (unless loop:=true).
+The player starts paused once every node has logged that it is ready (subscribed, models loaded) and plays
+start_delay later, from the first frame at the bag's pace. It publishes the camera's image topics best effort
+(play_reliability) and reads only a little ahead (launch_helpers.READ_AHEAD); the launch ends when the bag has
+played (unless loop:=true).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from launch.event_handlers import OnProcessExit
 from launch.events import Shutdown
 
 from llie_ros.launch_actions import camera_nodes, declare, is_true, rviz_node, values, when_ready
-from llie_ros.launch_helpers import camera_topic, play_command, play_qos_overrides
+from llie_ros.launch_helpers import RESUME_COMMAND, camera_topic, play_command, play_qos_overrides
 
 NAMES = (
     "bag",
@@ -51,10 +52,12 @@ def _actions(context: LaunchContext) -> list:
     image = camera_topic(arg["camera"], arg["image"].removesuffix("/compressed"))
     qos = arg["qos_overrides"] or play_qos_overrides([image, image + "/compressed"], arg["play_reliability"])
     loop = is_true(arg["loop"])
-    play = ExecuteProcess(cmd=play_command(arg["bag"], arg["rate"], loop, qos), output="screen")
-    # Play once every node is subscribed with its models warm (a YOLO load takes seconds), plus start_delay
-    # for the player's publishers to be discovered: otherwise the first seconds of the drive go unprocessed.
-    actions = [*nodes, *when_ready(nodes, [TimerAction(period=float(arg["start_delay"]), actions=[play])])]
+    play = ExecuteProcess(cmd=play_command(arg["bag"], arg["rate"], loop, qos), name="bag_play", output="screen")
+    # Start the player (paused) once every node is subscribed with its models warm (a YOLO load takes seconds),
+    # and resume it start_delay later, once its publishers are discovered and its queue is full: otherwise the
+    # first seconds of the drive go unprocessed.
+    resume = ExecuteProcess(cmd=RESUME_COMMAND, name="bag_resume", output="log")
+    actions = [*nodes, *when_ready(nodes, [play, TimerAction(period=float(arg["start_delay"]), actions=[resume])])]
     if not loop:
         stop = EmitEvent(event=Shutdown(reason="the bag has played"))
         actions.append(

@@ -39,12 +39,14 @@ def rviz_config(template: str, camera: str, annotated: str) -> str:
     return path
 
 
-# `ros2 bag play --read-ahead-queue-size`: messages read ahead of playback. The player starts its clock, then
-# fills this queue before publishing the first message, and publishes everything that fell due meanwhile in one
-# burst: with rosbag2's default (1000, ~500 raw 1080p frames, 3 GB) that burst was the first seconds of the drive,
-# which keep-latest nodes then dropped. 100 messages are read in a few milliseconds and still keep a bag of small
-# messages ahead of its clock.
+# `ros2 bag play --read-ahead-queue-size`: messages read ahead of playback. rosbag2's default, 1000 messages, is
+# ~500 raw 1080p frames (3 GB in the player), filled at every loop's start with the clock already running: the
+# first seconds of the drive then came out in one burst, which keep-latest nodes dropped. 100 messages still keep a
+# bag of small messages ahead of its clock.
 READ_AHEAD = 100
+# The player starts paused (its queue fills and the nodes discover its publishers meanwhile) and is resumed by
+# this call after start_delay, so the drive plays from its first frame at its own pace.
+RESUME_COMMAND = ["ros2", "service", "call", "/rosbag2_player/resume", "rosbag2_interfaces/srv/Resume"]
 PLAY_RELIABILITY = ("best_effort", "reliable", "recorded")
 
 
@@ -74,8 +76,10 @@ def play_qos_overrides(topics: list[str], reliability: str, depth: int = 5) -> s
 
 
 def play_command(bag: str, rate: str, loop: bool, qos_overrides: str | None) -> list[str]:
-    """``ros2 bag play`` publishing /clock, at ``rate``, with a short read-ahead (READ_AHEAD) and QoS overrides."""
+    """``ros2 bag play`` paused (see RESUME_COMMAND), publishing /clock, at ``rate``, with a short read-ahead
+    (READ_AHEAD) and QoS overrides."""
     command = ["ros2", "bag", "play", bag, "--clock", "--rate", rate, "--read-ahead-queue-size", str(READ_AHEAD)]
+    command.append("--start-paused")
     if qos_overrides:
         command += ["--qos-profile-overrides-path", qos_overrides]
     if loop:

@@ -220,12 +220,20 @@ def test_bag_replay_plays_once_every_node_is_ready(launch_stub: None, monkeypatc
     assert handlers["enhancer"]["on_stderr"](_log("[INFO] [1.0] [front.enhancer]: ready: enhancing ...")) is None
     assert handlers["detector"]["on_stdout"](_log("[INFO] [1.2] [front.detector]: loading model")) is None
     assert handlers["enhancer"]["on_stderr"](_log("[INFO] [1.3] [front.enhancer]: ready: again")) is None
-    (timer,) = handlers["detector"]["on_stderr"](_log("[INFO] [2.0] [front.detector]: ready: detecting on ..."))
-    assert timer.kwargs["period"] == 1.0
-    (play,) = timer.kwargs["actions"]
+    # Then the player starts paused, and is resumed start_delay later: discovered, its queue full.
+    play, timer = handlers["detector"]["on_stderr"](_log("[INFO] [2.0] [front.detector]: ready: detecting on ..."))
     cmd = play.kwargs["cmd"]
     assert cmd[:8] == ["ros2", "bag", "play", "/data/drive", "--clock", "--rate", "0.5", "--read-ahead-queue-size"]
-    assert int(cmd[8]) <= 100 and cmd[-1] == "--loop"  # a short read-ahead: no burst at the start
+    assert int(cmd[8]) <= 100 and "--start-paused" in cmd and cmd[-1] == "--loop"
+    assert timer.kwargs["period"] == 1.0
+    (resume,) = timer.kwargs["actions"]
+    assert resume.kwargs["cmd"] == [
+        "ros2",
+        "service",
+        "call",
+        "/rosbag2_player/resume",
+        "rosbag2_interfaces/srv/Resume",
+    ]
     # The camera's image topics are played best-effort, keep-last.
     overrides = Path(cmd[cmd.index("--qos-profile-overrides-path") + 1])
     try:
@@ -253,8 +261,7 @@ def test_bag_replay_ends_with_the_bag(launch_stub: None) -> None:
     actions = run_launch("bag_replay.launch.py", bag="/data/drive", play_reliability="recorded")
     enhancer, detector = _handlers(actions, "on_stderr")
     assert enhancer["on_stderr"](_log("ready: enhancing")) is None  # the detector is not ready yet
-    (timer,) = detector["on_stderr"](_log("ready: detecting"))
-    (play,) = timer.kwargs["actions"]
+    play, _ = detector["on_stderr"](_log("ready: detecting"))
     assert "--qos-profile-overrides-path" not in play.kwargs["cmd"]  # recorded: the bag's own QoS
     assert "--loop" not in play.kwargs["cmd"]
     # When the player exits, the nodes get a moment for the frames in flight, then the launch shuts down.
@@ -266,8 +273,8 @@ def test_bag_replay_ends_with_the_bag(launch_stub: None) -> None:
     assert "bag has played" in emit.kwargs["event"].kwargs["reason"]
 
     own = run_launch("bag_replay.launch.py", bag="/b", qos_overrides="/my/qos.yaml", loop="true")
-    (timer,) = [r for h in _handlers(own, "on_stderr") for r in (h["on_stderr"](_log("ready: x")) or [])]
-    cmd = timer.kwargs["actions"][0].kwargs["cmd"]
+    play, _ = [r for h in _handlers(own, "on_stderr") for r in (h["on_stderr"](_log("ready: x")) or [])]
+    cmd = play.kwargs["cmd"]
     assert cmd[cmd.index("--qos-profile-overrides-path") + 1] == "/my/qos.yaml"
     with pytest.raises(ValueError, match="play_reliability:='fast'"):
         run_launch("bag_replay.launch.py", bag="/b", play_reliability="fast")

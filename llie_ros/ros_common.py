@@ -11,6 +11,7 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.logging import get_logger
 from rclpy.node import Node
@@ -146,6 +147,10 @@ def add_diagnostics(
     from diagnostic_updater import Updater
 
     updater = Updater(node)
+    # Report on the steady clock: with use_sim_time the node's clock is /clock, which stops when a replay pauses or
+    # ends, and the status froze there (the last report of a replayed drive missed its final frames and the end).
+    node.destroy_timer(updater.timer)
+    updater.timer = node.create_timer(updater.period, updater.update, clock=Clock(clock_type=ClockType.STEADY_TIME))
     fqn = node.get_fully_qualified_name()
     updater.setHardwareID(fqn)
 

@@ -106,8 +106,8 @@ class FakeNode:
     def get_fully_qualified_name(self) -> str:
         return f"/{self.name}"
 
-    def create_timer(self, period: float, callback: Any) -> Any:
-        timer = types.SimpleNamespace(period=period, callback=callback, cancel=lambda: None)
+    def create_timer(self, period: float, callback: Any, callback_group: Any = None, clock: Any = None) -> Any:
+        timer = types.SimpleNamespace(period=period, callback=callback, clock=clock, cancel=lambda: None)
         self.timers.append(timer)
         return timer
 
@@ -135,6 +135,11 @@ class FakeNode:
 class Updater:
     def __init__(self, node: Any, period: float = 1.0) -> None:
         self.tasks: list[tuple[str, Any]] = []
+        self.period = period
+        self.timer = node.create_timer(period, self.update)  # on the node's clock, as diagnostic_updater does
+
+    def update(self) -> None:
+        pass
 
     def setHardwareID(self, hwid: str) -> None:  # noqa: N802 (the real API's name)
         self.hwid = hwid
@@ -183,6 +188,11 @@ def ros(monkeypatch: pytest.MonkeyPatch):
             logging=types.SimpleNamespace(get_logger=lambda name: FakeLogger()),
         ),
         "rclpy.node": _module("rclpy.node", Node=FakeNode),
+        "rclpy.clock": _module(
+            "rclpy.clock",
+            Clock=lambda clock_type: types.SimpleNamespace(clock_type=clock_type),
+            ClockType=types.SimpleNamespace(ROS_TIME=1, SYSTEM_TIME=2, STEADY_TIME=3),
+        ),
         "rclpy.logging": _module("rclpy.logging", get_logger=lambda name: FakeLogger()),
         "rclpy.parameter": _module("rclpy.parameter", Parameter=ParamValue),
         "rclpy.executors": _module("rclpy.executors", ExternalShutdownException=type("ESE", (Exception,), {})),
@@ -323,6 +333,8 @@ def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None
         assert node.set(use_sim_time=True).successful  # rclpy's own parameters are not ours to refuse
 
         assert node.diagnostics.tasks[0][0] == "llie enhancer"  # the node is in the root namespace here
+        # Reports on the steady clock: /clock (use_sim_time) stops when a replay pauses or ends.
+        assert node.timers == [node.diagnostics.timer] and node.diagnostics.timer.clock.clock_type == 3
         status = StatusWrapper()
         node.diagnostics.tasks[0][1](status)
         assert status.level == b"\x01" and status.values["frames failed"] == "1" and status.values["model"] == "clahe"
@@ -437,8 +449,9 @@ def test_model_swap_builds_off_the_executor(ros: Any, monkeypatch: pytest.Monkey
         assert node.set(model="he").successful
         assert node.rebuild.wait(5)
         assert node.params["model"] == "he"  # what rclpy stored when the callback accepted it ...
-        node.spin_once()  # ... is set back on the executor
-        assert node.timers == []
+        timers = list(node.timers)
+        node.spin_once()  # ... is set back on the executor, by a one-shot timer
+        assert len(timers) == 2 and node.timers == [node.diagnostics.timer]
         assert (
             node.holder.current.name == "clahe" and node.params["model"] == "clahe" and node.values["model"] == "clahe"
         )

@@ -40,8 +40,9 @@ NAMES = (
     "rviz",
 )
 
-# Seconds the nodes get after the player exits to finish the frames in flight before the launch shuts them down.
-END_GRACE_S = 2.0
+# Seconds the nodes get after the player exits, before the launch shuts them down: to finish the frames in flight
+# and publish a last /diagnostics report (1 Hz) with the final counts (an ended stream is settled after 1 s idle).
+END_GRACE_S = 3.0
 
 
 def _actions(context: LaunchContext) -> list:

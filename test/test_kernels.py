@@ -87,3 +87,96 @@ def test_downscale_to_the_same_size_only_normalises():
     frame = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
     out = kernels.downscale_normalised(frame, (2, 3), reverse=True)
     assert np.array_equal(out, frame[:, :, ::-1] / np.float32(255))
+
+
+# ---------------------------------------------------------------- IAT maps
+
+MAPS_CASES = [
+    # (frame H, W), (maps h, w), dtype, gamma
+    ((96, 128), (12, 16), np.uint8, 0.8),
+    ((37, 53), (5, 7), np.uint8, 1.25),
+    ((37, 53), (37, 53), np.uint16, 0.6),
+    ((40, 30), (5, 4), np.uint16, 1.6),
+    ((1, 1), (1, 1), np.uint8, 1.0),
+    ((7, 13), (1, 2), np.uint16, 0.9),
+]
+
+
+def _maps_reference(frame: np.ndarray, maps: np.ndarray, params: np.ndarray, bgr: bool) -> np.ndarray:
+    """models.iat.apply_maps in float64 numpy: upsample (align_corners=False), x·mul + add, M, clamp, power; rounded."""
+    top = np.iinfo(frame.dtype).max
+    rgb = (frame[:, :, ::-1] if bgr else frame) / top
+    full = resize_bilinear(maps, frame.shape[:2], align_corners=False).astype(np.float64)
+    y = rgb * full[..., :3] + full[..., 3:]
+    z = np.clip(y @ params[1:].reshape(3, 3).T.astype(np.float64), 1e-8, 1) ** float(params[0])
+    out = np.clip(np.rint(z * top), 0, top)
+    return (out[:, :, ::-1] if bgr else out).astype(np.int64)
+
+
+def _maps_inputs(size, map_size, dtype, gamma, seed):
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, np.iinfo(dtype).max // 2, (*size, 3)).astype(dtype)
+    mul, add = rng.random((*map_size, 3)) * 3, rng.random((*map_size, 3)) * 0.2 - 0.05
+    maps = np.concatenate([mul, add], axis=2).astype(np.float32)
+    matrix = np.eye(3) * 0.8 + rng.random((3, 3)) * 0.25 - 0.05
+    return frame, maps, np.array([gamma, *matrix.ravel()], np.float32)
+
+
+@pytest.mark.parametrize(("size", "map_size", "dtype", "gamma"), MAPS_CASES)
+@pytest.mark.parametrize("bgr", [True, False])
+def test_maps_fast_path_equals_reference(size, map_size, dtype, gamma, bgr):
+    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, sum(size))
+    out = kernels.apply_maps_fast(frame, maps, params, bgr=bgr)
+    assert out.dtype == dtype and out.shape == frame.shape
+    diff = np.abs(out.astype(np.int64) - _maps_reference(frame, maps, params, bgr))
+    assert diff.max() <= 1  # float32 rounding at .5 boundaries only
+    assert (diff > 0).mean() < 0.01
+
+
+@pytest.mark.parametrize("gamma", [0.3, 0.5, 0.75, 1.0, 1.3, 2.0, 3.0])
+def test_maps_power_is_exact_to_a_sixteen_bit_level(gamma):
+    # Every 16-bit input level once, identity maps and matrix: the output is round(65535 · (x/65535)^gamma).
+    frame = np.arange(65536 * 3, dtype=np.int64).reshape(256, 256, 3) // 3
+    frame = frame.astype(np.uint16)
+    identity = np.concatenate([np.ones((1, 1, 3)), np.zeros((1, 1, 3))], axis=2).astype(np.float32)
+    params = np.array([gamma, 1, 0, 0, 0, 1, 0, 0, 0, 1], np.float32)
+    out = kernels.apply_maps_fast(frame, identity, params).astype(np.int64)
+    expected = np.rint(np.clip(frame / 65535.0, 1e-8, 1) ** gamma * 65535).astype(np.int64)
+    assert np.abs(out - expected).max() <= 1
+    assert (out != expected).mean() < 0.002
+
+
+def test_maps_channel_order_and_matrix_orientation():
+    frame, _, _ = _maps_inputs((6, 8), (1, 1), np.uint8, 1.0, 0)
+    maps = np.concatenate([np.ones((1, 1, 3)), np.zeros((1, 1, 3))], axis=2).astype(np.float32)
+    swap = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]], np.float32)  # out R = in B, out B = in R
+    params = np.array([1.0, *swap.ravel()], np.float32)
+    np.testing.assert_array_equal(kernels.apply_maps_fast(frame, maps, params, bgr=True), frame[:, :, ::-1])
+    red = np.array([1.0, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.float32)  # R kept, G and B to the floor
+    out = kernels.apply_maps_fast(frame, maps, red, bgr=True)
+    np.testing.assert_array_equal(out[:, :, 2], frame[:, :, 2])
+    assert not out[:, :, :2].any()
+
+
+@pytest.mark.parametrize(
+    ("maps", "params", "match"),
+    [
+        (np.zeros((2, 2, 3)), np.zeros(10), "maps have shape \\(2, 2, 3\\)"),
+        (np.zeros((2, 2, 6)), np.zeros(9), "global parameters have shape \\(9,\\)"),
+        (np.zeros((2, 2, 6)), [np.nan] + [0] * 9, "not finite"),
+    ],
+)
+def test_maps_bad_inputs_are_named(maps, params, match):
+    with pytest.raises(ValueError, match=match):
+        kernels.apply_maps_fast(np.zeros((4, 4, 3), np.uint8), np.asarray(maps, np.float32), np.asarray(params))
+
+
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+@pytest.mark.parametrize(("size", "map_size", "dtype", "gamma"), MAPS_CASES[:4])
+def test_maps_numpy_fallback_equals_compiled_kernel(monkeypatch, size, map_size, dtype, gamma):
+    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, 5)
+    compiled = kernels.apply_maps_fast(frame, maps, params)
+    monkeypatch.setattr(kernels, "_maps", kernels._maps_numpy)
+    monkeypatch.setattr(kernels, "_widen", kernels._widen_numpy)
+    fallback = kernels.apply_maps_fast(frame, maps, params)
+    assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1

@@ -16,7 +16,7 @@ from llie_core.resize import resize_bilinear
 
 # The golden variants and pairs are described once, beside the tests that check them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
-from golden import GOLDEN_PAIRS, GOLDEN_VARIANTS, IAT_GOLDEN_VARIANTS, read_rgb  # noqa: E402
+from golden import GOLDEN_PAIRS, read_rgb, variants_of  # noqa: E402
 
 
 def main() -> int:
@@ -27,7 +27,7 @@ def main() -> int:
         return 2
     torch.set_num_threads(2)
     print("variant            pair  torch out   torch curves  engine(torch) u8  engine(ort) u8  engine curves(ort)")
-    for variant, name, s, w in GOLDEN_VARIANTS:
+    for variant, name, s, w in variants_of("curve"):
         weights = w if w == "reference" else str(shared_dir() / "weights" / "reference" / w)
         model = create_model(name, weights=weights, scale_factor=s)
         engines = {
@@ -47,7 +47,7 @@ def main() -> int:
             if curves_file.exists():
                 ref_curves = np.load(curves_file)
                 d_curves = f"{np.abs(curves[0].permute(1, 2, 0).numpy() - ref_curves).max():.1e}"
-                low = engines["onnxruntime"].estimate_curves(image, rgb=True)
+                low = engines["onnxruntime"].estimate(image, rgb=True).maps
                 full = resize_bilinear(low, image.shape[:2], align_corners=True)
                 d_engine_curves = f"{np.abs(full - ref_curves).max():.1e}"
             ref_u8 = np.clip(np.rint(expected * 255), 0, 255)
@@ -56,17 +56,36 @@ def main() -> int:
                 f"{variant:<18} {pair}    {d_out:.1e}    {d_curves:<12}  {d_u8['torch']:<16}  {d_u8['onnxruntime']:<14}"
                 f"  {d_engine_curves}"
             )
-    print("\nIAT family (torch, scale factor 1) vs golden: max |diff| of the output and of [gamma, M]")
-    for variant, name, weights in IAT_GOLDEN_VARIANTS:
-        model = create_model(name, weights=weights, scale_factor=1)
+    print(
+        "\nIAT family (scale factor 1) vs golden: max |diff| of the torch model's output and [gamma, M]; the"
+        "\nengine's uint8 output in levels (vs the golden output rounded) and its float gap (|u8/255 - golden| · 255);"
+        "\nort vs torch estimates (maps, globals)"
+    )
+    for variant, name, s, weights in variants_of("iat"):
+        model = create_model(name, weights=weights, scale_factor=s)
+        engines = {
+            b: create_enhancer(name, backend=b, weights=weights, scale_factor=s) for b in ("torch", "onnxruntime")
+        }
         for pair in GOLDEN_PAIRS:
             folder = golden / variant
-            x = torch.from_numpy(read_rgb(folder / f"input_{pair}.png") / np.float32(255)).permute(2, 0, 1)[None]
+            image = read_rgb(folder / f"input_{pair}.png")
+            expected = np.load(folder / f"output_{pair}.npy")
+            x = torch.from_numpy(image / np.float32(255)).permute(2, 0, 1)[None]
             with torch.no_grad():
                 out, _, params = model.enhance_with_maps(x)
-            d_out = np.abs(out[0].permute(1, 2, 0).numpy() - np.load(folder / f"output_{pair}.npy")).max()
+            d_out = np.abs(out[0].permute(1, 2, 0).numpy() - expected).max()
             d_globals = np.abs(params[0].numpy() - np.load(folder / f"globals_{pair}.npy")).max()
-            print(f"{variant:<18} {pair}    output {d_out:.1e}   globals {d_globals:.1e}")
+            est = {b: e.estimate(image, rgb=True) for b, e in engines.items()}
+            u8 = {b: e.apply(image, est[b], rgb=True).astype(np.float64) for b, e in engines.items()}
+            ref_u8 = np.clip(np.rint(expected * 255), 0, 255)
+            levels = "/".join(str(int(np.abs(u8[b] - ref_u8).max())) for b in engines)
+            gap = "/".join(f"{np.abs(u8[b] - np.clip(expected, 0, 1) * 255).max():.3f}" for b in engines)
+            d_maps = np.abs(est["torch"].maps - est["onnxruntime"].maps).max()
+            d_est_globals = np.abs(est["torch"].globals - est["onnxruntime"].globals).max()
+            print(
+                f"{variant:<18} {pair}    output {d_out:.1e}   globals {d_globals:.1e}   engine u8 (torch/ort) {levels}"
+                f" levels, gap {gap}   ort-torch maps {d_maps:.1e} globals {d_est_globals:.1e}"
+            )
     _iat_onnx_parity(golden)
     print("\nONNX full graph (onnxruntime) vs torch, max |diff| after uint8 conversion, and in float")
     import onnxruntime as ort

@@ -57,7 +57,7 @@ ENHANCER_PARAMS = (
     ParamSpec("weights", "", "weights file; empty: the shipped default, 'reference': ../shared reference checkpoint"),
     ParamSpec("backend", "auto", "inference backend", choices=BACKENDS),
     ParamSpec("device", "cpu", "device for the torch/onnxruntime backends: cpu, cuda, cuda:0, ..."),
-    ParamSpec("scale_factor", 0, "curve models: downscale factor for curve estimation; 0: the model's default", 0, 64),
+    ParamSpec("scale_factor", 0, "networks: downscale factor for estimation; 0: the weights' default", 0, 64),
     ParamSpec("enabled", True, "false: bypass, frames are republished unchanged"),
     ParamSpec("auto_gate", True, "skip enhancement on frames whose mean luminance is above gate_threshold"),
     ParamSpec("gate_threshold", 0.4, "mean luminance in [0, 1] at and above which a frame is not enhanced", 0.0, 1.0),

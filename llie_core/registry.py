@@ -1,4 +1,10 @@
-"""One table of every enhancement method llie knows, readable without torch."""
+"""One table of every enhancement method llie knows, readable without torch.
+
+Shipped weights lie in ``weights/`` as NAME.pth (and NAME.onnx, the estimator graph) with a model card
+NAME.yaml. A card may set ``default_scale_factor``: the scale factor the engine uses with those weights
+unless told otherwise (a student trained for low-resolution estimation runs at its training scale), while
+the published reference weights keep the registry's ``ModelSpec.default_scale_factor``.
+"""
 
 from __future__ import annotations
 
@@ -30,17 +36,22 @@ class ModelSpec:
     """What the registry knows of one method: enough to list it and to build it lazily."""
 
     name: str
-    kind: str  # "curve" (a DCE-family network), "iat" (an IAT-family network) or "classical"
+    kind: str  # the family: "curve" (a DCE-family network), "iat" (an IAT-family network) or "classical"
     description: str
     params: int = 0
     iterations: int = 0
     curve_maps: int = 0  # 1: one map reused every iteration; n: one map per iteration
-    default_scale_factor: int = 1
+    default_scale_factor: int = 1  # of the reference weights (and of shipped ones whose card sets none)
     reference_weights: str | None = None  # file name in ../shared/weights/reference
     options: dict = field(default_factory=dict)
     # Named published checkpoints ("reference:NAME"); the one whose file is reference_weights is the default.
     reference_variants: dict[str, ReferenceVariant] = field(default_factory=dict)
     input_range: str = "unit"  # of weights that are no known published variant (our own trainings)
+
+    @property
+    def is_network(self) -> bool:
+        """Whether this is a network (estimated by onnxruntime/torch, with weights) rather than a classical method."""
+        return self.kind != "classical"
 
     @property
     def curve_channels(self) -> int:
@@ -116,6 +127,33 @@ def resolve_weights(name: str, weights: str | Path | None, suffix: str = ".pth")
             raise FileNotFoundError(f"reference checkpoint for {name!r} not found at {path} (set LLIE_SHARED_DIR)")
         return path
     return Path(weights)
+
+
+def model_card(name: str) -> dict:
+    """The shipped weights' model card (weights/NAME.yaml) as a dict; empty when there is none."""
+    path = get_spec(name).default_weights(".yaml")
+    if not path.is_file():
+        return {}
+    import yaml  # lazy: only networks with shipped weights have a card
+
+    card = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(card, dict):
+        raise ValueError(f"model card {path} is not a mapping")
+    return card
+
+
+def default_scale_factor(name: str, weights: str | Path | None = None) -> int:
+    """The scale factor a network runs at unless told: the card's ``default_scale_factor`` for the shipped weights
+    (``weights`` None) when it sets one, else the registry's (``ModelSpec.default_scale_factor``)."""
+    spec = get_spec(name)
+    if weights is None:
+        value = model_card(name).get("default_scale_factor")
+        if value is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                path = spec.default_weights(".yaml")
+                raise ValueError(f"model card {path}: default_scale_factor must be an integer >= 1, got {value!r}")
+            return value
+    return spec.default_scale_factor
 
 
 def reference_variant_of(name: str, path: str | Path) -> ReferenceVariant | None:

@@ -249,8 +249,8 @@ def check_enhancer(params: Mapping[str, Any]) -> None:
 
     name = str(params["model"])
     spec = get_spec(name)  # an unknown name lists the valid ones
-    if int(params.get("scale_factor") or 0) > 0 and spec.kind != "curve":
-        raise ValueError(f"scale_factor applies to curve models only; {name!r} is not one (set it to 0)")
+    if int(params.get("scale_factor") or 0) > 0 and not spec.is_network:
+        raise ValueError(f"scale_factor applies to networks only; {name!r} is a classical method (set it to 0)")
     weights = str(params.get("weights") or "")
     if weights not in ("", "reference") and not Path(weights).is_file():
         raise ValueError(f"weights file {weights!r} does not exist")

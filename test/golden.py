@@ -19,7 +19,9 @@ def read_rgb(path: Path) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
-# (golden variant, model name, scale factor, weights): weights "reference" or a file in weights/reference
+# (golden variant, model name, scale factor, weights): weights "reference[:VARIANT]" or a file in weights/reference.
+# Curve variants may hold curves_XX.npy (full-resolution curves); IAT variants hold globals_XX.npy =
+# [gamma, M row-major] and run at scale factor 1 (the published models).
 GOLDEN_VARIANTS = [
     ("zero_dce", "zero_dce", 1, "reference"),
     ("zero_dce_pp_sf1", "zero_dce_pp", 1, "reference"),
@@ -27,12 +29,17 @@ GOLDEN_VARIANTS = [
     ("tiny_dce_sf1", "tiny_dce", 1, "reference"),
     ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
     ("sgz", "zero_dce_pp", 12, "sgz.pth"),
+    ("iat_lolv1", "iat", 1, "reference:lol_v1"),
+    ("iat_lolv2", "iat", 1, "reference:lol_v2"),
+    ("iat_student", "iat_student", 1, "reference"),
 ]
-# IAT family: (golden variant, model name, weights); also holds globals_XX.npy = [gamma, M row-major].
-# Run at scale factor 1 (the published models). Not in GOLDEN_VARIANTS until the engine takes IAT models.
-IAT_GOLDEN_VARIANTS = [
-    ("iat_lolv1", "iat", "reference:lol_v1"),
-    ("iat_lolv2", "iat", "reference:lol_v2"),
-    ("iat_student", "iat_student", "reference"),
-]
+
+
+def variants_of(kind: str) -> list[tuple[str, str, int, str]]:
+    """The golden variants whose model is of one family ("curve" or "iat")."""
+    from llie_core.registry import get_spec
+
+    return [v for v in GOLDEN_VARIANTS if get_spec(v[1]).kind == kind]
+
+
 GOLDEN_PAIRS = ["01", "02"]

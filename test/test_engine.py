@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from llie_core import MissingWeightsError, create_enhancer
+from llie_core.engine import Estimate
 
 pytest.importorskip("torch")
 
@@ -16,6 +17,32 @@ pytest.importorskip("torch")
 @pytest.fixture(scope="module")
 def tiny(synthetic_weights):
     return create_enhancer("tiny_dce", backend="torch", weights=synthetic_weights("tiny_dce"), scale_factor=4)
+
+
+@pytest.fixture(scope="module")
+def iat_weights(tmp_path_factory):
+    """A seeded random iat_student checkpoint (mul map lifted off ReLU's zero so every term of the output matters)."""
+    import torch
+
+    from llie_core.models import create_model
+
+    torch.manual_seed(0)
+    state = create_model("iat_student").state_dict()
+    state["mul_end.0.bias"] = state["mul_end.0.bias"] + 1.0
+    path = tmp_path_factory.mktemp("iat") / "iat_student.pth"
+    torch.save(state, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def iat(iat_weights):
+    return create_enhancer("iat_student", backend="torch", weights=iat_weights, scale_factor=4)
+
+
+@pytest.fixture(params=["tiny_dce", "iat_student"])
+def network(request, tiny, iat):
+    """Each network family's enhancer (curve, IAT) at scale factor 4 on the torch backend."""
+    return {"tiny_dce": tiny, "iat_student": iat}[request.param]
 
 
 def _dark_frame(height=37, width=53, seed=0) -> np.ndarray:
@@ -30,50 +57,96 @@ def test_enhance_brightens_and_keeps_layout(tiny):
     assert out.mean() > frame.mean() + 10
 
 
-def test_bgr_and_rgb_flag_agree(tiny):
+def test_bgr_and_rgb_flag_agree(network):
     bgr = _dark_frame()
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-    np.testing.assert_array_equal(tiny.enhance(bgr), tiny.enhance(rgb, rgb=True)[:, :, ::-1])
+    np.testing.assert_array_equal(network.enhance(bgr), network.enhance(rgb, rgb=True)[:, :, ::-1])
 
 
-def test_mono8_frame_gives_mono8(tiny):
+def test_mono8_frame_gives_mono8(network):
     mono = _dark_frame()[:, :, 0]
-    out = tiny.enhance(mono)
+    out = network.enhance(mono)
     assert out.shape == mono.shape and out.dtype == np.uint8
-    colour = tiny.enhance(np.repeat(mono[:, :, None], 3, axis=2))
+    colour = network.enhance(np.repeat(mono[:, :, None], 3, axis=2))
     # mono output is the channel mean of the enhanced grey frame
     assert np.abs(out.astype(int) - colour.mean(axis=2)).max() <= 1
 
 
 @pytest.mark.parametrize("mono", [False, True])
-def test_16bit_frames_keep_16bit_precision(tiny, mono):
+def test_16bit_frames_keep_16bit_precision(network, mono):
     frame8 = _dark_frame()
     frame16 = frame8.astype(np.uint16) * 257  # same light in the 16-bit range
     if mono:
         frame8, frame16 = frame8[:, :, 0], frame16[:, :, 0]
-    out8, out16 = tiny.enhance(frame8), tiny.enhance(frame16)
+    out8, out16 = network.enhance(frame8), network.enhance(frame16)
     assert out16.dtype == np.uint16 and out16.shape == frame16.shape
     assert np.abs(out16.astype(np.float64) / 257 - out8).max() <= 1.0
     # 16-bit output is not merely 8-bit output scaled: it keeps the finer levels
     assert np.any(out16 % 257 != 0)
 
 
-def test_batch_equals_single_frames(tiny):
+def test_batch_equals_single_frames(network):
     frames = [_dark_frame(10, 20, 1), _dark_frame(31, 7, 2), _dark_frame(5, 5, 3)[:, :, 0]]
-    for single, batched in zip([tiny.enhance(f) for f in frames], tiny.enhance_batch(frames), strict=True):
+    for single, batched in zip([network.enhance(f) for f in frames], network.enhance_batch(frames), strict=True):
         np.testing.assert_array_equal(single, batched)
 
 
 def test_estimate_then_apply_equals_enhance(tiny):
     frame = _dark_frame(60, 80)
-    curves = tiny.estimate_curves(frame)
-    assert curves.shape == (15, 20, 3) and curves.dtype == np.float32
-    np.testing.assert_array_equal(tiny.apply_curves(frame, curves), tiny.enhance(frame))
+    estimate = tiny.estimate(frame)
+    assert estimate.maps.shape == (15, 20, 3) and estimate.maps.dtype == np.float32
+    assert estimate.globals.shape == (0,)  # curve models estimate no global parameters
+    np.testing.assert_array_equal(tiny.apply(frame, estimate), tiny.enhance(frame))
 
 
 def test_zero_curves_leave_the_frame_unchanged(tiny):
     frame = _dark_frame()
-    np.testing.assert_array_equal(tiny.apply_curves(frame, np.zeros((3, 3, 3), np.float32)), frame)
+    np.testing.assert_array_equal(tiny.apply(frame, Estimate(np.zeros((3, 3, 3), np.float32))), frame)
+
+
+def test_iat_estimate_then_apply_equals_enhance(iat):
+    frame = _dark_frame(60, 80)
+    estimate = iat.estimate(frame)
+    assert estimate.maps.shape == (15, 20, 6) and estimate.maps.dtype == np.float32
+    assert estimate.globals.shape == (10,) and estimate.globals.dtype == np.float32
+    np.testing.assert_array_equal(iat.apply(frame, estimate), iat.enhance(frame))
+    mono = frame[:, :, 1]
+    np.testing.assert_array_equal(iat.apply(mono, iat.estimate(mono)), iat.enhance(mono))
+
+
+def test_identity_iat_estimate_leaves_the_frame_unchanged(iat):
+    frame = _dark_frame()
+    identity = Estimate(
+        np.array([[[1, 1, 1, 0, 0, 0]]], np.float32), np.array([1, 1, 0, 0, 0, 1, 0, 0, 0, 1], np.float32)
+    )
+    np.testing.assert_array_equal(iat.apply(frame, identity), frame)
+    np.testing.assert_array_equal(iat.apply(frame[:, :, 0], identity), frame[:, :, 0])
+
+
+@pytest.mark.parametrize("scale_factor", [1, 4])
+def test_iat_engine_equals_the_torch_model(iat_weights, scale_factor):
+    # The engine's downscale, estimate and compiled apply against IATFamily.forward (same resampling rules), rounded.
+    import torch
+
+    from llie_core.models import create_model
+
+    frame = _dark_frame(45, 61, seed=4)  # BGR
+    engine = create_enhancer("iat_student", backend="torch", weights=iat_weights, scale_factor=scale_factor)
+    model = create_model("iat_student", weights=iat_weights, scale_factor=scale_factor)
+    x = torch.from_numpy(np.ascontiguousarray(frame[:, :, ::-1]) / np.float32(255)).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        expected = model(x)[0].permute(1, 2, 0).numpy()[:, :, ::-1] * 255
+    assert np.abs(engine.enhance(frame) - expected).max() <= 0.5 + 1e-3
+
+
+def test_an_estimate_of_another_family_is_rejected(tiny):
+    iat_like = Estimate(np.zeros((3, 3, 6), np.float32), np.zeros(10, np.float32))
+    with pytest.raises(ValueError, match="maps have shape \\(3, 3, 6\\); tiny_dce needs h×w×3"):
+        tiny.apply(_dark_frame(), iat_like)
+    with pytest.raises(ValueError, match="globals have shape \\(2,\\); tiny_dce needs \\(0,\\)"):
+        tiny.apply(_dark_frame(), Estimate(np.zeros((3, 3, 3), np.float32), np.ones(2, np.float32)))
+    with pytest.raises(TypeError, match="expected an Estimate"):
+        tiny.apply(_dark_frame(), np.zeros((3, 3, 3), np.float32))
 
 
 @pytest.mark.parametrize(
@@ -163,13 +236,34 @@ def test_corrupt_onnx_file_is_named(tmp_path):
         create_enhancer("tiny_dce", weights=path)
 
 
-def test_runtime_path_does_not_import_torch(estimator_onnx):
+@pytest.fixture(scope="module")
+def iat_onnx(tmp_path_factory, iat_weights):
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+
+    path = tmp_path_factory.mktemp("onnx") / "iat_student_estimator.onnx"
+    export_onnx(create_model("iat_student", weights=iat_weights), path, graph="estimator")
+    return path
+
+
+def test_iat_onnx_estimator_agrees_with_torch(iat_onnx, iat):
+    enhancer = create_enhancer("iat_student", weights=iat_onnx, scale_factor=4)
+    assert enhancer.backend == "onnxruntime"
+    frame = _dark_frame(48, 64, seed=5)
+    a, b = enhancer.estimate(frame), iat.estimate(frame)
+    assert np.abs(a.maps - b.maps).max() <= 1e-4 and np.abs(a.globals - b.globals).max() <= 1e-4
+    assert np.abs(enhancer.enhance(frame).astype(int) - iat.enhance(frame)).max() <= 1
+
+
+def test_runtime_path_does_not_import_torch(estimator_onnx, iat_onnx):
     code = f"""
 import sys, numpy as np
 from llie_core import create_enhancer
 frame = np.full((40, 60, 3), 30, np.uint8)
 out = create_enhancer("tiny_dce", backend="onnxruntime", weights=r"{estimator_onnx}").enhance(frame)
 assert out.mean() > 30, out.mean()
+out = create_enhancer("iat_student", weights=r"{iat_onnx}", scale_factor=4).enhance(frame)
+assert out.shape == frame.shape and out.std() > 0, out.std()
 for name in [s.name for s in __import__("llie_core").list_specs("classical")]:
     create_enhancer(name).enhance(frame)
 assert "torch" not in sys.modules, "torch was imported"
@@ -192,3 +286,22 @@ def test_classical_bgr_frames_equal_the_method_on_rgb(name):
     np.testing.assert_array_equal(enhancer.enhance(bgr), expected)
     np.testing.assert_array_equal(enhancer.enhance(rgb, rgb=True), expected[:, :, ::-1])
     assert not np.array_equal(expected, bgr)
+
+
+def test_model_card_sets_the_default_scale_factor_of_shipped_weights(monkeypatch, tmp_path, iat_weights):
+    import shutil
+
+    from llie_core import registry
+
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    shutil.copy(iat_weights, tmp_path / "iat_student.pth")
+    assert create_enhancer("iat_student", backend="torch").scale_factor == 1  # no card: the registry's
+    (tmp_path / "iat_student.yaml").write_text("name: iat_student\ndefault_scale_factor: 8\n")
+    assert create_enhancer("iat_student", backend="torch").scale_factor == 8
+    assert registry.default_scale_factor("iat_student") == 8
+    assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor == 2
+    # other weights (a path, the reference) keep the registry's default
+    assert create_enhancer("iat_student", backend="torch", weights=iat_weights).scale_factor == 1
+    (tmp_path / "iat_student.yaml").write_text("default_scale_factor: 0\n")
+    with pytest.raises(ValueError, match=r"iat_student\.yaml: default_scale_factor must be an integer >= 1, got 0"):
+        create_enhancer("iat_student", backend="torch")

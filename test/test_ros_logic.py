@@ -44,26 +44,26 @@ from llie_ros.processing import (
 class FakeCurveEnhancer:
     """Same surface as a llie_core curve enhancer: the curve is a brightness gain derived from the frame."""
 
-    kind = "curve"
+    kind = "network"
 
     def __init__(self, name: str = "tiny_dce", strength: float = 1.0) -> None:
         self.name, self.backend, self.strength = name, "numpy", strength
         self.calls: list[str] = []
 
-    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+    def estimate(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
         self.calls.append(f"estimate rgb={rgb}")
         top = 65535.0 if frame.dtype == np.uint16 else 255.0
         level = 1.0 - float(frame.mean()) / top  # darker frame -> stronger curve
         return np.full((4, 4, 3), self.strength * level, np.float32)
 
-    def apply_curves(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
+    def apply(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
         top = 65535.0 if frame.dtype == np.uint16 else 255.0
         gain = 1.0 + float(curves.mean())
         return np.clip(frame.astype(np.float32) * gain, 0, top).astype(frame.dtype)
 
     def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
         self.calls.append(f"enhance rgb={rgb}")
-        return self.apply_curves(frame, self.estimate_curves(frame, rgb), rgb)
+        return self.apply(frame, self.estimate(frame, rgb), rgb)
 
 
 class FakeClassical:
@@ -471,14 +471,14 @@ def test_keep_latest_with_worker_thread(store: Any, types: MsgTypes) -> None:
     started, release = threading.Event(), threading.Event()
     sink = Sink()
     enh = FakeCurveEnhancer()
-    original = enh.estimate_curves
+    original = enh.estimate
 
     def slow(frame: np.ndarray, rgb: bool = False) -> np.ndarray:
         started.set()
         release.wait(5)
         return original(frame, rgb)
 
-    enh.estimate_curves = slow
+    enh.estimate = slow
     core = EnhancerCore(
         StreamProcessor(holder_with(enh), StreamSettings(auto_gate=False)), types, sink.publishers
     ).start()
@@ -551,7 +551,7 @@ def test_real_engine_swap_and_rejections(store: Any, types: MsgTypes) -> None:
     ok, reason = holder.load(engine_params("no_such_model"))
     assert not ok and "unknown model 'no_such_model'" in reason and "valid names" in reason
     ok, reason = holder.load(engine_params("gamma", scale_factor=4))
-    assert not ok and "curve models only" in reason
+    assert not ok and "networks only" in reason
     ok, reason = holder.load(engine_params("gamma", backend="torch"))
     assert not ok and "numpy backend" in reason
     assert holder.current.name == "gamma" and holder.generation == 1  # the old model keeps running

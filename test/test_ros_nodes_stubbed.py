@@ -342,6 +342,50 @@ def test_enhancer_node_wiring(ros: Any, monkeypatch: pytest.MonkeyPatch) -> None
         node.shutdown()
 
 
+def test_enhancer_node_swaps_real_networks_and_a_classical_method(ros: Any) -> None:
+    # The real factory (llie_core.create_enhancer): a curve model, an IAT model, a classical method, swapped at run
+    # time; each one's frames are published and its estimate (smoothed) reported.
+    pytest.importorskip("torch")  # the published iat_student checkpoint runs on torch (onnxruntime: exported by torch)
+    from conftest import shared_path
+
+    shared_path("weights", "reference", "iat_student.pth")
+    from llie_ros import enhancer_node
+
+    FakeNode.overrides = {"model": "tiny_dce", "auto_gate": False, "smoothing": 0.5}
+    node = enhancer_node.EnhancerNode()
+    try:
+        node.core.stop()  # process synchronously from here on: deterministic
+        node.core._worker = None
+        images, stats = node.pubs["enhanced/image_raw"].sent, node.pubs["~/stats"].sent
+
+        def callback(sec: int) -> None:
+            # 96x128: the published student garbles frames of a few pixels (the model, not the engine: test_engine)
+            hdr = ros.header(frame_id="cam")
+            hdr.stamp.sec = sec
+            fields = array_to_image_fields(np.full((96, 128, 3), 30, np.uint8), "bgr8", hdr, data_factory=bytes)
+            node.subs["image_raw"][1](ros.Image(**fields))
+
+        callback(1)
+        assert node.set(model="iat_student", weights="reference", scale_factor=4).successful
+        callback(2)
+        callback(3)
+        assert node.set(model="clahe", weights="", scale_factor=0).successful
+        callback(4)
+        assert [(m.header.stamp.sec, s.model) for m, s in zip(images, stats, strict=True)] == [
+            (1, "tiny_dce"),
+            (2, "iat_student"),
+            (3, "iat_student"),
+            (4, "clahe"),
+        ]
+        assert [len(s.curve_mean) for s in stats] == [3, 16, 16, 0]  # curve maps; IAT maps + [gamma, M]; none
+        assert stats[2].curve_mean == pytest.approx(stats[1].curve_mean)  # same frame: the average is unchanged
+        for message in images:
+            assert image_msg_to_array(message)[0].mean() > 30  # every model brightened the dark frame
+        assert stats[-1].frames_failed == 0
+    finally:
+        node.shutdown()
+
+
 def test_detector_and_pipeline_nodes_build(ros: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import llie_ros.processing
     from llie_core.detect import Detection

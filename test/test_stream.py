@@ -22,6 +22,7 @@ from llie_core.stream import (
     StreamSettings,
 )
 from llie_core.stream.loss import INFO_LAG
+from llie_core.stream.temporal import channel_means
 
 ROOT = Path(__file__).resolve().parents[1]
 MS = 1_000_000
@@ -72,6 +73,23 @@ def test_ema_of_composite_states() -> None:
     assert np.isnan(sm.update(nan)["gamma"])  # used as it is for its frame ...
     assert sm.update(second)["gamma"] == 1.75  # ... and never blended in
     assert sm.update({"maps": np.ones((2, 2, 3)), "gamma": 8.0})["gamma"] == 8.0  # other layout: restart
+
+
+def test_ema_of_engine_estimates() -> None:
+    # What the networks estimate: a frozen dataclass of maps and globals, averaged field by field, type kept.
+    from llie_core.engine import Estimate
+
+    sm = Ema(alpha=0.5)
+    sm.update(Estimate(np.zeros((2, 2, 6), np.float32), np.array([1.0, *np.eye(3).ravel()], np.float32)))
+    out = sm.update(Estimate(np.ones((2, 2, 6), np.float32), np.array([2.0, *np.zeros(9)], np.float32)))
+    assert isinstance(out, Estimate) and out.maps.dtype == np.float32
+    np.testing.assert_allclose(out.maps, 0.5)
+    np.testing.assert_allclose(out.globals, [1.5, *(np.eye(3).ravel() / 2)])
+    assert channel_means(out) == pytest.approx([0.5] * 6 + [1.5, *(np.eye(3).ravel() / 2)])
+    curves = sm.update(Estimate(np.full((2, 2, 3), 0.25, np.float32)))  # curve layout: restart, not blend
+    np.testing.assert_allclose(curves.maps, 0.25)
+    assert curves.globals.shape == (0,) and channel_means(curves) == [0.25] * 3
+    assert sm.update(Estimate(np.full((2, 2, 3), 0.75, np.float32))).maps.mean() == pytest.approx(0.5)
 
 
 def test_stats_counter_and_diagnostics() -> None:
@@ -302,16 +320,16 @@ def test_params_file_sections_for_the_node(tmp_path: Path) -> None:
 class GainCurves:
     """A curve model stand-in whose state is a gain map: darker frames get a stronger curve."""
 
-    name, backend, kind = "fake_curve", "numpy", "curve"
+    name, backend, kind = "fake_curve", "numpy", "network"
 
-    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+    def estimate(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
         return np.full((2, 2, 3), 1.0 - frame.mean() / 255.0, np.float32)
 
-    def apply_curves(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
+    def apply(self, frame: np.ndarray, curves: np.ndarray, rgb: bool = False) -> np.ndarray:
         return np.clip(frame * (1.0 + float(curves.mean())), 0, 255).astype(frame.dtype)
 
     def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
-        return self.apply_curves(frame, self.estimate_curves(frame, rgb), rgb)
+        return self.apply(frame, self.estimate(frame, rgb), rgb)
 
 
 def test_processor_run_gates_smooths_and_reports() -> None:

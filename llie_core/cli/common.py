@@ -18,9 +18,9 @@ REFERENCE = "published reference checkpoint (research use)"
 def enhancer_or_reference(name: str, weights: str | Path | None = None, **options) -> tuple[Enhancer, str]:
     """(enhancer, where its weights come from): given weights, else shipped, else the published reference.
 
-    ``options`` (backend, scale_factor, threads, device) apply to curve models; classical methods take none.
+    ``options`` (backend, scale_factor, threads, device) apply to networks; classical methods take none.
     """
-    if get_spec(name).kind != "curve":
+    if not get_spec(name).is_network:
         return create_enhancer(name), "classical"
     if weights is not None:
         return create_enhancer(name, weights=weights, **options), str(weights)
@@ -52,7 +52,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, help="inference backend (default: --params', else auto)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: --params', else cpu)")
     parser.add_argument("--weights", help="a .pth or estimator .onnx file, or 'reference' (default: shipped)")
-    parser.add_argument("--scale-factor", type=int, help="curve estimation at 1/s resolution (curve models)")
+    parser.add_argument(
+        "--scale-factor", type=int, help="estimation at 1/s resolution (networks; default: the weights')"
+    )
     add_params_option(parser)
 
 

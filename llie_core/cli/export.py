@@ -12,7 +12,7 @@ from llie_core.registry import list_specs
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``llie export``."""
-    names = [s.name for s in list_specs() if s.kind != "classical"]
+    names = [s.name for s in list_specs() if s.is_network]
     parser.add_argument("model", help=f"model name ({', '.join(names)})")
     parser.add_argument("-o", "--output", required=True, type=Path, help="ONNX file to write")
     parser.add_argument("--weights", help="a .pth path or 'reference[:VARIANT]' (default: the shipped weights)")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         spec = get_spec(args.model)
-        if spec.kind == "classical":
+        if not spec.is_network:
             raise ValueError(f"{args.model!r} is a classical method; only networks export to ONNX")
         if args.weights is None and not spec.default_weights(".pth").is_file():
             raise FileNotFoundError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from llie_core.registry import ModelSpec, list_specs
+from llie_core.registry import default_scale_factor, list_specs, model_card
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,32 +14,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def _card(spec: ModelSpec) -> dict:
-    path = spec.default_weights(".yaml")
-    if not path.is_file():
-        return {}
-    import yaml
-
-    return yaml.safe_load(path.read_text()) or {}
-
-
 def model_rows() -> list[dict]:
     """One dict per registered method: name, kind, params, default weights and their provenance."""
     rows = []
     for spec in list_specs():
-        if spec.kind == "classical":
+        if not spec.is_network:
             weights, provenance = "-", "no weights (classical method)"
         else:
             shipped = [p.name for p in (spec.default_weights(".pth"), spec.default_weights(".onnx")) if p.is_file()]
             weights = ", ".join(shipped) if shipped else "-"
-            provenance = _card(spec).get("provenance") if shipped else None
+            provenance = model_card(spec.name).get("provenance") if shipped else None
             provenance = provenance or "not shipped yet: pass --weights, or train them with `make weights`"
         rows.append(
             {
                 "name": spec.name,
                 "kind": spec.kind,
                 "params": spec.params,
-                "default_scale_factor": None if spec.kind == "classical" else spec.default_scale_factor,
+                # of the default weights: the shipped ones' card may set it (registry.default_scale_factor)
+                "default_scale_factor": default_scale_factor(spec.name) if spec.is_network else None,
                 "default_weights": weights,
                 "provenance": provenance,
                 "description": spec.description,

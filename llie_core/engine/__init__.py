@@ -6,12 +6,13 @@ import importlib.util
 from pathlib import Path
 
 from llie_core.engine.base import Enhancer
-from llie_core.engine.curve import CurveEnhancer
-from llie_core.registry import ModelSpec, get_spec, resolve_weights
+from llie_core.engine.estimate import Estimate
+from llie_core.engine.network import NetworkEnhancer
+from llie_core.registry import ModelSpec, default_scale_factor, get_spec, resolve_weights
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
-__all__ = ["BACKENDS", "CurveEnhancer", "Enhancer", "MissingWeightsError", "create_enhancer"]
+__all__ = ["BACKENDS", "Enhancer", "Estimate", "MissingWeightsError", "NetworkEnhancer", "create_enhancer"]
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -87,14 +88,16 @@ def create_enhancer(
     """Build an enhancer by model name.
 
     backend: "auto" (onnxruntime for shipped/.onnx weights, else torch; numpy for classical
-    methods), "onnxruntime", "torch" or "numpy". weights: None (shipped default), "reference"
-    (published checkpoint in the shared folder) or a path (.pth or estimator .onnx).
-    Options: ``scale_factor`` and ``threads`` for curve models; method parameters for classical ones.
+    methods), "onnxruntime" (a .pth is exported in memory, which needs torch), "torch" or "numpy".
+    weights: None (shipped default), "reference[:VARIANT]" (published checkpoint in the shared folder)
+    or a path (.pth or estimator .onnx). Options: ``scale_factor`` (default: ``default_scale_factor``,
+    the shipped weights' model card's or the registry's) and ``threads`` for networks (curve and IAT
+    models); method parameters for classical ones.
     """
     spec = get_spec(name)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if spec.kind == "classical":
+    if not spec.is_network:
         if backend not in ("auto", "numpy"):
             raise ValueError(f"{name!r} is a classical method and runs on the numpy backend, not {backend!r}")
         if weights is not None:
@@ -107,7 +110,7 @@ def create_enhancer(
     if backend == "numpy":
         raise ValueError(f"{name!r} is a network; use backend 'onnxruntime' or 'torch'")
     scale_factor = options.pop("scale_factor", None)
-    scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
+    scale_factor = default_scale_factor(name, weights) if scale_factor is None else scale_factor
     threads = options.pop("threads", None)
     if options:
         raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: ['scale_factor', 'threads']")
@@ -121,4 +124,4 @@ def create_enhancer(
         from llie_core.engine.onnx_backend import OrtEstimator
 
         estimator = OrtEstimator(_onnx_model(spec, weights), name, device, threads)
-    return CurveEnhancer(spec, estimator, backend, scale_factor)
+    return NetworkEnhancer(spec, estimator, backend, scale_factor)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from llie_core.engine.estimate import Estimate
+
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
 
@@ -47,9 +49,15 @@ class OrtEstimator:
         if meta.get("llie_model") != name:
             raise ValueError(f"{label} holds model {meta.get('llie_model')!r}, not {name!r}")
         self._input = self.session.get_inputs()[0].name
+        outputs = [o.name for o in self.session.get_outputs()]
+        # curve models output "curves"; IAT models "maps" and "globals" (llie_core.export.output_names)
+        self._outputs = next((names for names in (["curves"], ["maps", "globals"]) if set(names) <= set(outputs)), None)
+        if self._outputs is None:
+            raise ValueError(f"{label} has outputs {outputs}; an estimator graph has 'curves', or 'maps' and 'globals'")
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        """h×w×3 float32 → h×w×C float32 curve maps."""
+    def __call__(self, image: np.ndarray) -> Estimate:
+        """h×w×3 float32 RGB → its Estimate (maps h×w×C, globals)."""
         x = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-        curves = self.session.run(None, {self._input: x})[0]
-        return curves[0].transpose(1, 2, 0)
+        results = self.session.run(self._outputs, {self._input: x})
+        maps = results[0][0].transpose(1, 2, 0)
+        return Estimate(maps) if len(results) == 1 else Estimate(maps, results[1][0])

@@ -1,4 +1,4 @@
-"""Torch backend: the model's curve estimator run eagerly (CPU or CUDA)."""
+"""Torch backend: the model's estimator run eagerly (CPU or CUDA)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from llie_core.engine.estimate import Estimate
 from llie_core.models import create_model
 
 
 class TorchEstimator:
-    """Runs ``CurveModel.estimate`` on h×w×3 float32 RGB arrays."""
+    """Runs the model's ``estimate`` (curves; or IAT maps and globals) on h×w×3 float32 RGB arrays."""
 
     def __init__(self, name: str, weights: str | Path, device: str = "cpu", threads: int | None = None) -> None:
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -21,9 +22,12 @@ class TorchEstimator:
         self.device = torch.device(device)
         self.model = create_model(name, weights=weights).to(self.device)
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        """h×w×3 float32 → h×w×C float32 curve maps."""
+    def __call__(self, image: np.ndarray) -> Estimate:
+        """h×w×3 float32 RGB → its Estimate (maps h×w×C, globals)."""
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].to(self.device)
         with torch.inference_mode():
-            curves = self.model.estimate(x)
-        return curves[0].permute(1, 2, 0).float().cpu().numpy()
+            estimated = self.model.estimate(x)
+        if isinstance(estimated, torch.Tensor):  # curve models: the curves alone
+            return Estimate(estimated[0].permute(1, 2, 0).float().cpu().numpy())
+        maps, params = estimated
+        return Estimate(maps[0].permute(1, 2, 0).float().cpu().numpy(), params[0].float().cpu().numpy())

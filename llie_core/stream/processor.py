@@ -162,8 +162,8 @@ class StreamProcessor:
         curve_mean: list[float] = []
         smoothing = settings.smoothing > 0
         if smoothing and isinstance(enhancer, StateModel):
-            state = self.ema.update(enhancer.estimate_curves(array, rgb=rgb), key=key)
-            out = enhancer.apply_curves(array, state, rgb=rgb)
+            state = self.ema.update(enhancer.estimate(array, rgb=rgb), key=key)
+            out = enhancer.apply(array, state, rgb=rgb)
             curve_mean = channel_means(state)
         else:
             out = enhancer.enhance(array, rgb=rgb)
@@ -207,7 +207,7 @@ class StreamProcessor:
         self.ema.reset()
 
     def _smooth_gain(self, out: np.ndarray, encoding: str, lum_in: float, key: Any) -> np.ndarray:
-        # Methods without curve maps: scale each output so its global gain follows the smoothed gain.
+        # Methods without an estimate (classical ones): scale each output so its global gain follows the smoothed gain.
         lum_out = mean_luminance(out, encoding)
         if lum_in <= 1e-4 or lum_out <= 1e-4:
             return out

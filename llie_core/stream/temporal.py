@@ -1,21 +1,23 @@
 """Temporal smoothing of what a model estimates per frame, so that enhancement does not flicker on video.
 
-A model that splits enhancement into ``estimate_curves(frame, rgb) -> state`` (at low resolution) and
-``apply_curves(frame, state, rgb) -> frame`` (at full resolution) is smoothed on its state: the state that is
-applied is an exponential moving average over frames. The state is whatever the model estimates: the Zero-DCE
-family's h×w×C curve maps, or, for a model that estimates several things (per-pixel maps and global parameters),
-a tuple or dict of arrays and numbers, averaged member by member. Methods without that split (classical ones)
-are smoothed on one number, their global gain (output over input mean luminance).
+A model that splits enhancement into ``estimate(frame, rgb) -> state`` (at low resolution) and
+``apply(frame, state, rgb) -> frame`` (at full resolution) is smoothed on its state: the state that is
+applied is an exponential moving average over frames. The state is whatever the model estimates: for the
+networks an ``engine.Estimate`` (the Zero-DCE family's curve maps; the IAT family's maps and its global
+gamma and colour matrix), in general an array, a number, or a dataclass, tuple or dict of them, averaged
+member by member. Methods without that split (classical ones) are smoothed on one number, their global gain
+(output over input mean luminance).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-# np.ndarray | float | tuple[State, ...] | dict[str, State]
+# np.ndarray | float | tuple[State, ...] | dict[str, State] | a dataclass whose fields are States
 State = Any
 
 
@@ -23,14 +25,24 @@ State = Any
 class StateModel(Protocol):
     """An enhancer whose per-frame estimate can be smoothed between frames before it is applied."""
 
-    def estimate_curves(self, frame: np.ndarray, rgb: bool = False) -> State:
+    def estimate(self, frame: np.ndarray, rgb: bool = False) -> State:
         """The frame's low-resolution state."""
 
-    def apply_curves(self, frame: np.ndarray, curves: State, rgb: bool = False) -> np.ndarray:
-        """The frame enhanced with ``curves`` (a state from estimate_curves, or an average of several)."""
+    def apply(self, frame: np.ndarray, estimate: State, rgb: bool = False) -> np.ndarray:
+        """The frame enhanced with ``estimate`` (a state from ``estimate``, or an average of several)."""
+
+
+def _is_record(state: State) -> bool:
+    return dataclasses.is_dataclass(state) and not isinstance(state, type)
+
+
+def _members(state: State) -> dict[str, State]:
+    return {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
 
 
 def _as_state(state: State) -> State:
+    if _is_record(state):
+        return dataclasses.replace(state, **{k: _as_state(v) for k, v in _members(state).items()})
     if isinstance(state, dict):
         return {k: _as_state(v) for k, v in state.items()}
     if isinstance(state, tuple | list):
@@ -42,6 +54,8 @@ def _as_state(state: State) -> State:
 
 def _compatible(old: State, new: State) -> bool:
     """Same structure, keys and array shapes: only then is averaging meaningful."""
+    if _is_record(new):
+        return type(old) is type(new) and _compatible(_members(old), _members(new))
     if isinstance(new, dict):
         return isinstance(old, dict) and old.keys() == new.keys() and all(_compatible(old[k], new[k]) for k in new)
     if isinstance(new, tuple):
@@ -56,6 +70,8 @@ def _compatible(old: State, new: State) -> bool:
 
 
 def _finite(state: State) -> bool:
+    if _is_record(state):
+        return _finite(_members(state))
     if isinstance(state, dict):
         return all(_finite(v) for v in state.values())
     if isinstance(state, tuple):
@@ -64,6 +80,8 @@ def _finite(state: State) -> bool:
 
 
 def _blend(old: State, new: State, alpha: float) -> State:
+    if _is_record(new):
+        return dataclasses.replace(new, **_blend(_members(old), _members(new), alpha))
     if isinstance(new, dict):
         return {k: _blend(old[k], v, alpha) for k, v in new.items()}
     if isinstance(new, tuple):
@@ -72,6 +90,8 @@ def _blend(old: State, new: State, alpha: float) -> State:
 
 
 def _copy(state: State) -> State:
+    if _is_record(state):
+        return dataclasses.replace(state, **_copy(_members(state)))
     if isinstance(state, dict):
         return {k: _copy(v) for k, v in state.items()}
     if isinstance(state, tuple):
@@ -81,6 +101,8 @@ def _copy(state: State) -> State:
 
 def channel_means(state: State) -> list[float]:
     """Mean of each channel (last axis) of the state's arrays, and its numbers, in order: for the stats."""
+    if _is_record(state):
+        return channel_means(_members(state))
     if isinstance(state, dict):
         return [m for v in state.values() for m in channel_means(v)]
     if isinstance(state, tuple):
@@ -88,12 +110,14 @@ def channel_means(state: State) -> list[float]:
     if isinstance(state, np.ndarray):
         if state.ndim == 0:
             return [float(state)]
+        if state.size == 0:
+            return []
         return [float(v) for v in state.reshape(-1, state.shape[-1]).mean(axis=0)]
     return [float(state)]
 
 
 class Ema:
-    """Exponential moving average of a per-frame state (curve maps, a gain, or a tuple/dict of them).
+    """Exponential moving average of a per-frame state (an Estimate, curve maps, a gain, or a tuple/dict of them).
 
     ``alpha`` is the weight of the past (0: no smoothing). The average restarts when the key (e.g. the model and
     frame size) or the state's layout changes, so a model swap or resolution change never blends unrelated

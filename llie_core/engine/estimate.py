@@ -1,0 +1,84 @@
+"""What a network estimates from a frame at low resolution, and how each model family applies it at full resolution.
+
+Every network splits enhancement in two: an estimator (onnxruntime or torch) looks at the downscaled frame and
+returns an ``Estimate``: per-pixel maps at that low resolution plus, for some families, global parameters; an
+applier then enhances the full-resolution integer frame with it in one compiled pass (``llie_core.kernels``).
+The Zero-DCE family estimates curve maps (no globals); the IAT family estimates multiply/add maps and
+[gamma, colour matrix]. Temporal smoothing (``llie_core.stream``) averages estimates between frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from llie_core.kernels import apply_curves_fast, apply_maps_fast
+from llie_core.registry import ModelSpec
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A network's estimate for one frame: ``maps`` h×w×C float32 (RGB order, estimation resolution) and
+    ``globals`` (G,) float32 per-frame parameters (empty for curve models)."""
+
+    maps: np.ndarray
+    globals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+class Estimator(Protocol):
+    """A backend's network: h×w×3 float32 RGB in [0, 1] at estimation resolution → its Estimate."""
+
+    def __call__(self, image: np.ndarray) -> Estimate:
+        """The estimate for one image."""
+
+
+@dataclass(frozen=True)
+class CurveApplier:
+    """Zero-DCE family: LE curves x + a·(x² − x), ``iterations`` times (one map reused, or one per iteration)."""
+
+    iterations: int
+    map_channels: int
+    globals_size: int = 0
+
+    def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
+        """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
+        return apply_curves_fast(frame, estimate.maps, self.iterations, bgr=bgr)
+
+
+@dataclass(frozen=True)
+class MapsApplier:
+    """IAT family: clamp(M·(x·mul + add), 1e-8, 1)^gamma with maps [mul RGB, add RGB] and globals [gamma, M]."""
+
+    map_channels: int = 6
+    globals_size: int = 10
+
+    def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
+        """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
+        return apply_maps_fast(frame, estimate.maps, estimate.globals, bgr=bgr)
+
+
+Applier = CurveApplier | MapsApplier
+
+
+def applier_for(spec: ModelSpec) -> Applier:
+    """The applier of a network's family (by ``spec.kind``)."""
+    if spec.kind == "curve":
+        return CurveApplier(spec.iterations, spec.curve_channels)
+    if spec.kind == "iat":
+        return MapsApplier()
+    raise ValueError(f"{spec.name!r} is a {spec.kind} method, not a network (curve or iat)")
+
+
+def check_estimate(estimate: Estimate, applier: Applier, name: str) -> Estimate:
+    """The estimate as float32 arrays, or a ValueError naming what does not fit the model ``name``."""
+    if not isinstance(estimate, Estimate):
+        raise TypeError(f"expected an Estimate for {name}, got {type(estimate).__name__}")
+    maps = np.asarray(estimate.maps, dtype=np.float32)
+    params = np.asarray(estimate.globals, dtype=np.float32)
+    if maps.ndim != 3 or maps.shape[2] != applier.map_channels or min(maps.shape[:2]) < 1:
+        raise ValueError(f"estimate maps have shape {maps.shape}; {name} needs h×w×{applier.map_channels}")
+    if params.shape != (applier.globals_size,):
+        raise ValueError(f"estimate globals have shape {params.shape}; {name} needs ({applier.globals_size},)")
+    return Estimate(maps, params)

@@ -1,0 +1,65 @@
+"""Networks behind the Enhancer interface: estimate at low resolution, apply at full resolution.
+
+One class for every network family: the estimator (a backend) returns an ``Estimate`` for the downscaled
+frame and the family's applier (``estimate.applier_for``) enhances the full-resolution frame with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from llie_core.curves import estimation_size
+from llie_core.engine.base import Enhancer
+from llie_core.engine.estimate import Estimate, Estimator, applier_for, check_estimate
+from llie_core.frames import check_frame, from_rgb, to_rgb
+from llie_core.kernels import downscale_normalised
+from llie_core.registry import ModelSpec
+
+
+class NetworkEnhancer(Enhancer):
+    """A network: the estimator runs on the frame downscaled by ``scale_factor``; its family's applier does the rest.
+
+    Colour frames are processed in their own channel order (BGR or RGB) without conversion copies;
+    mono frames are replicated to three channels and averaged back. ``estimate`` and ``apply`` expose the
+    split, so that callers (temporal smoothing) can work on the estimate between the two.
+    """
+
+    kind = "network"
+
+    def __init__(self, spec: ModelSpec, estimator: Estimator, backend: str, scale_factor: int) -> None:
+        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
+            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        self.name = spec.name
+        self.spec = spec
+        self.backend = backend
+        self.scale_factor = scale_factor
+        self._estimator = estimator
+        self._applier = applier_for(spec)
+
+    def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
+        """Enhance one frame; the result has the frame's shape, channel order and dtype."""
+        check_frame(frame)
+        if frame.ndim == 2:
+            return super().enhance(frame, rgb)
+        return self._applier(frame, self._estimate(frame, rgb), bgr=not rgb)
+
+    def estimate(self, frame: np.ndarray, rgb: bool = False) -> Estimate:
+        """The network's estimate for a frame: maps (RGB order) at estimation resolution, and global parameters."""
+        check_frame(frame)
+        return self._estimate(frame if frame.ndim == 3 else to_rgb(frame), rgb or frame.ndim == 2)
+
+    def apply(self, frame: np.ndarray, estimate: Estimate, rgb: bool = False) -> np.ndarray:
+        """Enhance a frame with an estimate (maps at any resolution, upsampled to the frame), in the frame's layout."""
+        check_frame(frame)
+        estimate = check_estimate(estimate, self._applier, self.name)
+        if frame.ndim == 2:
+            return from_rgb(self._applier(to_rgb(frame), estimate, bgr=False), frame)
+        return self._applier(frame, estimate, bgr=not rgb)
+
+    def _estimate(self, frame: np.ndarray, rgb: bool) -> Estimate:
+        """H×W×3 integer frame → the estimator's estimate at estimation resolution."""
+        size = estimation_size(*frame.shape[:2], self.scale_factor)
+        return self._estimator(downscale_normalised(frame, size, reverse=not rgb))
+
+    def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
+        return self._applier(image, self._estimate(image, rgb=True), bgr=False)

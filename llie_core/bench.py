@@ -1,4 +1,10 @@
-"""Latency benchmarks of the enhancers, with a frame-copy and a torch-eager baseline in the same run."""
+"""Latency benchmarks of the enhancers, with a frame-copy and a torch-eager baseline in the same run.
+
+Networks are also timed in their two parts (the estimate at low resolution, the compiled apply at full
+resolution), and a distilled student is compared with its teacher when both run (``TEACHERS``). Slow
+configurations (the IAT models at full resolution take seconds per 1080p frame) stop timing after a time
+budget, with at least ``MIN_FRAMES`` frames.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from llie_core.registry import get_spec, shared_dir
+from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
-RESOLUTIONS = {"640x480": (640, 480), "1280x720": (1280, 720), "1920x1080": (1920, 1080), "3840x2160": (3840, 2160)}
+CAMERA_RESOLUTIONS = {
+    "640x480": (640, 480),
+    "1280x720": (1280, 720),
+    "1920x1080": (1920, 1080),
+    "3840x2160": (3840, 2160),
+}
+# 256x256 and 600x400: the sizes of the golden pairs and of the IAT papers' speed figures
+RESOLUTIONS = {"256x256": (256, 256), "600x400": (600, 400), **CAMERA_RESOLUTIONS}
+# student → the teacher it was distilled from: their speed ratio is reported when both are benched
+TEACHERS = {"iat_student": "iat", "tiny_dce": "zero_dce_pp"}
+MIN_FRAMES = 3
 
 
 @dataclass
@@ -28,6 +44,7 @@ class BenchRow:
     backend: str
     resolution: str
     threads: int
+    scale_factor: int | None  # networks' estimation downscale; None for classical methods
     frames: int
     median_ms: float
     p95_ms: float
@@ -40,6 +57,8 @@ class BenchRow:
     rss_mib: float
     peak_rss_mib: float
     weights: str
+    estimate_ms: float | None = None  # networks: the estimate alone (downscale + estimator) ...
+    apply_ms: float | None = None  # ... and the full-resolution apply pass alone
 
 
 def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
@@ -54,12 +73,23 @@ def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray],
     return [night_scene(height, width, seed=i) for i in range(count)], "generated night scenes"
 
 
-def time_per_frame(fn: Callable[[np.ndarray], object], frames: list[np.ndarray], warmup: int = 2) -> list[float]:
-    """Milliseconds of ``fn`` on each frame (after ``warmup`` untimed calls)."""
+def time_per_frame(
+    fn: Callable[[np.ndarray], object], frames: list[np.ndarray], warmup: int = 2, budget_s: float = float("inf")
+) -> list[float]:
+    """Milliseconds of ``fn`` on each frame, after ``warmup`` untimed calls.
+
+    Stops once ``budget_s`` seconds have been timed and at least MIN_FRAMES frames; a warm-up call that takes a
+    tenth of the budget is the only one.
+    """
     for frame in frames[:warmup]:
+        start = time.perf_counter()
         fn(frame)
-    times = []
+        if time.perf_counter() - start > budget_s / 10:
+            break
+    times: list[float] = []
     for frame in frames:
+        if len(times) >= MIN_FRAMES and sum(times) > budget_s * 1e3:
+            break
         start = time.perf_counter()
         fn(frame)
         times.append((time.perf_counter() - start) * 1e3)
@@ -107,13 +137,19 @@ def bench_one(
     copy_ms: float,
     eager: Callable[[np.ndarray], np.ndarray] | None,
     eager_frames: int,
+    budget_s: float = float("inf"),
 ) -> BenchRow:
-    """Time one enhancer on the frames and compare it with the baselines."""
-    times = time_per_frame(enhancer.enhance, frames)
+    """Time one enhancer on the frames (a network also in its two parts) and compare it with the baselines."""
+    times = time_per_frame(enhancer.enhance, frames, budget_s=budget_s)
     median = statistics.median(times)
+    estimate_ms = apply_ms = None
+    if hasattr(enhancer, "estimate"):
+        estimate_ms = statistics.median(time_per_frame(enhancer.estimate, frames, warmup=0, budget_s=budget_s))
+        estimate = enhancer.estimate(frames[0])
+        apply_ms = statistics.median(time_per_frame(lambda f: enhancer.apply(f, estimate), frames, warmup=1))
     eager_ms = diff = None
     if eager is not None:
-        eager_ms = statistics.median(time_per_frame(eager, frames[:eager_frames], warmup=1))
+        eager_ms = statistics.median(time_per_frame(eager, frames[:eager_frames], warmup=1, budget_s=budget_s))
         diff = int(np.abs(enhancer.enhance(frames[0]).astype(np.int32) - eager(frames[0])).max())
     current, peak = rss_mib()
     height, width = frames[0].shape[:2]
@@ -122,6 +158,7 @@ def bench_one(
         backend=enhancer.backend,
         resolution=f"{width}x{height}",
         threads=threads,
+        scale_factor=getattr(enhancer, "scale_factor", None),
         frames=len(times),
         median_ms=round(median, 3),
         p95_ms=round(float(np.percentile(times, 95)), 3),
@@ -134,13 +171,61 @@ def bench_one(
         rss_mib=round(current, 1),
         peak_rss_mib=round(peak, 1),
         weights=weights_label,
+        estimate_ms=None if estimate_ms is None else round(estimate_ms, 3),
+        apply_ms=None if apply_ms is None else round(apply_ms, 3),
     )
 
 
-def curve_default_scale(name: str) -> int | None:
-    """The default scale factor of a curve model (None for classical methods)."""
-    spec = get_spec(name)
-    return spec.default_scale_factor if spec.kind == "curve" else None
+def speed_ratios(rows: list[BenchRow]) -> list[dict]:
+    """Teacher over student median time for each student benched beside its teacher (same resolution, backend,
+    threads): ``engine`` in llie's engine, ``torch_eager`` in the torch baseline (None without it)."""
+    by_key = {(r.model, r.resolution, r.backend, r.threads): r for r in rows}
+    ratios = []
+    for r in rows:
+        teacher = by_key.get((TEACHERS.get(r.model), r.resolution, r.backend, r.threads))
+        if teacher is None:
+            continue
+        eager = None
+        if r.torch_eager_ms and teacher.torch_eager_ms:
+            eager = round(teacher.torch_eager_ms / r.torch_eager_ms, 2)
+        ratios.append(
+            {
+                "student": r.model,
+                "teacher": teacher.model,
+                "resolution": r.resolution,
+                "backend": r.backend,
+                "threads": r.threads,
+                "student_ms": r.median_ms,
+                "teacher_ms": teacher.median_ms,
+                "engine": round(teacher.median_ms / r.median_ms, 2),
+                "torch_eager": eager,
+            }
+        )
+    return ratios
+
+
+def _table(head: list[str], lines: list[list[str]]) -> str:
+    widths = [max(len(line[i]) for line in [head, *lines]) for i in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in [head, *lines])
+
+
+def ratios_table(ratios: list[dict]) -> str:
+    """A fixed-width text table of ``speed_ratios``."""
+    head = ["student : teacher", "resolution", "backend", "thr", "student ms", "teacher ms", "ratio", "torch ratio"]
+    lines = [
+        [
+            f"{q['student']} : {q['teacher']}",
+            q["resolution"],
+            q["backend"],
+            str(q["threads"]),
+            f"{q['student_ms']:.2f}",
+            f"{q['teacher_ms']:.2f}",
+            f"{q['engine']:.2f}x",
+            "-" if q["torch_eager"] is None else f"{q['torch_eager']:.2f}x",
+        ]
+        for q in ratios
+    ]
+    return _table(head, lines)
 
 
 def rows_table(rows: list[BenchRow]) -> str:
@@ -150,15 +235,19 @@ def rows_table(rows: list[BenchRow]) -> str:
         "backend",
         "resolution",
         "thr",
+        "s",
+        "frames",
         "median ms",
         "p95 ms",
         "fps",
+        "estimate ms",
+        "apply ms",
         "x copy",
         "torch ms",
         "speedup",
         "diff",
     ]
-    lines = [head]
+    lines = []
     for r in rows:
         lines.append(
             [
@@ -166,17 +255,20 @@ def rows_table(rows: list[BenchRow]) -> str:
                 r.backend,
                 r.resolution,
                 str(r.threads),
+                "-" if r.scale_factor is None else str(r.scale_factor),
+                str(r.frames),
                 f"{r.median_ms:.2f}",
                 f"{r.p95_ms:.2f}",
-                f"{r.fps:.0f}",
+                f"{r.fps:.1f}" if r.fps < 10 else f"{r.fps:.0f}",
+                "-" if r.estimate_ms is None else f"{r.estimate_ms:.2f}",
+                "-" if r.apply_ms is None else f"{r.apply_ms:.2f}",
                 f"{r.ratio_to_copy:.1f}",
                 "-" if r.torch_eager_ms is None else f"{r.torch_eager_ms:.1f}",
-                "-" if r.speedup_vs_torch is None else f"{r.speedup_vs_torch:.0f}x",
+                "-" if r.speedup_vs_torch is None else f"{r.speedup_vs_torch:.1f}x",
                 "-" if r.max_diff_vs_torch is None else str(r.max_diff_vs_torch),
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines)
+    return _table(head, lines)
 
 
 def plot_rows(rows: list[BenchRow], path: Path) -> bool:

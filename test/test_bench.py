@@ -34,3 +34,35 @@ def test_bench_compares_a_curve_model_with_torch(tmp_path):
     assert row["backend"] == "torch" and row["torch_eager_ms"] > 0
     assert row["speedup_vs_torch"] == pytest.approx(row["torch_eager_ms"] / row["median_ms"], rel=0.05)
     assert row["max_diff_vs_torch"] <= 2  # speed must not change the picture
+
+
+def test_bench_times_the_parts_of_a_network_and_a_student_against_its_teacher(tmp_path, capsys):
+    pytest.importorskip("torch")
+    out = tmp_path / "bench"
+    args = ["bench", "--models", "tiny_dce,zero_dce_pp,gamma", "--backends", "torch", "--resolutions", "256x256"]
+    assert main([*args, "--threads", "1", "--frames", "3", "--eager-frames", "1", "--no-eager", "-o", str(out)]) == 0
+    rows = {r["model"]: r for r in json.loads((out / "bench.json").read_text())}
+    for name in ("tiny_dce", "zero_dce_pp"):
+        assert rows[name]["scale_factor"] == 12 and rows[name]["estimate_ms"] > 0 and rows[name]["apply_ms"] > 0
+    assert rows["gamma"]["estimate_ms"] is None and rows["gamma"]["scale_factor"] is None
+    (ratio,) = json.loads((out / "ratios.json").read_text())
+    assert (ratio["student"], ratio["teacher"], ratio["resolution"]) == ("tiny_dce", "zero_dce_pp", "256x256")
+    expected = rows["zero_dce_pp"]["median_ms"] / rows["tiny_dce"]["median_ms"]
+    assert ratio["engine"] == pytest.approx(expected, rel=0.01) and ratio["torch_eager"] is None
+    assert "tiny_dce : zero_dce_pp" in capsys.readouterr().out
+
+
+def test_time_budget_stops_a_slow_series_after_three_frames():
+    import time
+
+    from llie_core.bench import MIN_FRAMES, time_per_frame
+
+    calls = []
+
+    def slow(frame):
+        calls.append(frame)
+        time.sleep(0.02)
+
+    times = time_per_frame(slow, list(range(20)), warmup=2, budget_s=0.01)
+    assert len(times) == MIN_FRAMES == 3 and len(calls) == 1 + 3  # one warm-up call: it took over a tenth
+    assert len(time_per_frame(lambda f: None, list(range(20)), budget_s=0.01)) == 20

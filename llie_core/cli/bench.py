@@ -1,4 +1,8 @@
-"""``llie bench``: latency per model × backend × resolution × threads, with copy and torch-eager baselines."""
+"""``llie bench``: latency per model × backend × resolution × threads, with copy and torch-eager baselines.
+
+Networks are also timed in their two parts (estimate, apply), and a student benched beside its teacher
+(``--models iat,iat_student --resolutions 256x256,600x400,1920x1080``) gets a speed-ratio table.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,21 @@ from pathlib import Path
 from tqdm import tqdm
 
 from llie_core.bench import (
+    CAMERA_RESOLUTIONS,
     RESOLUTIONS,
     as_dicts,
     bench_frames,
     bench_one,
-    curve_default_scale,
     plot_rows,
+    ratios_table,
     rows_table,
     set_threads,
+    speed_ratios,
     time_per_frame,
     torch_eager,
 )
 from llie_core.cli.common import REFERENCE, enhancer_or_reference
-from llie_core.registry import list_specs
+from llie_core.registry import get_spec, list_specs
 
 # The shipped curve models and every classical method (zero_dce runs at full resolution: ~1 s per 1080p frame).
 DEFAULT_MODELS = ["tiny_dce", "zero_dce_pp", *(s.name for s in list_specs("classical"))]
@@ -35,10 +41,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``llie bench``."""
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated; default: all")
     parser.add_argument("--backends", default="onnxruntime", help="comma-separated: onnxruntime, torch")
-    parser.add_argument("--resolutions", default=",".join(RESOLUTIONS), help=f"of {', '.join(RESOLUTIONS)}")
+    parser.add_argument(
+        "--resolutions", default=",".join(CAMERA_RESOLUTIONS), help=f"of {', '.join(RESOLUTIONS)} (default: 640x480 up)"
+    )
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}", help="comma-separated thread counts")
     parser.add_argument("--frames", type=int, default=50, help="timed frames per configuration")
     parser.add_argument("--eager-frames", type=int, default=5, help="frames timed on the torch eager baseline")
+    parser.add_argument(
+        "--scale-factor", type=int, help="networks' estimation downscale (default: each model's, e.g. 1 for iat)"
+    )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=30.0,
+        help="stop timing a series after this many seconds (at least 3 frames): for slow models such as iat at s=1",
+    )
     parser.add_argument("--no-eager", action="store_true", help="skip the torch eager baseline")
     parser.add_argument("--quick", action="store_true", help="smoke run: 640x480, 5 frames, 1 thread")
     parser.add_argument("-o", "--output", type=Path, default=Path("bench_out"), help="folder for JSON and PNG")
@@ -63,20 +80,31 @@ def run(args: argparse.Namespace) -> int:
         frames, source = bench_frames(*RESOLUTIONS[resolution], args.frames)
         set_threads(threads)
         copy_ms = statistics.median(time_per_frame(lambda f: f.copy(), frames))
-        scale = curve_default_scale(name)
-        for backend in backends if scale is not None else ["numpy"]:
+        try:
+            network = get_spec(name).is_network
+        except ValueError as exc:
+            tqdm.write(f"skipping {name}: {exc}")
+            continue
+        options = {"scale_factor": args.scale_factor} if network and args.scale_factor else {}
+        for backend in backends if network else ["numpy"]:
             try:
-                enhancer, label = enhancer_or_reference(name, backend=backend, threads=threads)
+                enhancer, label = enhancer_or_reference(name, backend=backend, threads=threads, **options)
             except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
                 tqdm.write(f"skipping {name} on {backend}: {exc}")
                 continue
             weights = "reference" if label == REFERENCE else None
-            eager = torch_eager(name, weights, scale) if scale and has_torch else None
-            rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames))
+            eager = torch_eager(name, weights, enhancer.scale_factor) if network and has_torch else None
+            rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames, args.budget_s))
     print(f"frames: {source}")
     print(rows_table(rows))
+    ratios = speed_ratios(rows)
+    if ratios:
+        print("\nspeed ratio student : teacher (teacher's median time over the student's; torch: the eager baseline's)")
+        print(ratios_table(ratios))
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "bench.json").write_text(json.dumps(as_dicts(rows), indent=2))
+    if ratios:
+        (args.output / "ratios.json").write_text(json.dumps(ratios, indent=2))
     print(f"wrote {args.output / 'bench.json'}")
     if plot_rows(rows, args.output / "bench.png"):
         print(f"wrote {args.output / 'bench.png'}")

@@ -452,3 +452,23 @@ def test_ros1_bag_to_ros2(tmp_path: Path) -> None:
     assert [bytes(m.data) for m in got["/cam/image_raw"]] == [bytes([20 + i] * 4) for i in range(3)]
     assert [m.header.stamp.nanosec for m in got["/cam/enhanced/image_raw"]] == [0, 1, 2]
     assert all(np.asarray(m.data).min() > 20 + i for i, m in enumerate(got["/cam/enhanced/image_raw"]))
+
+
+def test_enhance_and_eval_with_an_iat_model(tmp_path: Path) -> None:
+    # The bag tools run the IAT family through the same engine and stream processor (smoothing its estimate).
+    shared_path("weights", "reference", "iat_student.pth")
+    folder, _ = _folder(tmp_path, n=3, w=96, h=64)
+    src = tmp_path / "in"
+    assert main(["bag", "make", str(folder), str(src), "--fps", "5"]) == 0
+    common = ["--weights", "reference", "--scale-factor", "2"]
+    assert main(["bag", "enhance", str(src), str(tmp_path / "out"), "--model", "iat_student", *common]) == 0
+    out = _read(tmp_path / "out")
+    stats = [m for _, _, m in out["/camera/enhanced/image_raw/stats"]]
+    assert len(out["/camera/enhanced/image_raw"]) == 3 and {s.model for s in stats} == {"iat_student"}
+    assert all(len(s.curve_mean) == 16 for s in stats)  # smoothed estimate: 6 map means, gamma, M
+    report = tmp_path / "report"
+    assert main(["bag", "eval", str(src), "--models", "iat_student,gamma", *common, "-o", str(report)]) == 0
+    models = json.loads((report / "report.json").read_text())["models"]
+    assert {"iat_student", "iat_student (smoothing 0.6)", "gamma"} <= set(models)
+    brightness = models["iat_student"]["quality"]["brightness"]
+    assert brightness["after"] > brightness["before"]

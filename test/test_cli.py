@@ -137,6 +137,18 @@ def test_classical_method_through_the_command(tree, tmp_path):
     assert cv2.imread(str(out / "a.png")).mean() > cv2.imread(str(tree / "a.png")).mean()
 
 
+def test_iat_model_through_the_command_reproduces_its_golden_output(tmp_path):
+    from conftest import shared_path
+
+    folder = shared_path("golden", "iat_student")
+    shared_path("weights", "reference", "iat_student.pth")
+    out = tmp_path / "out"
+    argv = ["enhance", str(folder / "input_01.png"), "-o", str(out), "--model", "iat_student", "--weights", "reference"]
+    assert main(argv) == 0
+    expected = np.clip(np.rint(np.load(folder / "output_01.npy") * 255), 0, 255)[:, :, ::-1]  # BGR, as written
+    assert np.abs(cv2.imread(str(out / "input_01.png")).astype(int) - expected).max() <= 1
+
+
 def test_models_json_lists_every_model_with_params(capsys):
     assert main(["models", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}

@@ -62,9 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--weights", help="curve-model weights: a file or 'reference' (default: shipped, else reference)"
+        "--weights", help="network weights: a file or 'reference[:VARIANT]' (default: shipped, else reference)"
     )
-    parser.add_argument("--scale-factor", type=int, help="curve-model downscale factor")
+    parser.add_argument("--scale-factor", type=int, help="networks' estimation downscale factor")
 
 
 def _size(text: str) -> tuple[int, int]:

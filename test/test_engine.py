@@ -299,6 +299,9 @@ def test_model_card_sets_the_default_scale_factor_of_shipped_weights(monkeypatch
     (tmp_path / "iat_student.yaml").write_text("name: iat_student\ndefault_scale_factor: 8\n")
     assert create_enhancer("iat_student", backend="torch").scale_factor == 8
     assert registry.default_scale_factor("iat_student") == 8
+    from llie_core.models import create_model
+
+    assert create_model("iat_student").scale_factor == 8  # the torch model (and its full-graph export) agree
     assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor == 2
     # other weights (a path, the reference) keep the registry's default
     assert create_enhancer("iat_student", backend="torch", weights=iat_weights).scale_factor == 1

@@ -18,7 +18,7 @@ from llie_core.kernels import apply_curves_fast, apply_maps_fast
 from llie_core.registry import ModelSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: compared by identity (== on arrays has no single truth value)
 class Estimate:
     """A network's estimate for one frame: ``maps`` h×w×C float32 (RGB order, estimation resolution) and
     ``globals`` (G,) float32 per-frame parameters (empty for curve models)."""

@@ -12,7 +12,7 @@ from torch import nn
 from llie_core.models.checkpoints import CheckpointError, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.models.iat import IAT_CLASSES, IATFamily, apply_maps
-from llie_core.registry import get_spec, reference_variant_of, resolve_weights
+from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
 __all__ = [
     "CheckpointError",
@@ -30,10 +30,11 @@ _OPTIONS = {"curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
 def create_model(name: str, weights: str | Path | None = None, **options) -> nn.Module:
     """Build a model by name; weights: None (shipped default if any), "reference[:VARIANT]", or a path.
 
-    Options: ``scale_factor`` (int >= 1); IAT models also ``input_range`` ("unit" for [0, 1] or
-    "signed" for Normalize(0.5, 0.5) input), which by default follows the weights: a published
-    checkpoint is recognised by its content, anything else gets the registry's default. The
-    module is returned in eval mode on the CPU; it takes and returns RGB in [0, 1] either way.
+    Options: ``scale_factor`` (int >= 1; default: ``registry.default_scale_factor``, as the engine's);
+    IAT models also ``input_range`` ("unit" for [0, 1] or "signed" for Normalize(0.5, 0.5) input),
+    which by default follows the weights: a published checkpoint is recognised by its content,
+    anything else gets the registry's default. The module is returned in eval mode on the CPU; it
+    takes and returns RGB in [0, 1] either way.
     """
     spec = get_spec(name)
     if spec.kind not in _OPTIONS:
@@ -43,6 +44,8 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
     if unknown:
         raise TypeError(f"unknown options for {name!r}: {sorted(unknown)}; valid: {list(valid)}")
     path = resolve_weights(name, weights)
+    if options.get("scale_factor") is None:
+        options["scale_factor"] = default_scale_factor(name, weights)
     if spec.kind == "curve":
         model = MODEL_CLASSES[name](**options)
     else:

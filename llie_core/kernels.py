@@ -131,8 +131,8 @@ if numba is not None:
                     j += 1
 
 
-def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> np.ndarray:
-    """h×w×(3·n) RGB maps → n×h×(width·3) float32: each RGB triple upsampled along W, in the frame's channel order."""
+def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
+    """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
     h, w, channels = maps.shape
     count = channels // 3
     c0, c1, wc = source_taps(width, w, align_corners=align_corners)
@@ -144,8 +144,14 @@ def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> 
     channel = np.arange(3)
     i0 = (c0[:, None] * 3 + channel).ravel()
     i1 = (c1[:, None] * 3 + channel).ravel()
-    out = np.empty((count, h, width * 3), np.float32)
-    _widen(rows, i0, i1, np.repeat(wc, 3), out)
+    return rows, i0, i1, np.repeat(wc, 3)
+
+
+def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> np.ndarray:
+    """h×w×(3·n) RGB maps → n×h×(width·3) float32: each RGB triple upsampled along W, in the frame's channel order."""
+    rows, i0, i1, t = _width_taps(maps, width, bgr, align_corners)
+    out = np.empty((rows.shape[0], rows.shape[1], i0.shape[0]), np.float32)
+    _widen(rows, i0, i1, t, out)
     return out
 
 
@@ -169,8 +175,10 @@ def apply_curves_fast(frame: np.ndarray, curves: np.ndarray, iterations: int, bg
 MAPS_FLOOR = 1e-8
 
 
-def _maps_numpy(frame, maps_w, r0, r1, wr, matrix, gamma, full_scale, out):
+def _maps_numpy(frame, rows, i0, i1, tw, r0, r1, wr, matrix, gamma, full_scale, out):
     """The same computation as the compiled maps kernel, in numpy on blocks of rows (libm's pow)."""
+    maps_w = np.empty((rows.shape[0], rows.shape[1], i0.shape[0]), np.float32)
+    _widen_numpy(rows, i0, i1, tw, maps_w)
     inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
     width = frame.shape[1] // 3
     for start in range(0, frame.shape[0], 64):
@@ -255,8 +263,17 @@ if numba is not None:
         two_f = e[0] + d * (e[1] + d * (e[2] + d * (e[3] + d * (e[4] + d * e[5]))))
         return np.int32(two_f * _bits_float((np.int32(whole) + 127) << 23) + np.float32(0.5))
 
+    @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
+    def _widen_row(src, i0, i1, tw, dst):  # pragma: no cover - compiled
+        """One low-resolution row upsampled along W into ``dst`` (flat gathers on the interleaved axis)."""
+        j = 0
+        while j < dst.shape[0]:
+            a0 = src[i0[j]]
+            dst[j] = a0 + tw[j] * (src[i1[j]] - a0)
+            j += 1
+
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-    def _maps(frame, maps_w, r0, r1, wr, matrix, gamma, full_scale, out):  # pragma: no cover - compiled
+    def _maps(frame, rows, i0, i1, tw, r0, r1, wr, matrix, gamma, full_scale, out):  # pragma: no cover - compiled
         height, n = frame.shape
         width = n // 3
         inv = np.float32(1.0) / np.float32(full_scale)
@@ -267,12 +284,29 @@ if numba is not None:
         m10, m11, m12 = matrix[1, 0], matrix[1, 1], matrix[1, 2]
         m20, m21, m22 = matrix[2, 0], matrix[2, 1], matrix[2, 2]
         mixed = np.empty(n, np.float32)
-        # Two passes per row over a buffer that stays in L1: the pixel pass (maps, with their row interpolation
-        # fused in as in the curve kernel, and the colour matrix) walks pixels; the power runs on contiguous values.
+        # The maps are widened one low-resolution row at a time into two slots (mul and add each), kept while
+        # output rows use them: a whole widened map (6 MB at 1080p, s = 8) cost a write, page faults and reads.
+        mul_a, add_a = np.empty(n, np.float32), np.empty(n, np.float32)
+        mul_b, add_b = np.empty(n, np.float32), np.empty(n, np.float32)
+        row_a, row_b = -1, -1
+        # Two passes per output row over buffers that stay in L1/L2: the pixel pass (maps, with their row
+        # interpolation fused in as in the curve kernel, and the colour matrix) walks pixels; the power runs on
+        # contiguous values.
         for y in range(height):
+            lo, hi = r0[y], r1[y]
+            for need, keep in ((lo, hi), (hi, lo)):
+                if need != row_a and need != row_b:
+                    if row_a == keep:  # refill the other slot
+                        _widen_row(rows[0, need], i0, i1, tw, mul_b)
+                        _widen_row(rows[1, need], i0, i1, tw, add_b)
+                        row_b = need
+                    else:
+                        _widen_row(rows[0, need], i0, i1, tw, mul_a)
+                        _widen_row(rows[1, need], i0, i1, tw, add_a)
+                        row_a = need
+            mul_lo, add_lo = (mul_a, add_a) if row_a == lo else (mul_b, add_b)
+            mul_hi, add_hi = (mul_a, add_a) if row_a == hi else (mul_b, add_b)
             t = wr[y]
-            mul_lo, mul_hi = maps_w[0, r0[y]], maps_w[0, r1[y]]
-            add_lo, add_hi = maps_w[1, r0[y]], maps_w[1, r1[y]]
             src = frame[y]
             dst = out[y]
             p = 0
@@ -317,10 +351,10 @@ def apply_maps_fast(frame: np.ndarray, maps: np.ndarray, params: np.ndarray, bgr
     if bgr:  # the frame's channel c is RGB channel 2 - c, for the rows and the columns of M
         matrix = matrix[::-1, ::-1]
     r0, r1, wr = source_taps(height, maps.shape[0], align_corners=False)
-    maps_w = widen_maps(maps, width, bgr, align_corners=False)
+    rows, i0, i1, tw = _width_taps(maps, width, bgr, align_corners=False)
     flat = np.ascontiguousarray(frame).reshape(height, width * 3)
     out = np.empty_like(flat)
-    _maps(flat, maps_w, r0, r1, wr, np.ascontiguousarray(matrix), params[0], top, out)
+    _maps(flat, rows, i0, i1, tw, r0, r1, wr, np.ascontiguousarray(matrix), params[0], top, out)
     return out.reshape(frame.shape)
 
 

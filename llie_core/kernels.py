@@ -1,11 +1,13 @@
-"""The fast path: downscale for estimation, upsample curve maps and apply LE iterations over integer frames.
+"""The fast path: downscale for estimation, upsample a network's maps and apply them over integer frames.
 
-The frame is never converted to a full-size float array. Curves are first upsampled along
+The frame is never converted to a full-size float array. Maps are first upsampled along
 the width at their own (low) row count, in the frame's channel order; then each output row
-interpolates between two such rows and applies the iterations element by element, in float32
-with the same operation order as the reference (``curves.apply_le_curves``), rounding once at
-the end. With numba the row loop is compiled and vectorised; without it, a numpy version of the
-same computation runs on blocks of rows (same numbers, slower).
+interpolates between two such rows and applies the model element by element in float32,
+rounding once at the end: ``apply_curves_fast`` the Zero-DCE family's LE iterations, with the
+same operation order as the reference (``curves.apply_le_curves``); ``apply_maps_fast`` the IAT
+family's clamp(M·(x·mul + add), 1e-8, 1)^gamma (``models.iat.apply_maps``). With numba the row
+loop is compiled and vectorised; without it, a numpy version of the same computation runs on
+blocks of rows (same numbers, slower).
 
 Loops nested in another loop are ``while`` loops on purpose: the numba of the ROS platforms (0.55 on
 Ubuntu 22.04, 0.56 on Debian 12) lowers a nested ``range`` loop with an induction variable LLVM does

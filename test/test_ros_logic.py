@@ -657,7 +657,7 @@ def test_model_checks_answer_without_building(tmp_path: Path) -> None:
     ok, reason = holder.check({**base, "model": "nope"})
     assert not ok and "unknown model 'nope'; valid names:" in reason and "tiny_dce" in reason
     ok, reason = holder.check({**base, "model": "clahe", "scale_factor": 4})
-    assert not ok and "scale_factor applies to curve models only" in reason
+    assert not ok and "scale_factor applies to networks only" in reason
     ok, reason = holder.check({**base, "weights": str(tmp_path / "missing.onnx")})
     assert not ok and "missing.onnx' does not exist" in reason
     assert holder.check({**base, "weights": "reference"}) == (True, "")

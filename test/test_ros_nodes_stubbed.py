@@ -367,9 +367,11 @@ def test_enhancer_node_swaps_real_networks_and_a_classical_method(ros: Any) -> N
 
         callback(1)
         assert node.set(model="iat_student", weights="reference", scale_factor=4).successful
+        assert node.rebuild.wait(30)  # built in the background
         callback(2)
         callback(3)
         assert node.set(model="clahe", weights="", scale_factor=0).successful
+        assert node.rebuild.wait(30)
         callback(4)
         assert [(m.header.stamp.sec, s.model) for m, s in zip(images, stats, strict=True)] == [
             (1, "tiny_dce"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from llie_core.classical.denoise import DENOISERS, bilateral, gaussian_blur
 from llie_core.classical.exposure import exposure_correction
 from llie_core.classical.gamma_correction import adaptive_gamma, gamma
 from llie_core.classical.histogram import clahe, he
@@ -28,6 +29,8 @@ CLASSICAL_METHODS: dict[str, Callable[..., np.ndarray]] = {
     "msr": msr,
     "lime": lime,
     "exposure_correction": exposure_correction,
+    "gaussian_blur": gaussian_blur,
+    "bilateral": bilateral,
 }
 
 _DESCRIPTIONS = {
@@ -39,6 +42,8 @@ _DESCRIPTIONS = {
     "msr": "Multi-scale Retinex: SSR averaged over several surround scales, percentile-stretched",
     "lime": "LIME: max-RGB illumination, structure-aware refinement (CG on a shrunk map), gamma, divide",
     "exposure_correction": "Automatic exposure: gain with a highlight shoulder, solved so mean luminance hits a target",
+    "gaussian_blur": "Denoiser: Gaussian blur (5×5 by default), no brightening; chain before an enhancer",
+    "bilateral": "Denoiser: edge-preserving bilateral filter (OpenCV), no brightening; chain before an enhancer",
 }
 
 
@@ -53,4 +58,4 @@ for _name, _method in CLASSICAL_METHODS.items():
         ModelSpec(name=_name, kind="classical", description=_DESCRIPTIONS[_name], options=default_options(_method))
     )
 
-__all__ = ["CLASSICAL_METHODS", "default_options", *CLASSICAL_METHODS]
+__all__ = ["CLASSICAL_METHODS", "DENOISERS", "default_options", *CLASSICAL_METHODS]

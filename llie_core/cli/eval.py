@@ -1,5 +1,8 @@
 """``llie eval``: no-reference quality and model-vs-model agreement over folders of low-light images.
 
+``llie eval quality MODELS...`` (``quality`` may be left out: ``llie eval MODELS...``) is this tool;
+``llie eval detect`` measures what enhancement does to a detector (llie_core.cli.eval_detect).
+
 Each model is given as ``LABEL=MODEL[:WEIGHTS][@SCALE]``: WEIGHTS is a path, ``reference`` (the
 published checkpoint in ../shared) or omitted (the shipped weights); SCALE is the curve-estimation
 scale factor (default: the model's). Per model and folder it reports NIQE, mean brightness and its
@@ -14,7 +17,6 @@ import argparse
 import csv
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -22,37 +24,11 @@ import numpy as np
 
 from llie_core import metrics
 from llie_core.metrics import brightness, colourfulness, entropy, lightness_order_error, psnr, ssim
+from llie_core.stages import ModelEntry, parse_model
 
 DEFAULT_SETS = ("dicm", "lime", "lol_eval15_low")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 QUALITY_METRICS = ("niqe", "brightness", "dist_to_e", "entropy", "colourfulness", "loe")
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One model to evaluate: a label, a registry name, weights (None = shipped) and a scale factor."""
-
-    label: str
-    name: str
-    weights: str | None = None
-    scale_factor: int | None = None
-
-
-def parse_model(text: str) -> ModelEntry:
-    """Parse ``LABEL=MODEL[:WEIGHTS][@SCALE]`` (LABEL defaults to MODEL)."""
-    label, sep, rest = text.partition("=")
-    if not sep:
-        label, rest = "", text
-    scale = None
-    if "@" in rest:
-        rest, _, s = rest.rpartition("@")
-        if not s.isdigit() or int(s) < 1:
-            raise ValueError(f"model {text!r}: scale factor after '@' must be an integer >= 1, got {s!r}")
-        scale = int(s)
-    name, _, weights = rest.partition(":")
-    if not name:
-        raise ValueError(f"model {text!r}: expected LABEL=MODEL[:WEIGHTS][@SCALE]")
-    return ModelEntry(label or name, name, weights or None, scale)
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -256,9 +232,24 @@ def _write_csv(rows: list[dict], path: Path) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the arguments of ``llie eval``."""
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    """Add ``llie eval``'s sub-commands: ``quality`` (meant when none is named) and ``detect``."""
+    from llie_core.cli import eval_detect
+
+    commands = parser.add_subparsers(dest="eval_command", required=True, metavar="{quality,detect}")
+    eval_detect.add_arguments(
+        commands.add_parser(
+            "detect",
+            help=eval_detect.SUMMARY,
+            description=eval_detect.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    parser = commands.add_parser(
+        "quality",
+        help="quality metrics and model agreement over folders of low-light images (the default)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "models",
         nargs="+",

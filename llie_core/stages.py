@@ -1,0 +1,108 @@
+"""Enhancement stages for evaluations: a model string or a callable → one BGR-frame function, chained with ``+``.
+
+A stage spec is ``[LABEL=]PART[+PART...]``, each part ``MODEL[:WEIGHTS][@SCALE]``: a registry name
+(``tiny_dce``, ``clahe``, ``bilateral``), WEIGHTS a path or ``reference``, SCALE the curve-estimation
+scale factor. ``bilateral+tiny_dce`` denoises then enhances. Parts are built with ``create_enhancer``,
+the engine path the ROS nodes use. Python callers may also pass any callable taking and returning an
+H×W×3 BGR uint8 frame (a denoiser gated by a noise estimate, a model under training, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from llie_core.engine import Enhancer, create_enhancer
+
+Frame = np.ndarray
+FrameFn = Callable[[Frame], Frame]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model to evaluate: a label, a registry name, weights (None = shipped) and a scale factor."""
+
+    label: str
+    name: str
+    weights: str | None = None
+    scale_factor: int | None = None
+
+
+def parse_model(text: str) -> ModelEntry:
+    """Parse ``LABEL=MODEL[:WEIGHTS][@SCALE]`` (LABEL defaults to MODEL)."""
+    label, sep, rest = text.partition("=")
+    if not sep:
+        label, rest = "", text
+    scale = None
+    if "@" in rest:
+        rest, _, s = rest.rpartition("@")
+        if not s.isdigit() or int(s) < 1:
+            raise ValueError(f"model {text!r}: scale factor after '@' must be an integer >= 1, got {s!r}")
+        scale = int(s)
+    name, _, weights = rest.partition(":")
+    if not name:
+        raise ValueError(f"model {text!r}: expected LABEL=MODEL[:WEIGHTS][@SCALE]")
+    return ModelEntry(label or name, name, weights or None, scale)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A labelled chain of frame functions applied in order (BGR uint8 H×W×3 in and out)."""
+
+    label: str
+    steps: tuple[FrameFn, ...]
+
+    def __call__(self, frame: Frame) -> Frame:
+        """Run every step on the frame in turn."""
+        for step in self.steps:
+            frame = step(frame)
+        return frame
+
+
+def build_stage(spec: str, threads: int | None = None) -> Stage:
+    """A stage from ``[LABEL=]PART[+PART...]``; curve models get ``threads`` (None: the backend's default)."""
+    label, sep, chain = spec.partition("=")
+    if not sep:
+        label, chain = spec, spec
+    parts = chain.split("+")
+    if not label or not all(parts):
+        raise ValueError(f"stage {spec!r}: expected [LABEL=]MODEL[:WEIGHTS][@SCALE][+MODEL...]")
+    return Stage(label, tuple(_enhancer(parse_model(p), threads).enhance for p in parts))
+
+
+def as_stage(label: str, stage: str | Enhancer | FrameFn, threads: int | None = None) -> Stage:
+    """A Stage from a spec string (relabelled), an Enhancer or any BGR-frame callable."""
+    if isinstance(stage, Stage):
+        return Stage(label, stage.steps)
+    if isinstance(stage, str):
+        return Stage(label, build_stage(stage, threads).steps)
+    if isinstance(stage, Enhancer):
+        return Stage(label, (stage.enhance,))
+    if callable(stage):
+        return Stage(label, (stage,))
+    raise TypeError(f"stage {label!r}: expected a spec string, an Enhancer or a callable, got {type(stage).__name__}")
+
+
+def build_stages(specs: Sequence[str], threads: int | None = None) -> dict[str, Stage]:
+    """Stages by label from spec strings; duplicate labels are an error naming them."""
+    stages = [build_stage(s, threads) for s in specs]
+    labels = [s.label for s in stages]
+    duplicates = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if duplicates:
+        raise ValueError(f"stage labels must be unique; repeated: {', '.join(duplicates)} (use LABEL=...)")
+    return {s.label: s for s in stages}
+
+
+def _enhancer(entry: ModelEntry, threads: int | None) -> Enhancer:
+    from llie_core.registry import get_spec
+
+    if get_spec(entry.name).kind != "curve":
+        if entry.weights is not None or entry.scale_factor is not None:
+            raise ValueError(f"{entry.name!r} is a classical method: it takes no weights or scale factor")
+        return create_enhancer(entry.name)
+    options = {"threads": threads} if threads else {}
+    if entry.scale_factor is not None:
+        options["scale_factor"] = entry.scale_factor
+    return create_enhancer(entry.name, weights=entry.weights, **options)

@@ -5,7 +5,7 @@ from setuptools import find_packages, setup
 EXTRAS = {
     "onnx": ["onnxruntime>=1.17"],
     "torch": ["torch>=2.1", "onnx>=1.15", "onnxscript>=0.1"],
-    "detect": ["ultralytics>=8.3"],
+    "detect": ["ultralytics>=8.3", "matplotlib>=3.7"],
     "train": ["torch>=2.1", "pyyaml>=6", "scipy>=1.10", "matplotlib>=3.7"],
     "bag": ["rosbags>=0.10", "mcap>=1.1", "scipy>=1.10", "matplotlib>=3.7"],
     "live": ["foxglove-sdk>=0.30"],  # llie live: Foxglove WebSocket server and MCAP recording

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ class Detector:
         classes: Sequence[int] | None = None,
         device: str = "cpu",
         half: bool = False,
+        multi_label: bool = False,
     ) -> None:
         path = Path(model_path)
         if not path.exists():
@@ -65,6 +67,8 @@ class Detector:
         self.conf, self.iou, self.imgsz = float(conf), float(iou), int(imgsz)
         self.classes = [int(c) for c in classes] if classes else None
         self.device, self.half = str(device), bool(half)
+        # multi_label: NMS as `yolo val` runs it (a box may carry several classes), for mAP comparable with it.
+        self.multi_label = bool(multi_label)
         self.model = YOLO(str(path), task="detect")
         self.names: dict[int, str] = {int(k): str(v) for k, v in dict(self.model.names or {}).items()}
 
@@ -82,6 +86,7 @@ class Detector:
             classes=self.classes,
             device=self.device,
             verbose=False,
+            **({"predictor": _multi_label_predictor()} if self.multi_label else {}),
             # Only pass half when asked for: newer ultralytics warns on every call that names it.
             **({"half": True} if self.half else {}),
         )
@@ -113,6 +118,29 @@ class Detector:
             cv2.rectangle(img, (p1[0], top), (p1[0] + tw, top + th + base), colour, -1)
             cv2.putText(img, label, (p1[0], top + th), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
         return img
+
+
+@functools.cache
+def _multi_label_predictor() -> type:
+    """ultralytics' DetectionPredictor with the validator's multi-label NMS."""
+    from ultralytics.models.yolo.detect import DetectionPredictor
+    from ultralytics.utils import nms
+
+    class MultiLabelPredictor(DetectionPredictor):
+        def postprocess(self, preds, img, orig_imgs, **kwargs):
+            preds = nms.non_max_suppression(
+                preds,
+                self.args.conf,
+                self.args.iou,
+                self.args.classes,
+                self.args.agnostic_nms,
+                multi_label=True,
+                max_det=self.args.max_det,
+                end2end=getattr(self.model, "end2end", False),
+            )
+            return self.construct_results(preds, img, orig_imgs, **kwargs)
+
+    return MultiLabelPredictor
 
 
 def class_colour(class_id: int) -> tuple[int, int, int]:

@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "export": "export a model to ONNX (needs torch)",
     "demo": "build a night bag, enhance it and write an evaluation report",
     "bench": "time the enhancers against a frame copy and torch eager",
-    "eval": "quality metrics and model agreement over folders of low-light images",
+    "eval": "quality of enhanced images (eval quality, the default) and detector mAP on darkened images (eval detect)",
     "bag": "ROS bag tools: make, enhance, eval",
     "live": "enhance a camera, stream, video or bag live: Foxglove view, MCAP recording, latency",
 }
@@ -36,9 +36,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# Subcommands with sub-commands of their own: (the one meant when none is named, all of them).
+NESTED = {"eval": ("quality", ("quality", "detect"))}
+
+
+def _with_default_subcommand(argv: list[str]) -> list[str]:
+    """``llie eval MODELS...`` means ``llie eval quality MODELS...``, as before ``llie eval detect`` existed."""
+    if argv[:1] and argv[0] in NESTED:
+        default, names = NESTED[argv[0]]
+        if len(argv) == 1 or argv[1] not in (*names, "-h", "--help"):
+            return [argv[0], default, *argv[1:]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``llie`` console script; returns the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _with_default_subcommand(list(sys.argv[1:] if argv is None else argv))
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(command).parse_args(argv)
     try:

@@ -484,8 +484,10 @@ def _example_indices(dataset: DetectionDataset, examples: int) -> set[int]:
     return set(np.linspace(0, n - 1, min(examples, n)).round().astype(int).tolist())
 
 
-def _crop_row(panels: list[tuple], xyxy: np.ndarray, conf: float, height: int = 200) -> list[tuple[str, np.ndarray]]:
-    """The same crop (around the labelled objects, else the whole frame) of each panel, boxes drawn."""
+def _crop_row(
+    panels: list[tuple], xyxy: np.ndarray, conf: float, height: int = 200, width: int = 320
+) -> list[tuple[str, np.ndarray]]:
+    """One crop (around the labelled objects, else the whole frame) of each panel, boxes drawn, fit in width×height."""
     h, w = panels[0][1].shape[:2]
     if len(xyxy):
         x1, y1 = xyxy[:, :2].min(axis=0)
@@ -502,10 +504,9 @@ def _crop_row(panels: list[tuple], xyxy: np.ndarray, conf: float, height: int = 
             for bx1, by1, bx2, by2 in labels.astype(int):
                 cv2.rectangle(img, (bx1, by1), (bx2, by2), (255, 255, 255), 1)
         crop = img[y1:y2, x1:x2]
-        scale = height / crop.shape[0]
-        row.append(
-            (label, cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), height), interpolation=cv2.INTER_AREA))
-        )
+        scale = min(height / crop.shape[0], width / crop.shape[1])
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        row.append((label, cv2.resize(crop, size, interpolation=cv2.INTER_AREA)))
     return row
 
 

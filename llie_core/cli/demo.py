@@ -1,4 +1,8 @@
-"""``llie demo``: the main job end to end — build a night bag, enhance it, evaluate models, show the report."""
+"""``llie demo``: the main job end to end — build a night bag, enhance it, evaluate models, show the report.
+
+Then ``llie eval detect`` on part of the held-out road images (darkened with the noise regimes): the
+figure that says whether enhancement helps the detector.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
 DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe"
+DETECT_MODELS = "tiny_dce,clahe,gaussian_blur"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated model names to evaluate")
     parser.add_argument("--frames", type=int, default=150, help="frames taken from the source")
     parser.add_argument("--detector", help="YOLO model file (default: ../shared/models/detect/yolov8n.pt if present)")
+    parser.add_argument("--detect-models", default=DETECT_MODELS, help="models for the detection benchmark step")
+    parser.add_argument("--detect-images", type=int, default=60, help="held-out images for it (0: skip the step)")
     parser.set_defaults(func=run)
 
 
@@ -57,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         ["bag", "enhance", str(bag), str(enhanced), "--model", model, *detect, "--overwrite"],
         ["bag", "eval", str(bag), "--models", args.models, *detect, *frames, "-o", str(report)],
     ]
+    detect_step = _detect_step(args, source, Path(detector))
+    if detect_step:
+        steps.append(detect_step)
     for step in steps:
         print(f"\n$ llie {' '.join(step)}", flush=True)
         status = main(step)
@@ -64,4 +74,27 @@ def run(args: argparse.Namespace) -> int:
             print(f"llie demo: step failed with status {status}", file=sys.stderr)
             return status
     print(f"\nsource: {source}\nenhanced bag: {enhanced}\nreport: {report / 'report.html'}")
+    if detect_step:
+        print(f"detection benchmark: {args.output / 'detect_report' / 'report.html'}")
     return 0
+
+
+def _detect_step(args: argparse.Namespace, source: Path, detector: Path) -> list[str] | None:
+    """``llie eval detect`` on the held-out road images, or on the generated frames as they are; None to skip."""
+    from llie_core.cli.eval_detect import default_data
+
+    if args.detect_images <= 0:
+        return None
+    if not detector.is_file():
+        print(f"\n(detection benchmark skipped: no detector at {detector}; give --detector)")
+        return None
+    data = default_data()
+    if not (data / "labels").is_dir():
+        if not source.is_dir():
+            return None
+        data = source  # generated night frames: unlabelled, detections and agreement only
+    out = args.output / "detect_report"
+    return [
+        *("eval", "detect", str(data), "--detector", str(detector), "--models", args.detect_models),
+        *("--max-images", str(args.detect_images), "--examples", "1", "-o", str(out)),
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from llie_core.classical.denoise import DENOISERS, bilateral, gaussian_blur
+from llie_core.classical.denoise import DENOISERS, adaptive_denoise, bilateral, gaussian_blur
 from llie_core.classical.exposure import exposure_correction
 from llie_core.classical.gamma_correction import adaptive_gamma, gamma
 from llie_core.classical.histogram import clahe, he
@@ -31,6 +31,7 @@ CLASSICAL_METHODS: dict[str, Callable[..., np.ndarray]] = {
     "exposure_correction": exposure_correction,
     "gaussian_blur": gaussian_blur,
     "bilateral": bilateral,
+    "adaptive_denoise": adaptive_denoise,
 }
 
 _DESCRIPTIONS = {
@@ -44,6 +45,7 @@ _DESCRIPTIONS = {
     "exposure_correction": "Automatic exposure: gain with a highlight shoulder, solved so mean luminance hits a target",
     "gaussian_blur": "Denoiser: Gaussian blur (5×5 by default), no brightening; chain before an enhancer",
     "bilateral": "Denoiser: edge-preserving bilateral filter (OpenCV), no brightening; chain before an enhancer",
+    "adaptive_denoise": "Chroma and luma denoising set by a per-frame noise estimate; mild gamma on low-noise frames",
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from llie_core.bag.report import _json_safe, _png, _table
+from llie_core.bag.report import _json_safe, _png, _table, html_page
 from llie_core.detect_eval import headline_table
 
 
@@ -220,17 +220,13 @@ def write_report(
         f"<li><b>{html.escape(n)}</b>: {html.escape(r['description'])}</li>" for n, r in noise["regimes"].items()
     )
     title = f"llie eval detect: {html.escape(ds['root'])}"
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>"
-        f"<h1>{title}</h1><p>{ds['images']} images ({html.escape(ds['part'])} part"
-        f"{', labelled' if labelled else ', unlabelled'}), detector {html.escape(det['model'])} "
-        f"at imgsz {det['imgsz']}, "
-        f"conf {det['conf']}, NMS IoU {det['iou']}; noise seed {noise['seed']}, camera {html.escape(noise['camera'])}"
+    intro = (
+        f"<p>{ds['images']} images ({html.escape(ds['part'])} part{', labelled' if labelled else ', unlabelled'}), "
+        f"detector {html.escape(det['model'])} at imgsz {det['imgsz']}, conf {det['conf']}, NMS IoU {det['iou']}; "
+        f"noise seed {noise['seed']}, camera {html.escape(noise['camera'])}"
         f"{', Bayer ' + html.escape(noise['bayer']) if noise['bayer'] else ''}; {results['wall_time_s']} s.</p>"
-        f"<ul>{regimes}</ul>" + "".join(sections) + "</body></html>"
     )
+    page = html_page(title, intro + f"<ul>{regimes}</ul>" + "".join(sections))
     html_path.write_text(page, encoding="utf-8")
     return json_path, html_path
 

@@ -143,6 +143,16 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def html_page(title: str, body: str) -> str:
+    """A self-contained HTML page: ``title`` (already escaped) as title and heading, then ``body``."""
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>"
+        f"<h1>{title}</h1>{body}</body></html>"
+    )
+
+
 def _json_safe(value: Any) -> Any:
     """NaN and infinity are not JSON: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -246,14 +256,11 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
             )
     inp = results["input"]
     title = f"llie bag eval: {html.escape(inp['bag'])} {html.escape(inp['topic'])}"
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>"
-        f"<h1>{title}</h1><p>{inp['frames']} frames, {inp['size'][0]}×{inp['size'][1]}, "
+    intro = (
+        f"<p>{inp['frames']} frames, {inp['size'][0]}×{inp['size'][1]}, "
         f"{inp['duration_s']:.1f} s, {inp['lost']} missing from the recording; "
         f"LOE on {inp['loe_frames']} evenly spaced frames; "
-        f"read error: {_fmt(inp['read_error'])}</p>" + "".join(sections) + "</body></html>"
+        f"read error: {_fmt(inp['read_error'])}</p>"
     )
-    html_path.write_text(page, encoding="utf-8")
+    html_path.write_text(html_page(title, intro + "".join(sections)), encoding="utf-8")
     return json_path, html_path

@@ -29,7 +29,7 @@ import os
 import statistics
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -245,12 +245,13 @@ class APAccumulator:
 
         self.names = names
         self.metrics = DetMetrics(names=dict(enumerate(names)))
+        self.records: list[dict[str, Any]] = []  # per image: tp, conf, pred_cls, target_cls, target_img, im_name
         self.images = 0
 
     def add(self, name: str, detections: Sequence[Detection], classes: np.ndarray, xyxy: np.ndarray) -> None:
         """Add one image: its detections (any order) and its labels (dataset ids, N×4 pixel corners)."""
         dets = sorted(detections, key=lambda d: -d.score)
-        self.metrics.update_stats(
+        self.add_record(
             {
                 "tp": match_to_labels(dets, classes, xyxy),
                 "conf": np.array([d.score for d in dets], dtype=np.float32),
@@ -260,6 +261,15 @@ class APAccumulator:
                 "im_name": name,
             }
         )
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        """Add one image's match statistics as ``records`` holds them (plain arrays: from another shard too).
+
+        AP is computed once over all records (``result``), so shards merged in image order give the
+        figures of one run over all their images.
+        """
+        self.metrics.update_stats(record)
+        self.records.append(record)
         self.images += 1
 
     def result(self) -> dict[str, Any]:
@@ -361,9 +371,14 @@ class DetectionCache:
         ]
 
     def save(self) -> None:
-        """Write the cache file (atomically)."""
+        """Write the cache file atomically, keeping entries other processes saved meanwhile (parallel shards)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        if self.path.is_file():
+            try:
+                self.entries = json.loads(self.path.read_text()) | self.entries
+            except ValueError:  # a cut-off write: ours replaces it
+                pass
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.entries))
         tmp.replace(self.path)
 
@@ -372,12 +387,28 @@ class DetectionCache:
 
 
 @dataclass
-class _Track:
+class Track:
     """Everything gathered for one row (dark frame or a stage's output) of one condition."""
 
     ap: APAccumulator | None
     detections: list[list[Detection]] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
+
+
+Crops = dict[str, list[list[tuple[str, np.ndarray]]]]  # condition → rows of labelled panels (BGR)
+
+
+@dataclass
+class Gathered:
+    """What a run over images collects before any metric: the reference track, each condition's rows, crops.
+
+    Runs over consecutive parts of a dataset concatenated in order (``llie_core.detect_fleet``) equal one
+    run over the whole: every figure is computed from these per-image records by ``summarize``.
+    """
+
+    reference: Track
+    tracks: dict[str, dict[str, Track]]  # condition → row ("dark" or a stage label) → track
+    crops: Crops
 
 
 def evaluate(
@@ -392,7 +423,7 @@ def evaluate(
     cache: DetectionCache | None = None,
     examples: int = 2,
     progress: bool = True,
-) -> tuple[dict[str, Any], dict[str, list[list[tuple[str, np.ndarray]]]]]:
+) -> tuple[dict[str, Any], Crops]:
     """Run the detector on reference, dark and enhanced frames; (results, example crops by condition).
 
     Conditions: one per regime (the frame darkened with it), or, with no regimes, ``input`` (the frame
@@ -401,6 +432,31 @@ def evaluate(
     (``examples`` images, those with most labels) show the reference, dark and each stage's output
     with detections at ``count_conf`` drawn.
     """
+    t0 = time.perf_counter()
+    example_ids = example_indices(dataset, examples)
+    gathered = gather(dataset, detector, stages, regimes, seed, camera, bayer, count_conf, cache, example_ids, progress)
+    results = summarize(
+        dataset, detector_info(detector), list(stages), regimes, gathered, seed, camera, bayer, count_conf
+    )
+    results["wall_time_s"] = round(time.perf_counter() - t0, 1)
+    results["cache"] = {"path": str(cache.path), "hits": cache.hits} if cache else None
+    return results, gathered.crops
+
+
+def gather(
+    dataset: DetectionDataset,
+    detector: Detector,
+    stages: Mapping[str, Stage],
+    regimes: Sequence[NoiseRegime],
+    seed: int = 0,
+    camera: str = "srgb",
+    bayer: str | None = None,
+    count_conf: float = COUNT_CONF,
+    cache: DetectionCache | None = None,
+    example_ids: Collection[int] = (),
+    progress: bool = True,
+) -> Gathered:
+    """The evaluation loop of ``evaluate`` over ``dataset.images``; crops of the images at ``example_ids``."""
     if camera not in CAMERAS:
         raise ValueError(f"camera must be one of {', '.join(CAMERAS)}, got {camera!r}")
     if "dark" in stages or "clean" in stages:
@@ -411,14 +467,12 @@ def evaluate(
         raise ValueError(f"regime names must be unique, got {conditions}")
     rows = ([] if not regimes else ["dark"]) + list(stages)
 
-    def track() -> _Track:
-        return _Track(APAccumulator(dataset.names) if dataset.labelled else None)
+    def track() -> Track:
+        return Track(APAccumulator(dataset.names) if dataset.labelled else None)
 
     reference = track()
     tracks = {c: {row: track() for row in rows} for c in conditions}
-    example_ids = _example_indices(dataset, examples)
-    crops: dict[str, list[list[tuple[str, np.ndarray]]]] = {c: [] for c in conditions}
-    t0 = time.perf_counter()
+    crops: Crops = {c: [] for c in conditions}
     for index, item in enumerate(tqdm(dataset.images, desc="eval detect", unit="image", disable=not progress)):
         bgr = read_bgr(item.path)
         height, width = bgr.shape[:2]
@@ -452,15 +506,34 @@ def evaluate(
                 crops[condition].append(_crop_row(panels, xyxy, count_conf))
     if cache:
         cache.save()
-    results = _results(dataset, detector, stages, regimes, conditions, reference, tracks, count_conf)
+    return Gathered(reference, tracks, crops)
+
+
+def detector_info(detector: Detector) -> dict[str, Any]:
+    """The detector as the report names it: model file, input size, thresholds."""
+    return {"model": str(detector.model_path), "imgsz": detector.imgsz, "conf": detector.conf, "iou": detector.iou}
+
+
+def summarize(
+    dataset: DetectionDataset,
+    detector: dict[str, Any],
+    stages: Sequence[str],
+    regimes: Sequence[NoiseRegime],
+    gathered: Gathered,
+    seed: int = 0,
+    camera: str = "srgb",
+    bayer: str | None = None,
+    count_conf: float = COUNT_CONF,
+) -> dict[str, Any]:
+    """The results of ``evaluate`` (less wall time and cache) from gathered tracks: AP once over all images."""
+    conditions = list(gathered.tracks)
+    results = _results(dataset, detector, stages, regimes, conditions, gathered.reference, gathered.tracks, count_conf)
     results["noise"] |= {"seed": seed, "camera": camera, "bayer": bayer}
-    results["reference"]["name"] = reference_name
-    results["wall_time_s"] = round(time.perf_counter() - t0, 1)
-    results["cache"] = {"path": str(cache.path), "hits": cache.hits} if cache else None
-    return results, crops
+    results["reference"]["name"] = "clean" if dataset.labelled else "input"
+    return results
 
 
-def _add(track: _Track, item: LabelledImage, detections: list[Detection], xyxy: np.ndarray) -> None:
+def _add(track: Track, item: LabelledImage, detections: list[Detection], xyxy: np.ndarray) -> None:
     track.detections.append(detections)
     if track.ap is not None:
         track.ap.add(item.path.name, detections, item.classes, xyxy)
@@ -474,7 +547,8 @@ def _check_output(out: Any, source: np.ndarray, label: str) -> None:
         )
 
 
-def _example_indices(dataset: DetectionDataset, examples: int) -> set[int]:
+def example_indices(dataset: DetectionDataset, examples: int) -> set[int]:
+    """Indices of the images shown as examples: the ``examples`` busiest (labelled) or evenly spaced."""
     n = len(dataset.images)
     if examples <= 0 or not n:
         return set()
@@ -517,12 +591,12 @@ def _recovered(value: float, dark: float, clean: float) -> float | None:
 
 def _results(
     dataset: DetectionDataset,
-    detector: Detector,
-    stages: Mapping[str, Stage],
+    detector: dict[str, Any],
+    stages: Sequence[str],
     regimes: Sequence[NoiseRegime],
     conditions: list[str],
-    reference: _Track,
-    tracks: dict[str, dict[str, _Track]],
+    reference: Track,
+    tracks: dict[str, dict[str, Track]],
     conf: float,
 ) -> dict[str, Any]:
     ref = {"detections": detection_summary(reference.detections, None, conf)}
@@ -557,12 +631,7 @@ def _results(
             "classes": dataset.names,
             "class_map": {str(k): v for k, v in (dataset.class_map or {}).items()} or None,
         },
-        "detector": {
-            "model": str(detector.model_path),
-            "imgsz": detector.imgsz,
-            "conf": detector.conf,
-            "iou": detector.iou,
-        },
+        "detector": detector,
         "noise": {"regimes": {r.name: _regime_dict(r) for r in regimes}},
         "stages": list(stages),
         "reference": ref,

@@ -205,6 +205,8 @@ def write_report(
             det_rows,
         ),
     ]
+    if "folders" in results:
+        sections += _fleet_sections(results)
     for name in ("map", "per_class", "pr", "detections"):
         if name in figs:
             sections.append(
@@ -229,6 +231,36 @@ def write_report(
     page = html_page(title, intro + f"<ul>{regimes}</ul>" + "".join(sections))
     html_path.write_text(page, encoding="utf-8")
     return json_path, html_path
+
+
+def _fleet_sections(results: dict[str, Any]) -> list[str]:
+    """Per-folder rows (AP50 / AP50-95 in %, or objects / matched) and the shards' hosts and times."""
+    rows = _rows(results)
+    labelled = results["dataset"]["labelled"]
+    table = []
+    for root, folder in results["folders"].items():
+        if "error" in folder:
+            table.append([root, folder["images"], "failed: " + folder["error"]])
+            continue
+        for condition, entry in folder["conditions"].items():
+            metrics = [folder["reference"], *(entry["rows"][r] for r in rows)]
+            if labelled:
+                cells = [f"{_pct(m['map50'])} / {_pct(m['map50_95'])}" for m in metrics]
+            else:
+                cells = [metrics[0]["detections"]["total"]]
+                cells += [f"{m['detections']['total']} / {m['detections']['matched']}" for m in metrics[1:]]
+            table.append([root, folder["dataset"]["images"], condition, *cells])
+    what = "AP50 / AP50-95 (%)" if labelled else "objects / also on the reference frame"
+    shards = [
+        [o["root"], o["first"], o["images"], o["host"], o["wall_s"], o["cache_hits"], o["error"]]
+        for o in results["shards"]
+    ]
+    return [
+        f"<h2>Per folder: {what}</h2>",
+        _table(["folder", "images", "regime", results["reference"]["name"], *rows], table),
+        "<h2>Tasks</h2>",
+        _table(["folder", "first image", "images", "host", "seconds", "cache hits", "error"], shards),
+    ]
 
 
 def _det_cells(d: dict[str, Any]) -> list[Any]:

@@ -103,3 +103,17 @@ def enhancer_from_params(values: dict[str, Any], model: str | None = None) -> tu
     if values["scale_factor"]:
         options["scale_factor"] = values["scale_factor"]
     return enhancer_or_reference(model or values["model"], values["weights"] or None, **options)
+
+
+def add_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """``--ray [ADDRESS]`` and ``--workers``: fan the inputs out as Ray tasks (llie_core.fleet)."""
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="run one task per input on Ray and merge: 'local' (the default with no ADDRESS: a private instance on "
+        "this machine), 'auto' (the cluster this machine belongs to) or ray://HEAD:10001; without --ray the tasks "
+        "run one after another in this process",
+    )
+    parser.add_argument("--workers", type=int, help="CPUs of a local Ray instance (default: all)")

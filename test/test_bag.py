@@ -101,6 +101,16 @@ def test_make_resizes_to_size(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     assert "'64by40' is not WIDTHxHEIGHT" in capsys.readouterr().err
 
 
+def test_make_starts_at_a_later_frame(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder, frames = _folder(tmp_path, n=5)
+    result = make_bag(folder, tmp_path / "late", fps=10, skip=2, max_frames=2, progress=False)
+    msgs = _read(result.path)["/camera/image_raw"]
+    assert result.frames == 2 and [t for t, _, _ in msgs] == [DEFAULT_START_NS + i * 100_000_000 for i in (2, 3)]
+    assert np.array_equal(imgmsg.image_msg_to_array(msgs[0][2])[0], frames[2])
+    assert main(["bag", "make", str(folder), str(tmp_path / "none"), "--start", "5"]) == 2
+    assert "no frames could be read after the first 5" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("fmt", ["mcap", "sqlite3"])
 def test_enhance_round_trip(tmp_path: Path, fmt: str) -> None:
     from rosbags.highlevel import AnyReader

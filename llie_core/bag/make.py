@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,12 +97,15 @@ def make_bag(
     fmt: str = "mcap",
     frame_id: str = "camera",
     start_ns: int = DEFAULT_START_NS,
+    skip: int = 0,
     max_frames: int | None = None,
     size: tuple[int, int] | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> MakeResult:
-    """Write ``source`` frames into a new bag ``out``; stamps are ``start_ns + i / fps``.
+    """Write ``source`` frames into a new bag ``out``; stamps are ``start_ns + i / fps`` for the source's frame i.
+
+    ``skip``: leave out the source's first frames (the bag starts at frame ``skip``, stamped as in the source).
 
     ``size``: (width, height) every frame is resized to (e.g. a 640x360 video as a 1080p camera), else as read.
     """
@@ -109,6 +113,8 @@ def make_bag(
     rate = float(fps or source_fps or 30.0)
     if rate <= 0:
         raise BagError(f"--fps must be positive, got {rate}")
+    if skip < 0:
+        raise BagError(f"--start must be >= 0, got {skip}")
     if size is not None and min(size) <= 0:
         raise BagError(f"--size must be positive, got {size[0]}x{size[1]}")
     if compressed and not topic.endswith("/compressed"):
@@ -117,6 +123,8 @@ def make_bag(
     prepare_output(out, overwrite)
     store = typestore()
     types = store.types
+    frames = itertools.islice(frames, skip, None)
+    count = max(count - skip, 0) if count else 0
     total = min(count, max_frames) if count and max_frames else (count or max_frames or None)
     writer = open_writer(out, fmt)
     written = 0
@@ -127,7 +135,7 @@ def make_bag(
         for i, frame in enumerate(tqdm(frames, total=total, desc="bag make", unit="frame", disable=not progress)):
             if max_frames is not None and i >= max_frames:
                 break
-            t = start_ns + round(i * 1e9 / rate)
+            t = start_ns + round((skip + i) * 1e9 / rate)
             hdr = header(t, frame_id)
             if size is not None and (frame.shape[1], frame.shape[0]) != size:
                 frame = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
@@ -145,5 +153,5 @@ def make_bag(
     finally:
         writer.close()
     if written == 0:
-        raise BagError(f"{source}: no frames could be read")
+        raise BagError(f"{source}: no frames could be read" + (f" after the first {skip}" if skip else ""))
     return MakeResult(out, written, topic, info_topic, rate)

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     make.add_argument("--fps", type=float, help="frame rate for the stamps (default: the video's, else 30)")
     make.add_argument("--frame-id", default="camera", help="header frame_id")
+    make.add_argument("--start", type=int, default=0, help="skip the source's first START frames (stamps as in it)")
     make.add_argument("--max-frames", type=int, help="stop after this many frames")
     make.add_argument("--size", type=_size, help="resize every frame to WIDTHxHEIGHT (e.g. 1920x1080)")
     make.add_argument("--format", choices=FORMATS, default="mcap", help="storage (default mcap)")
@@ -100,6 +101,7 @@ def run_make(args: argparse.Namespace) -> int:
             compressed=args.compressed,
             fmt=args.format,
             frame_id=args.frame_id,
+            skip=args.start,
             max_frames=args.max_frames,
             size=args.size,
             overwrite=args.overwrite,

@@ -101,12 +101,22 @@ def _detection_summary(per_frame: list[list[Any]]) -> dict[str, Any]:
     }
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+def latency_summary(times: list[float]) -> dict[str, float]:
+    """Median, 95th percentile and mean of per-frame latencies (ms)."""
+    return {
+        "median": statistics.median(times),
+        "p95": float(np.percentile(np.asarray(times), 95)) if times else float("nan"),
+        "mean": float(np.mean(times)),
+    }
 
 
-def _flicker_entry(raw: float, out: float) -> dict[str, float | None]:
-    # ratio > 1: the model adds frame-to-frame brightness change beyond the input's
+def throughput(frames: int, times: list[float]) -> float:
+    """Frames per second of enhancement time (``times`` in ms per frame)."""
+    return frames / (sum(times) / 1e3) if sum(times) > 0 else float("inf")
+
+
+def flicker_entry(raw: float, out: float) -> dict[str, float | None]:
+    """Input and output flicker and their ratio (above 1: the model adds frame-to-frame brightness change)."""
     return {"input": raw, "output": out, "ratio": out / raw if raw > 0 else None}
 
 
@@ -202,19 +212,15 @@ def evaluate_frames(
                 "backend": str(enhancer.backend),
                 "weights": weights,
                 "gated_frames": processor.stats.snapshot().gated,
-                "latency_ms": {
-                    "median": statistics.median(times),
-                    "p95": _percentile(times, 95),
-                    "mean": float(np.mean(times)),
-                },
-                "throughput_fps": n / (sum(times) / 1e3) if sum(times) > 0 else float("inf"),
+                "latency_ms": latency_summary(times),
+                "throughput_fps": throughput(n, times),
                 "quality": {
                     k: {"before": results["raw"][k], "after": float(np.mean([q[k] for q in quality]))}
                     for k in QUALITY_KEYS
                 },
                 "loe": float(np.mean(loe)),
-                "flicker": _flicker_entry(results["raw"]["flicker"], flicker(luma)),
-                "local_flicker": _flicker_entry(results["raw"]["local_flicker"], local_flicker(grids)),
+                "flicker": flicker_entry(results["raw"]["flicker"], flicker(luma)),
+                "local_flicker": flicker_entry(results["raw"]["local_flicker"], local_flicker(grids)),
             }
             if detector:
                 matched = sum(match_count(e, r) for e, r in zip(dets, raw_dets, strict=True))

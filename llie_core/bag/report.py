@@ -119,7 +119,13 @@ def _strip(thumbs: dict[str, list[np.ndarray]], width: int = 240) -> bytes:
     return buf.tobytes()
 
 
+class Html(str):
+    """Table cell text that is already HTML (a link): written as is, not escaped."""
+
+
 def _fmt(value: Any) -> str:
+    if isinstance(value, Html):
+        return value
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -164,12 +170,8 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], out_dir: Path) -> tuple[Path, Path]:
-    """Write report.json and report.html into ``out_dir``; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out_dir / "report.json", out_dir / "report.html"
-    json_path.write_text(json.dumps(_json_safe(results), indent=1))
-    figs = _figures(results, thumbs)
+def tables(results: dict[str, Any]) -> list[str]:
+    """HTML sections of a bag's (or a fleet's) speed, flicker, quality and detection tables."""
     models = results["models"]
     speed = _table(
         ["model", "backend", "weights", "median ms", "p95 ms", "frames/s", "LOE", "gated frames"],
@@ -249,6 +251,16 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
                 ["frames", "objects", "mean conf", "matched", "enh. also raw", "raw also enh.", "per class"], det_rows
             ),
         ]
+    return sections
+
+
+def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], out_dir: Path) -> tuple[Path, Path]:
+    """Write report.json and report.html into ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out_dir / "report.json", out_dir / "report.html"
+    json_path.write_text(json.dumps(_json_safe(results), indent=1))
+    figs = _figures(results, thumbs)
+    sections = tables(results)
     for name in FIGURES:
         if name in figs:
             sections.append(

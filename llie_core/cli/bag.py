@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from llie_core.bag.io import FORMATS, BagError
-from llie_core.cli.common import add_detector_options, add_params_option, detector_from_args
+from llie_core.cli.common import add_detector_options, add_fleet_options, add_params_option, detector_from_args
 
 DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
 
@@ -45,7 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     enh.set_defaults(func=run_enhance)
 
     ev = sub.add_parser("eval", help="compare models on a bag's image topic; writes report.json and report.html")
-    ev.add_argument("input", type=Path, help="bag to read")
+    ev.add_argument(
+        "input",
+        nargs="+",
+        help="bags to read: bag paths, glob patterns (quoted) or folders of bags; several give one fleet report "
+        "with a row per bag (and each bag's own report under OUTPUT/bags/)",
+    )
     ev.add_argument(
         "--models",
         default=DEFAULT_EVAL_MODELS,
@@ -57,7 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("--topic", help="image topic (default: the first image topic)")
     add_detector_options(ev)
     ev.add_argument("-o", "--output", type=Path, default=Path("bag_report"), help="report folder")
-    ev.add_argument("--max-frames", type=int, default=300, help="frames to evaluate (default 300)")
+    ev.add_argument("--max-frames", type=int, default=300, help="frames to evaluate per bag (default 300)")
+    ev.add_argument("--threads", type=int, help="inference threads per network (default: the backend's)")
+    add_fleet_options(ev)
     ev.set_defaults(func=run_eval)
 
 
@@ -159,18 +166,25 @@ def run_enhance(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    """Evaluate the models and write the report."""
+    """Evaluate the models on one bag, or on many (serially or on Ray) into one fleet report."""
+    from llie_core.bag.fleet import find_bags
+
+    try:
+        bags = find_bags(args.input)
+        params = _params(args)
+    except (BagError, ValueError) as exc:
+        return _fail("eval", exc)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if len(bags) > 1 or args.ray is not None:
+        return _run_fleet_eval(args, bags, params, models)
     from llie_core.bag.evaluate import evaluate_frames, read_frames
-    from llie_core.bag.report import percent_text, ratio_text, write_report
+    from llie_core.bag.report import write_report
     from llie_core.cli.common import enhancer_from_params
     from llie_core.stream import StreamSettings
 
     try:
-        params = _params(args)
-        data = read_frames(args.input, args.topic, args.max_frames)
-        enhancers = {}
-        for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-            enhancers[name] = enhancer_from_params(params, model=name)
+        data = read_frames(bags[0], args.topic, args.max_frames)
+        enhancers = {name: enhancer_from_params(params, model=name, threads=args.threads) for name in models}
         results, thumbs = evaluate_frames(
             data, enhancers, settings=StreamSettings.from_params(params), detector=detector_from_args(args)
         )
@@ -179,13 +193,59 @@ def run_eval(args: argparse.Namespace) -> int:
         return _fail("eval", exc)
     inp = results["input"]
     print(f"{data.topic}: {inp['frames']} frames, {inp['lost']} missing from the recording")
+    _print_models(results["models"])
+    if data.error:
+        print(f"llie bag eval: {data.error}", file=sys.stderr)
+    print(f"report: {json_path} {html_path}")
+    return 1 if data.error else 0
+
+
+def _run_fleet_eval(args: argparse.Namespace, bags: list[Path], params: dict, models: list[str]) -> int:
+    """One task per bag (serially, or on Ray with --ray), merged into one report; 1 when a bag failed."""
+    from llie_core.bag.fleet import BagTask, evaluate_bag, failed_bag, merge_bags
+    from llie_core.bag.fleet_report import write_fleet_report
+    from llie_core.fleet import FleetError, run_tasks
+
+    detector = None
+    if args.detector:
+        if not args.detector.is_file():
+            return _fail("eval", BagError(f"--detector {args.detector}: no such file"))
+        detector = (str(args.detector.resolve()), args.conf, args.imgsz)
+    # Workers may run elsewhere: absolute paths, the same on every worker (or a shared filesystem).
+    tasks = [
+        BagTask(str(b.resolve()), tuple(models), params, args.topic, args.max_frames, detector, args.threads)
+        for b in bags
+    ]
+    try:
+        outcomes = run_tasks(evaluate_bag, tasks, args.ray, args.workers, failed=failed_bag, desc="bags")
+        fleet = merge_bags(outcomes)
+        json_path, html_path = write_fleet_report(fleet, outcomes, args.output)
+    except (BagError, FleetError, OSError) as exc:
+        return _fail("eval", exc)
+    inp = fleet["input"]
+    print(f"{inp['bags']} bags, {inp['frames']} frames, {inp['lost']} missing from the recordings")
+    for row in fleet["bags"]:
+        if row["error"] is None:
+            print(f"  {row['bag']}: {row['frames']} frames, {row['wall_s']:.1f} s on {row['host']}")
+    print("fleet totals:")
+    _print_models(fleet["models"])
+    for error in inp["failed"] + inp["read_errors"]:
+        print(f"llie bag eval: {error}", file=sys.stderr)
+    print(f"report: {json_path} {html_path}")
+    return 1 if inp["failed"] or inp["read_errors"] else 0
+
+
+def _print_models(models: dict) -> None:
+    """The models' speed, brightness, LOE, gating and flicker as a text table."""
+    from llie_core.bag.report import percent_text, ratio_text
+
     print("flicker: mean |ΔL| / L per frame in %, global and on a 4×4 grid (local); x: output over input")
-    name_width = max(12, *(len(n) for n in results["models"]))
+    name_width = max(12, *(len(n) for n in models))
     print(
         f"{'model':<{name_width}} {'median ms':>9} {'fps':>7} {'bright':>7} {'LOE':>7} {'gated':>6} "
         f"{'flicker in':>10} {'out':>8} {'x':>6} {'local in':>8} {'out':>8} {'x':>6}"
     )
-    for name, m in results["models"].items():
+    for name, m in models.items():
         glob, local = m["flicker"], m["local_flicker"]
         print(
             f"{name:<{name_width}} {m['latency_ms']['median']:9.2f} {m['throughput_fps']:7.1f} "
@@ -193,7 +253,3 @@ def run_eval(args: argparse.Namespace) -> int:
             f"{percent_text(glob['input']):>10} {percent_text(glob['output']):>8} {ratio_text(glob['ratio']):>6} "
             f"{percent_text(local['input']):>8} {percent_text(local['output']):>8} {ratio_text(local['ratio']):>6}"
         )
-    if data.error:
-        print(f"llie bag eval: {data.error}", file=sys.stderr)
-    print(f"report: {json_path} {html_path}")
-    return 1 if data.error else 0

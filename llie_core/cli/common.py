@@ -97,11 +97,18 @@ def node_params(params_file: Path | None, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-def enhancer_from_params(values: dict[str, Any], model: str | None = None) -> tuple[Enhancer, str]:
-    """(enhancer, where its weights come from) for node parameter values (``model`` replaces theirs)."""
+def enhancer_from_params(
+    values: dict[str, Any], model: str | None = None, threads: int | None = None
+) -> tuple[Enhancer, str]:
+    """(enhancer, where its weights come from) for node parameter values (``model`` replaces theirs).
+
+    ``threads``: a network's inference threads (None: the backend's default).
+    """
     options: dict[str, Any] = {"backend": values["backend"], "device": values["device"]}
     if values["scale_factor"]:
         options["scale_factor"] = values["scale_factor"]
+    if threads:
+        options["threads"] = threads
     return enhancer_or_reference(model or values["model"], values["weights"] or None, **options)
 
 

@@ -46,24 +46,21 @@ def find_bags(inputs: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for item in inputs:
         text = str(item)
-        pattern = glob.has_magic(text)
-        paths = [Path(p) for p in sorted(glob.glob(text))] if pattern else [Path(text)]
-        if not paths:
-            raise BagError(f"{text}: no file or folder matches")
-        for path in paths:
-            if is_bag(path):
-                found.append(path)
-            elif path.is_dir():
-                bags = [p for p in sorted(path.iterdir()) if is_bag(p)]
-                if not bags:
-                    raise BagError(f"{path}: neither a bag nor a folder holding bags")
-                found += bags
-            elif not pattern:  # a pattern may match other files too
-                raise BagError(
-                    f"{path}: no such bag"
-                    if not path.exists()
-                    else f"{path}: not a bag ({', '.join(BAG_FILES)} file or ROS 2 bag folder)"
-                )
+        if glob.has_magic(text):  # a pattern's matches that are bags (it may match other files too)
+            bags = [Path(p) for p in sorted(glob.glob(text)) if is_bag(Path(p))]
+            if not bags:
+                raise BagError(f"{text}: matches no bag")
+        elif is_bag(Path(text)):
+            bags = [Path(text)]
+        elif Path(text).is_dir():
+            bags = [p for p in sorted(Path(text).iterdir()) if is_bag(p)]
+            if not bags:
+                raise BagError(f"{text}: neither a bag nor a folder holding bags")
+        elif Path(text).exists():
+            raise BagError(f"{text}: not a bag ({', '.join(BAG_FILES)} file or ROS 2 bag folder)")
+        else:
+            raise BagError(f"{text}: no such bag")
+        found += bags
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path)

@@ -210,10 +210,10 @@ def _run_fleet_eval(args: argparse.Namespace, bags: list[Path], params: dict, mo
     if args.detector:
         if not args.detector.is_file():
             return _fail("eval", BagError(f"--detector {args.detector}: no such file"))
-        detector = (str(args.detector.resolve()), args.conf, args.imgsz)
+        detector = (str(args.detector.absolute()), args.conf, args.imgsz)
     # Workers may run elsewhere: absolute paths, the same on every worker (or a shared filesystem).
     tasks = [
-        BagTask(str(b.resolve()), tuple(models), params, args.topic, args.max_frames, detector, args.threads)
+        BagTask(str(b.absolute()), tuple(models), params, args.topic, args.max_frames, detector, args.threads)
         for b in bags
     ]
     try:

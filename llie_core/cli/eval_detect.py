@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--max-images must be >= 1, got {args.max_images}")
         # A fleet's workers may run elsewhere: they get absolute paths.
         datasets = [
-            detect_eval.load_dataset(f.resolve() if fleet else f, args.class_map, args.part, max_images=args.max_images)
+            detect_eval.load_dataset(
+                f.absolute() if fleet else f, args.class_map, args.part, max_images=args.max_images
+            )
             for f in folders
         ]
         data = datasets[0]
@@ -144,14 +146,14 @@ def _run_fleet(
             args.examples,
             stages=tuple(specs),
             regimes=tuple(regimes),
-            detector=detect_fleet.DetectorSpec(str(detector.resolve()), conf, args.iou, args.imgsz, args.device),
-            class_map=str(args.class_map.resolve()) if args.class_map else None,
+            detector=detect_fleet.DetectorSpec(str(detector.absolute()), conf, args.iou, args.imgsz, args.device),
+            class_map=str(args.class_map.absolute()) if args.class_map else None,
             seed=args.seed,
             camera=args.camera,
             bayer=args.bayer,
             count_conf=args.count_conf,
             cache=not args.no_cache,
-            cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
+            cache_dir=str(args.cache_dir.absolute()) if args.cache_dir else None,
             threads=args.threads,
         )
         outcomes = run_tasks(

@@ -156,7 +156,7 @@ def test_training_check_sees_a_training_import(tmp_path: Path) -> None:
 
 
 # Run the CLI with these made unimportable: what `llie ... --help` must not need.
-_EXTRAS = ("scipy", "matplotlib", "torch", "torchvision", "ultralytics", "rosbags", "mcap", "onnxruntime")
+_EXTRAS = ("scipy", "matplotlib", "torch", "torchvision", "ultralytics", "rosbags", "mcap", "onnxruntime", "ray")
 _RUN_BLOCKED = """
 import contextlib, importlib.abc, io, json, sys
 blocked = set(sys.argv[1].split(","))

@@ -72,6 +72,7 @@ def run_tasks(
     workers: int | None = None,
     cpus_per_task: float = 1.0,
     failed: Callable[[T, str], R] | None = None,
+    each: Callable[[int, R], R] | None = None,
     desc: str = "tasks",
     progress: bool = True,
 ) -> list[R]:
@@ -79,10 +80,12 @@ def run_tasks(
 
     ``function`` must be importable by the workers (a module-level function of llie_core). ``failed(task,
     reason)`` stands in for a task Ray could not run (worker lost, out of memory); without it that error is
-    raised. ``workers``: CPUs of a local instance; ``cpus_per_task``: CPUs Ray reserves for each task.
+    raised. ``each(index, result)`` sees every result as it arrives (write it out, drop what is not kept) and
+    returns what is kept. ``workers``: CPUs of a local instance; ``cpus_per_task``: CPUs Ray reserves per task.
     """
+    keep = each or (lambda _, result: result)
     if address is None:
-        return [function(t) for t in tqdm(tasks, desc=desc, unit="task", disable=not progress)]
+        return [keep(i, function(t)) for i, t in enumerate(tqdm(tasks, desc=desc, unit="task", disable=not progress))]
     ray, started = _connect(address, workers)
     try:
         remote = ray.remote(num_cpus=cpus_per_task, max_retries=0)(function)
@@ -96,11 +99,12 @@ def run_tasks(
                 for ref in done:
                     i = index[ref]
                     try:
-                        results[i] = ray.get(ref)
+                        result = ray.get(ref)
                     except ray.exceptions.RayError as exc:
                         if failed is None:
                             raise
-                        results[i] = failed(tasks[i], f"Ray could not run the task: {exc}")
+                        result = failed(tasks[i], f"Ray could not run the task: {exc}")
+                    results[i] = keep(i, result)
                     bar.update()
         return results
     finally:

@@ -2,7 +2,8 @@
 
 A task is plain data (bag path, model names, the node's parameter values, detector file and settings); the
 worker builds its own enhancers and detector and returns the bag's report results (``evaluate_frames``) and
-its thumbnails as JPEG bytes. The fleet totals are exact where the metric allows:
+its report page, rendered there (the figures are the slow part of a report). The fleet totals are exact where
+the metric allows:
 
 - quality means: frame-weighted means of the bags' means; LOE weighted by the frames it was measured on;
 - latency: median, p95 and mean of every bag's per-frame samples pooled; throughput: all frames over all time;
@@ -22,14 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from llie_core.bag.evaluate import QUALITY_KEYS, flicker_entry, latency_summary, throughput
 from llie_core.bag.io import BagError
 
 BAG_FILES = (".mcap", ".db3", ".bag")
-THUMB_WIDTH = 240  # the report's thumbnail strip width
 
 
 def is_bag(path: Path) -> bool:
@@ -81,8 +80,9 @@ class BagTask:
 
 
 def evaluate_bag(task: BagTask) -> dict[str, Any]:
-    """Evaluate one bag on this worker: {bag, host, wall_s, error, results, thumbnails (JPEG bytes by row)}."""
+    """Evaluate one bag on this worker: {bag, host, wall_s, error, results, html (the bag's report page)}."""
     from llie_core.bag.evaluate import evaluate_frames, read_frames
+    from llie_core.bag.report import render_html
     from llie_core.cli.common import enhancer_from_params
     from llie_core.stream import StreamSettings
 
@@ -99,12 +99,13 @@ def evaluate_bag(task: BagTask) -> dict[str, Any]:
             detector = Detector(model, conf=conf, imgsz=imgsz)
         settings = StreamSettings.from_params(task.params)
         results, thumbs = evaluate_frames(data, enhancers, detector, settings, progress=False)
+        page = render_html(results, thumbs)
     except Exception as exc:  # one bad bag must not lose the others: reported, left out of the totals
         out["error"] = f"{task.bag}: {type(exc).__name__}: {exc}"
         out["wall_s"] = time.perf_counter() - start
         return out
     out["results"] = results
-    out["thumbnails"] = {row: [_jpeg(f) for f in frames] for row, frames in thumbs.items()}
+    out["html"] = page
     out["wall_s"] = time.perf_counter() - start
     return out
 
@@ -112,23 +113,6 @@ def evaluate_bag(task: BagTask) -> dict[str, Any]:
 def failed_bag(task: BagTask, reason: str) -> dict[str, Any]:
     """The outcome of a bag Ray could not run (``run_tasks``' ``failed``)."""
     return {"bag": task.bag, "host": None, "wall_s": None, "error": f"{task.bag}: {reason}"}
-
-
-def _jpeg(frame: np.ndarray) -> bytes:
-    """A thumbnail at the report's width as JPEG bytes (small to ship)."""
-    h = max(1, round(frame.shape[0] * THUMB_WIDTH / frame.shape[1]))
-    ok, buf = cv2.imencode(".jpg", cv2.resize(frame, (THUMB_WIDTH, h), interpolation=cv2.INTER_AREA))
-    if not ok:
-        raise ValueError("cannot encode a thumbnail")
-    return buf.tobytes()
-
-
-def thumbnails(outcome: dict[str, Any]) -> dict[str, list[np.ndarray]]:
-    """A task's thumbnails decoded to BGR frames by row, as ``report.write_report`` takes them."""
-    return {
-        row: [cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_UNCHANGED) for b in blobs]
-        for row, blobs in outcome["thumbnails"].items()
-    }
 
 
 # --- the merge ------------------------------------------------------------------------------------------------
@@ -243,6 +227,8 @@ def merge_bags(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _bag_row(outcome: dict[str, Any]) -> dict[str, Any]:
     """A bag's line of the fleet report: where it ran, its size, and each model's headline figures."""
     row: dict[str, Any] = {k: outcome[k] for k in ("bag", "host", "wall_s", "error")}
+    if "report" in outcome:
+        row["report"] = outcome["report"]
     if outcome["error"] is not None:
         return row
     results = outcome["results"]

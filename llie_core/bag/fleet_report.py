@@ -1,4 +1,4 @@
-"""The fleet report of ``llie bag eval`` over many bags: report.json, report.html, and each bag's own report."""
+"""The fleet report of ``llie bag eval`` over many bags: each bag's own report as it arrives, then the fleet's."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from llie_core.bag.fleet import thumbnails
-from llie_core.bag.report import Html, _json_safe, _png, _table, html_page, ratio_text, tables, write_report
+from llie_core.bag.report import Html, _json_safe, _png, _table, html_page, ratio_text, tables, write_rendered
 
 BAGS_DIR = "bags"
 
@@ -57,13 +56,21 @@ def _figures(fleet: dict[str, Any], outcomes: Sequence[dict[str, Any]]) -> dict[
     return figs
 
 
+def write_bag_report(index: int, outcome: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """Write a task's bag report (its page rendered by the worker) under ``out_dir/bags/``; the outcome without it.
+
+    ``run_tasks``' ``each``: a bag's report is on disk as soon as its task ends, and the driver keeps only results.
+    """
+    if outcome["error"] is not None:
+        return outcome
+    folder = bag_report_dir(index, outcome["bag"])
+    write_rendered(outcome["results"], outcome["html"], out_dir / folder)
+    return {k: v for k, v in outcome.items() if k != "html"} | {"report": f"{folder}/report.html"}
+
+
 def write_fleet_report(fleet: dict[str, Any], outcomes: Sequence[dict[str, Any]], out_dir: Path) -> tuple[Path, Path]:
-    """Each bag's report under ``out_dir/bags/``, then the fleet's report.json and report.html; their paths."""
+    """The fleet's report.json and report.html in ``out_dir`` (bag reports: ``write_bag_report``); their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for i, (outcome, row) in enumerate(zip(outcomes, fleet["bags"], strict=True)):
-        if outcome["error"] is None:
-            row["report"] = bag_report_dir(i, outcome["bag"]) + "/report.html"
-            write_report(outcome["results"], thumbnails(outcome), out_dir / bag_report_dir(i, outcome["bag"]))
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     json_path.write_text(json.dumps(_json_safe(fleet), indent=1))
     rows = list(fleet["models"])

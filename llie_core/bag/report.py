@@ -256,9 +256,20 @@ def tables(results: dict[str, Any]) -> list[str]:
 
 def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], out_dir: Path) -> tuple[Path, Path]:
     """Write report.json and report.html into ``out_dir``; returns their paths."""
+    return write_rendered(results, render_html(results, thumbs), out_dir)
+
+
+def write_rendered(results: dict[str, Any], page: str, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``results`` as report.json and an already rendered ``page`` as report.html; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     json_path.write_text(json.dumps(_json_safe(results), indent=1))
+    html_path.write_text(page, encoding="utf-8")
+    return json_path, html_path
+
+
+def render_html(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]]) -> str:
+    """The self-contained report.html page of one bag's results (figures and thumbnails inline)."""
     figs = _figures(results, thumbs)
     sections = tables(results)
     for name in FIGURES:
@@ -274,5 +285,4 @@ def write_report(results: dict[str, Any], thumbs: dict[str, list[np.ndarray]], o
         f"LOE on {inp['loe_frames']} evenly spaced frames; "
         f"read error: {_fmt(inp['read_error'])}</p>"
     )
-    html_path.write_text(html_page(title, intro + "".join(sections)), encoding="utf-8")
-    return json_path, html_path
+    return html_page(title, intro + "".join(sections))

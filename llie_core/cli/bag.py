@@ -203,7 +203,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def _run_fleet_eval(args: argparse.Namespace, bags: list[Path], params: dict, models: list[str]) -> int:
     """One task per bag (serially, or on Ray with --ray), merged into one report; 1 when a bag failed."""
     from llie_core.bag.fleet import BagTask, evaluate_bag, failed_bag, merge_bags
-    from llie_core.bag.fleet_report import write_fleet_report
+    from llie_core.bag.fleet_report import write_bag_report, write_fleet_report
     from llie_core.fleet import FleetError, run_tasks
 
     detector = None
@@ -217,7 +217,15 @@ def _run_fleet_eval(args: argparse.Namespace, bags: list[Path], params: dict, mo
         for b in bags
     ]
     try:
-        outcomes = run_tasks(evaluate_bag, tasks, args.ray, args.workers, failed=failed_bag, desc="bags")
+        outcomes = run_tasks(
+            evaluate_bag,
+            tasks,
+            args.ray,
+            args.workers,
+            failed=failed_bag,
+            each=lambda i, outcome: write_bag_report(i, outcome, args.output),
+            desc="bags",
+        )
         fleet = merge_bags(outcomes)
         json_path, html_path = write_fleet_report(fleet, outcomes, args.output)
     except (BagError, FleetError, OSError) as exc:

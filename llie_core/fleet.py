@@ -1,6 +1,6 @@
 """Fan out independent evaluation tasks: in this process one after another, or as Ray tasks on a cluster.
 
-Tasks and their results are plain data (paths, model specs, numbers, arrays, encoded images): a worker builds
+Tasks and their results are plain data (paths, model specs, numbers, arrays, report pages): a worker builds
 its own enhancers and detector from the specs and its local files, so Ray ships only specs and results, never a
 model. The serial run calls the same task function in this process; it is the reference the Ray run must equal.
 

@@ -1,7 +1,9 @@
 """ONNX export of the torch models: the full graph (image → enhanced, ...) or the estimator only.
 
 Curve models: full = image → enhanced, curves; estimator = image → curves. IAT models: full =
-image → enhanced, maps, globals; estimator = image → maps, globals (``IATFamily.estimate``).
+image → enhanced, maps, globals; estimator = image → maps, globals (``IATFamily.estimate``). The noise-aware
+DCE exports its estimator only (image with the noise-sigma plane, N×4×h×w → maps): its noise estimate and
+denoise guides are OpenCV work outside the network.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from pathlib import Path
 
 import torch
 
-from llie_core.models import CurveModel, IATFamily
+from llie_core.models import CurveModel, IATFamily, NoiseAwareDCE
+
+Model = CurveModel | IATFamily | NoiseAwareDCE
 
 GRAPHS = ("full", "estimator")
 OPSET = 18
 
 
 class _FullGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel | IATFamily) -> None:
+    def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
 
@@ -30,7 +34,7 @@ class _FullGraph(torch.nn.Module):
 
 
 class _EstimatorGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel | IATFamily) -> None:
+    def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
 
@@ -38,13 +42,15 @@ class _EstimatorGraph(torch.nn.Module):
         return self.model.estimate(image)
 
 
-def output_names(model: CurveModel | IATFamily, graph: str) -> list[str]:
+def output_names(model: Model, graph: str) -> list[str]:
     """Names of the graph's outputs, in order."""
+    if isinstance(model, NoiseAwareDCE):
+        return ["maps"]
     estimated = ["maps", "globals"] if isinstance(model, IATFamily) else ["curves"]
     return ["enhanced", *estimated] if graph == "full" else estimated
 
 
-def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, graph: str = "full") -> bytes:
+def export_onnx(model: Model, path: str | Path | None = None, graph: str = "full") -> bytes:
     """Export ``model`` to ONNX with dynamic batch, H and W; writes ``path`` if given and returns the bytes.
 
     graph="full": input ``image`` N×3×H×W RGB in [0, 1] → ``enhanced`` N×3×H×W and what was estimated
@@ -55,9 +61,14 @@ def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, g
     """
     if graph not in GRAPHS:
         raise ValueError(f"unknown graph {graph!r}; valid: {', '.join(GRAPHS)}")
+    if graph == "full" and isinstance(model, NoiseAwareDCE):
+        raise ValueError(
+            f"{model.spec_name} exports its estimator graph only (graph='estimator'): its noise estimate and "
+            "denoise guides run in OpenCV outside the network"
+        )
     wrapper = _FullGraph(model) if graph == "full" else _EstimatorGraph(model)
     outputs = output_names(model, graph)
-    example = torch.rand(1, 3, 48, 64)
+    example = torch.rand(1, getattr(model, "input_channels", 3), 48, 64)
     dim = torch.export.Dim.AUTO
     # The exporter prints progress lines on stdout; keep command output clean.
     with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
@@ -74,7 +85,7 @@ def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, g
         )
     onnx_model = program.model_proto
     meta = {"llie_model": model.spec_name, "llie_graph": graph, "llie_scale_factor": str(model.scale_factor)}
-    if isinstance(model, CurveModel):
+    if isinstance(model, CurveModel | NoiseAwareDCE):
         meta["llie_iterations"] = str(model.iterations)
     del onnx_model.metadata_props[:]
     for key, value in meta.items():

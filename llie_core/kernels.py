@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from llie_core.frames import max_value
@@ -133,20 +134,25 @@ if numba is not None:
                     j += 1
 
 
+def _interleaved_taps(n_out: int, n_in: int, channels: int, align_corners: bool) -> tuple[np.ndarray, ...]:
+    """Taps along W on an axis of ``channels`` interleaved values per sample: (lower, upper, upper weight)."""
+    c0, c1, wc = source_taps(n_out, n_in, align_corners=align_corners)
+    channel = np.arange(channels)
+    i0 = (c0[:, None] * channels + channel).ravel()
+    i1 = (c1[:, None] * channels + channel).ravel()
+    return i0, i1, np.repeat(wc, channels)
+
+
 def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
     """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
     h, w, channels = maps.shape
     count = channels // 3
-    c0, c1, wc = source_taps(width, w, align_corners=align_corners)
     per_map = maps.reshape(h, w, count, 3).transpose(2, 0, 1, 3)  # n×h×w×3
     if bgr:
         per_map = per_map[..., ::-1]
     rows = np.ascontiguousarray(per_map, dtype=np.float32).reshape(count, h, w * 3)
     # Taps on the interleaved (x, channel) axis, so the compiled loop is one flat gather per output value.
-    channel = np.arange(3)
-    i0 = (c0[:, None] * 3 + channel).ravel()
-    i1 = (c1[:, None] * 3 + channel).ravel()
-    return rows, i0, i1, np.repeat(wc, 3)
+    return rows, *_interleaved_taps(width, w, 3, align_corners)
 
 
 def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> np.ndarray:
@@ -399,3 +405,163 @@ def downscale_normalised(frame: np.ndarray, size: tuple[int, int], reverse: bool
     out = np.empty((height, width, 3), np.float32)
     _downscale(np.ascontiguousarray(frame), r0, r1, wr, c0, c1, wc, reverse, out)
     return out
+
+
+# --- noise-aware curves: blend towards a denoise guide, then LE curves ---------------------------------------
+# The guide is a cheap denoised view of the frame at half resolution (OpenCV, ~1.5 ms at 1080p): its luma blurred
+# by GUIDE_LUMA there (with the 2×2 mean about σ 2.5 at full resolution), its chroma (colour minus luma) taken at
+# quarter resolution and blurred by GUIDE_CHROMA there (about σ 6), upsampled to half resolution and added. The
+# kernel samples it bilinearly (pixel centres, align_corners=False) and blends per value x' = x + w·(g − x), clips
+# to [0, 1] and applies the LE curves (``models.noise_dce.apply_denoise_curves``). One weight per pixel and one
+# three-channel guide keep the pass over contiguous values: separate luma and chroma weights needed a per-pixel
+# pass that made the kernel 2.5 times slower.
+GUIDE_LUMA = (5, 1.2)  # Gaussian (ksize, sigma) of the half-resolution luma
+GUIDE_CHROMA = (7, 1.5)  # Gaussian (ksize, sigma) of the quarter-resolution colour
+DENOISE_MAPS = 4  # [a R, a G, a B, w]
+
+
+def _halve(image: np.ndarray) -> np.ndarray:
+    """2×2 mean of an integer image (rounded half up; last odd row/column dropped); the image itself below 2×2."""
+    h, w = image.shape[0] // 2, image.shape[1] // 2
+    if h < 1 or w < 1:
+        return image
+    return cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
+    """The denoised view the noise-aware kernel blends towards: h/2×w/2×3 float32 (fractions of full scale).
+
+    Of an H×W×3 uint8/uint16 frame, in its channel order: the luma (0.299 R + 0.587 G + 0.114 B, rounded to the
+    frame's codes) of the rounded 2×2 mean, blurred by GUIDE_LUMA, plus the chroma of the 2×2 mean of that, blurred
+    by GUIDE_CHROMA and upsampled bilinearly (pixel centres); blurs replicate the border.
+    """
+    top = np.float32(1.0 / max_value(frame.dtype))
+    to_grey = cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY
+    half = _halve(np.ascontiguousarray(frame))
+    k, s = GUIDE_LUMA
+    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur
+    luma = cv2.GaussianBlur(cv2.cvtColor(half, to_grey).astype(np.float32) * top, (k, k), s, borderType=_BORDER)
+    k, s = GUIDE_CHROMA
+    colour = cv2.GaussianBlur(_halve(half).astype(np.float32) * top, (k, k), s, borderType=_BORDER)
+    colour = colour.reshape(*colour.shape[:2], 3)
+    chroma = cv2.subtract(colour, cv2.cvtColor(cv2.cvtColor(colour, to_grey), cv2.COLOR_GRAY2BGR))
+    chroma = cv2.resize(chroma, luma.shape[::-1], interpolation=cv2.INTER_LINEAR).reshape(*luma.shape, 3)
+    return cv2.add(chroma, cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)).reshape(*luma.shape, 3)
+
+
+_BORDER = cv2.BORDER_REPLICATE
+BAND_ROWS = 32  # output rows per band: the guide rows they need, widened, stay in the L2 cache
+
+
+def _numpy_denoise_kernel(iterations: int) -> Callable:
+    """The compiled kernel's computation in numpy on a band of rows (same numbers, slower)."""
+
+    def kernel(frame, band, g_first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr, full_scale, out, y0, y1):
+        inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
+        block = slice(y0, y1)
+        lo_rows, hi_rows = np.unique(r0[block]), np.unique(r1[block])
+        used = np.union1d(lo_rows, hi_rows)
+        maps_w = np.empty((rows.shape[0], used.shape[0], i0.shape[0]), np.float32)
+        _widen_numpy(rows[:, used], i0, i1, tw, maps_w)
+        at = np.searchsorted(used, r0[block]), np.searchsorted(used, r1[block])
+        lo = maps_w[:, at[0]]
+        a, w = lo + wr[block, None] * (maps_w[:, at[1]] - lo)
+        g_lo = band[g_r0[block] - g_first]
+        g = g_lo + g_wr[block, None] * (band[g_r1[block] - g_first] - g_lo)
+        x = frame[block].astype(np.float32) * inv
+        v = np.clip(x + w * (g - x), 0, 1)
+        for _ in range(iterations):
+            v = v + a * (v * v - v)
+        out[block] = np.clip(v * top + np.float32(0.5), 0, top)
+
+    return kernel
+
+
+def _numba_denoise_kernel(iterations: int) -> Callable:
+    """Compile the blend-then-curve row kernel for a fixed iteration count."""
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
+    def kernel(frame, band, g_first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr, full_scale, out, y0, y1):
+        # pragma: no cover - compiled
+        n = frame.shape[1]
+        inv = np.float32(1.0) / np.float32(full_scale)
+        top = np.float32(full_scale)
+        zero, one = np.float32(0.0), np.float32(1.0)
+        # The maps [a, w] are widened one low-resolution row at a time into two slots, kept while output rows use
+        # them (as in the IAT kernel); the band of the guide comes widened by OpenCV, faster than these gathers.
+        slots = np.empty((2, 2, n), np.float32)
+        held = np.full(2, -1, np.int64)
+        for y in range(y0, y1):
+            lo, hi = r0[y], r1[y]
+            for need, other in ((lo, hi), (hi, lo)):
+                if held[0] != need and held[1] != need:
+                    s = 1 if held[0] == other else 0
+                    _widen_row(rows[0, need], i0, i1, tw, slots[s, 0])
+                    _widen_row(rows[1, need], i0, i1, tw, slots[s, 1])
+                    held[s] = need
+            sa, sb = (0 if held[0] == lo else 1), (0 if held[0] == hi else 1)
+            a_lo, a_hi, w_lo, w_hi = slots[sa, 0], slots[sb, 0], slots[sa, 1], slots[sb, 1]
+            g_lo, g_hi = band[g_r0[y] - g_first], band[g_r1[y] - g_first]
+            t, tg = wr[y], g_wr[y]
+            src = frame[y]
+            dst = out[y]
+            i = 0
+            while i < n:
+                x = np.float32(src[i]) * inv
+                g = g_lo[i] + tg * (g_hi[i] - g_lo[i])
+                v = x + (w_lo[i] + t * (w_hi[i] - w_lo[i])) * (g - x)
+                v = zero if v < zero else (one if v > one else v)
+                a = a_lo[i] + t * (a_hi[i] - a_lo[i])
+                k = 0
+                while k < iterations:
+                    v = v + a * (v * v - v)
+                    k += 1
+                dst[i] = _to_level(v, top)
+                i += 1
+
+    return kernel
+
+
+_DENOISE_KERNELS: dict[int, Callable] = {}
+
+
+def _denoise_kernel(iterations: int) -> Callable:
+    if iterations not in _DENOISE_KERNELS:
+        factory = _numba_denoise_kernel if numba is not None else _numpy_denoise_kernel
+        _DENOISE_KERNELS[iterations] = factory(iterations)
+    return _DENOISE_KERNELS[iterations]
+
+
+def apply_denoise_curves_fast(
+    frame: np.ndarray, maps: np.ndarray, iterations: int, bgr: bool = True, guide: np.ndarray | None = None
+) -> np.ndarray:
+    """Enhance an H×W×3 uint8/uint16 frame with noise-aware maps: blend towards its denoise guide, then LE curves.
+
+    maps: h×w×4 float32 [a RGB, w] (RGB order, any h×w; upsampled as curve maps, align_corners=True); ``guide``
+    defaults to ``denoise_guide(frame, bgr)`` (any size, upsampled at pixel centres). Equals rounding
+    ``models.noise_dce.apply_denoise_curves`` to the frame's dtype, within one level.
+    """
+    if maps.ndim != 3 or maps.shape[2] != DENOISE_MAPS:
+        raise ValueError(f"maps have shape {maps.shape}; expected h×w×{DENOISE_MAPS} [a RGB, w]")
+    height, width, _ = frame.shape
+    guide = np.ascontiguousarray(denoise_guide(frame, bgr) if guide is None else guide, np.float32)
+    # [a RGB, w w w]: the weight repeated for each channel, so that the kernel runs over contiguous values
+    rgb_maps = np.concatenate([maps[..., :3], np.repeat(maps[..., 3:], 3, axis=2)], axis=2)
+    rows, i0, i1, tw = _width_taps(rgb_maps, width, bgr, align_corners=True)
+    r0, r1, wr = source_taps(height, maps.shape[0], align_corners=True)
+    g_r0, g_r1, g_wr = source_taps(height, guide.shape[0], align_corners=False)
+    flat = np.ascontiguousarray(frame).reshape(height, width * 3)
+    out = np.empty_like(flat)
+    kernel = _denoise_kernel(iterations)
+    buffer = np.empty(0, np.float32)
+    for y0 in range(0, height, BAND_ROWS):
+        y1 = min(height, y0 + BAND_ROWS)
+        first, last = int(g_r0[y0]), int(g_r1[y1 - 1])
+        if buffer.size < (last + 1 - first) * width * 3:
+            buffer = np.empty((last + 1 - first + 2) * width * 3, np.float32)
+        band = buffer[: (last + 1 - first) * width * 3].reshape(last + 1 - first, width, 3)
+        # along W to the frame's width at pixel centres (torch's rule), by OpenCV, into the reused band
+        cv2.resize(guide[first : last + 1], (width, last + 1 - first), dst=band, interpolation=cv2.INTER_LINEAR)
+        kernel(flat, band.reshape(band.shape[0], -1), first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr,
+               max_value(frame.dtype), out, y0, y1)  # fmt: skip
+    return out.reshape(frame.shape)

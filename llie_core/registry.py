@@ -15,6 +15,9 @@ from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
+# The model used wherever none is named: create_enhancer(), llie enhance / bag / live, the nodes' `model` parameter.
+DEFAULT_MODEL = "noise_aware_dce"
+
 
 INPUT_RANGES = ("unit", "signed")  # what a network is fed: [0, 1], or Normalize(0.5, 0.5) → [-1, 1]
 
@@ -36,7 +39,9 @@ class ModelSpec:
     """What the registry knows of one method: enough to list it and to build it lazily."""
 
     name: str
-    kind: str  # the family: "curve" (a DCE-family network), "iat" (an IAT-family network) or "classical"
+    # the family: "curve" (a DCE-family network), "denoise_curve" (noise-aware blend + curves), "iat" (an IAT-family
+    # network) or "classical"
+    kind: str
     description: str
     params: int = 0
     iterations: int = 0
@@ -199,6 +204,19 @@ register(
         curve_maps=1,
         default_scale_factor=12,
         reference_weights="tiny_dce_student.pth",
+    )
+)
+
+register(
+    ModelSpec(
+        name="noise_aware_dce",
+        kind="denoise_curve",
+        description="Noise-aware DCE: sees the noise sigma, blends towards cheap denoised guides, then LE curves "
+        "(detection-aware training)",
+        params=1_212,
+        iterations=4,
+        curve_maps=1,
+        default_scale_factor=12,
     )
 )
 

@@ -98,7 +98,7 @@ def build_stages(specs: Sequence[str], threads: int | None = None) -> dict[str, 
 def _enhancer(entry: ModelEntry, threads: int | None) -> Enhancer:
     from llie_core.registry import get_spec
 
-    if get_spec(entry.name).kind != "curve":
+    if not get_spec(entry.name).is_network:
         if entry.weights is not None or entry.scale_factor is not None:
             raise ValueError(f"{entry.name!r} is a classical method: it takes no weights or scale factor")
         return create_enhancer(entry.name)

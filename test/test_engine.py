@@ -39,10 +39,17 @@ def iat(iat_weights):
     return create_enhancer("iat_student", backend="torch", weights=iat_weights, scale_factor=4)
 
 
-@pytest.fixture(params=["tiny_dce", "iat_student"])
-def network(request, tiny, iat):
-    """Each network family's enhancer (curve, IAT) at scale factor 4 on the torch backend."""
-    return {"tiny_dce": tiny, "iat_student": iat}[request.param]
+@pytest.fixture(scope="module")
+def noise_aware(synthetic_weights):
+    return create_enhancer(
+        "noise_aware_dce", backend="torch", weights=synthetic_weights("noise_aware_dce"), scale_factor=4
+    )
+
+
+@pytest.fixture(params=["tiny_dce", "noise_aware_dce", "iat_student"])
+def network(request, tiny, noise_aware, iat):
+    """Each network family's enhancer (curve, noise-aware curve, IAT) at scale factor 4 on the torch backend."""
+    return {"tiny_dce": tiny, "noise_aware_dce": noise_aware, "iat_student": iat}[request.param]
 
 
 def _dark_frame(height=37, width=53, seed=0) -> np.ndarray:

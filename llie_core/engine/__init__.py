@@ -8,7 +8,7 @@ from pathlib import Path
 from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate
 from llie_core.engine.network import NetworkEnhancer
-from llie_core.registry import ModelSpec, default_scale_factor, get_spec, resolve_weights
+from llie_core.registry import DEFAULT_MODEL, ModelSpec, default_scale_factor, get_spec, resolve_weights
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
@@ -79,13 +79,13 @@ def _onnx_model(spec: ModelSpec, weights: str | Path | None) -> Path | bytes:
 
 
 def create_enhancer(
-    name: str,
+    name: str | None = None,
     backend: str = "auto",
     weights: str | Path | None = None,
     device: str = "cpu",
     **options,
 ) -> Enhancer:
-    """Build an enhancer by model name.
+    """Build an enhancer by model name (None: ``registry.DEFAULT_MODEL``, the noise-aware DCE).
 
     backend: "auto" (onnxruntime for shipped/.onnx weights, else torch; numpy for classical
     methods), "onnxruntime" (a .pth is exported in memory, which needs torch), "torch" or "numpy".
@@ -94,6 +94,7 @@ def create_enhancer(
     the shipped weights' model card's or the registry's) and ``threads`` for networks (curve and IAT
     models); method parameters for classical ones.
     """
+    name = DEFAULT_MODEL if name is None else name
     spec = get_spec(name)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")

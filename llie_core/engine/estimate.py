@@ -3,8 +3,9 @@
 Every network splits enhancement in two: an estimator (onnxruntime or torch) looks at the downscaled frame and
 returns an ``Estimate``: per-pixel maps at that low resolution plus, for some families, global parameters; an
 applier then enhances the full-resolution integer frame with it in one compiled pass (``llie_core.kernels``).
-The Zero-DCE family estimates curve maps (no globals); the IAT family estimates multiply/add maps and
-[gamma, colour matrix]. Temporal smoothing (``llie_core.stream``) averages estimates between frames.
+The Zero-DCE family estimates curve maps (no globals); the noise-aware DCE curve maps and blend weights, from the
+frame and its noise sigma (``estimator_input`` adds it as a fourth channel); the IAT family estimates multiply/add
+maps and [gamma, colour matrix]. Temporal smoothing (``llie_core.stream``) averages estimates between frames.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from llie_core.kernels import apply_curves_fast, apply_maps_fast
+from llie_core.classical.denoise import noise_sigma
+from llie_core.kernels import DENOISE_MAPS, apply_curves_fast, apply_denoise_curves_fast, apply_maps_fast
 from llie_core.registry import ModelSpec
 
 
@@ -28,14 +30,23 @@ class Estimate:
 
 
 class Estimator(Protocol):
-    """A backend's network: h×w×3 float32 RGB in [0, 1] at estimation resolution → its Estimate."""
+    """A backend's network: its input at estimation resolution (h×w×3 float32 RGB in [0, 1], with more channels for
+    families whose ``estimator_input`` adds them) → its Estimate."""
 
     def __call__(self, image: np.ndarray) -> Estimate:
         """The estimate for one image."""
 
 
+class _Family:
+    """What every family shares: by default the estimator sees the downscaled frame alone."""
+
+    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> np.ndarray:
+        """The estimator's input for a frame and its h×w×3 RGB downscale ``low``: ``low`` itself."""
+        return low
+
+
 @dataclass(frozen=True)
-class CurveApplier:
+class CurveApplier(_Family):
     """Zero-DCE family: LE curves x + a·(x² − x), ``iterations`` times (one map reused, or one per iteration)."""
 
     iterations: int
@@ -48,7 +59,30 @@ class CurveApplier:
 
 
 @dataclass(frozen=True)
-class MapsApplier:
+class DenoiseCurveApplier(_Family):
+    """Noise-aware DCE: blend towards the frame's denoise guide by w, then LE curves with a (maps [a RGB, w])."""
+
+    iterations: int
+    map_channels: int = DENOISE_MAPS
+    globals_size: int = 0
+
+    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> np.ndarray:
+        """h×w×4: the RGB downscale and the frame's noise sigma (8-bit codes) as a constant plane."""
+        plane = np.full((*low.shape[:2], 1), frame_noise_sigma(frame, bgr), np.float32)
+        return np.concatenate([low, plane], axis=2)
+
+    def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
+        """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
+        return apply_denoise_curves_fast(frame, estimate.maps, self.iterations, bgr=bgr)
+
+
+def frame_noise_sigma(frame: np.ndarray, bgr: bool) -> float:
+    """The noise sigma the noise-aware estimator sees: Immerkær's estimate, 0 for frames under 3×3."""
+    return noise_sigma(frame, bgr=bgr) if min(frame.shape[:2]) >= 3 else 0.0
+
+
+@dataclass(frozen=True)
+class MapsApplier(_Family):
     """IAT family: clamp(M·(x·mul + add), 1e-8, 1)^gamma with maps [mul RGB, add RGB] and globals [gamma, M]."""
 
     map_channels: int = 6
@@ -59,16 +93,18 @@ class MapsApplier:
         return apply_maps_fast(frame, estimate.maps, estimate.globals, bgr=bgr)
 
 
-Applier = CurveApplier | MapsApplier
+Applier = CurveApplier | DenoiseCurveApplier | MapsApplier
 
 
 def applier_for(spec: ModelSpec) -> Applier:
     """The applier of a network's family (by ``spec.kind``)."""
     if spec.kind == "curve":
         return CurveApplier(spec.iterations, spec.curve_channels)
+    if spec.kind == "denoise_curve":
+        return DenoiseCurveApplier(spec.iterations)
     if spec.kind == "iat":
         return MapsApplier()
-    raise ValueError(f"{spec.name!r} is a {spec.kind} method, not a network (curve or iat)")
+    raise ValueError(f"{spec.name!r} is a {spec.kind} method, not a network (curve, denoise_curve or iat)")
 
 
 def check_estimate(estimate: Estimate, applier: Applier, name: str) -> Estimate:

@@ -59,7 +59,8 @@ class NetworkEnhancer(Enhancer):
     def _estimate(self, frame: np.ndarray, rgb: bool) -> Estimate:
         """H×W×3 integer frame → the estimator's estimate at estimation resolution."""
         size = estimation_size(*frame.shape[:2], self.scale_factor)
-        return self._estimator(downscale_normalised(frame, size, reverse=not rgb))
+        low = downscale_normalised(frame, size, reverse=not rgb)
+        return self._estimator(self._applier.estimator_input(frame, low, bgr=not rgb))
 
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
         return self._applier(image, self._estimate(image, rgb=True), bgr=False)

@@ -50,13 +50,17 @@ class OrtEstimator:
             raise ValueError(f"{label} holds model {meta.get('llie_model')!r}, not {name!r}")
         self._input = self.session.get_inputs()[0].name
         outputs = [o.name for o in self.session.get_outputs()]
-        # curve models output "curves"; IAT models "maps" and "globals" (llie_core.export.output_names)
-        self._outputs = next((names for names in (["curves"], ["maps", "globals"]) if set(names) <= set(outputs)), None)
+        # curve models output "curves"; IAT models "maps" and "globals"; the noise-aware DCE "maps"
+        # (llie_core.export.output_names)
+        choices = (["curves"], ["maps", "globals"], ["maps"])
+        self._outputs = next((names for names in choices if set(names) <= set(outputs)), None)
         if self._outputs is None:
-            raise ValueError(f"{label} has outputs {outputs}; an estimator graph has 'curves', or 'maps' and 'globals'")
+            raise ValueError(
+                f"{label} has outputs {outputs}; an estimator graph has 'curves', 'maps' and 'globals', or 'maps'"
+            )
 
     def __call__(self, image: np.ndarray) -> Estimate:
-        """h×w×3 float32 RGB → its Estimate (maps h×w×C, globals)."""
+        """h×w×C float32 estimator input (RGB, for some families more channels) → its Estimate (maps h×w×C, globals)."""
         x = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
         results = self.session.run(self._outputs, {self._input: x})
         maps = results[0][0].transpose(1, 2, 0)

@@ -23,11 +23,11 @@ class TorchEstimator:
         self.model = create_model(name, weights=weights).to(self.device)
 
     def __call__(self, image: np.ndarray) -> Estimate:
-        """h×w×3 float32 RGB → its Estimate (maps h×w×C, globals)."""
+        """h×w×C float32 estimator input (RGB, for some families more channels) → its Estimate (maps h×w×C, globals)."""
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].to(self.device)
         with torch.inference_mode():
             estimated = self.model.estimate(x)
-        if isinstance(estimated, torch.Tensor):  # curve models: the curves alone
+        if isinstance(estimated, torch.Tensor):  # curve models: the curves alone; the noise-aware DCE: its maps
             return Estimate(estimated[0].permute(1, 2, 0).float().cpu().numpy())
         maps, params = estimated
         return Estimate(maps[0].permute(1, 2, 0).float().cpu().numpy(), params[0].float().cpu().numpy())

@@ -1,6 +1,7 @@
 """Torch models built by name: ``create_model("tiny_dce", weights=...)``, ``create_model("iat", ...)``.
 
-Two families: the Zero-DCE curve models (``CurveModel``) and the IAT models (``IATFamily``).
+Three families: the Zero-DCE curve models (``CurveModel``), the noise-aware DCE (``NoiseAwareDCE``) and the IAT
+models (``IATFamily``).
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from torch import nn
 from llie_core.models.checkpoints import CheckpointError, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.models.iat import IAT_CLASSES, IATFamily, apply_maps
+from llie_core.models.noise_dce import DENOISE_CLASSES, NoiseAwareDCE
 from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
 __all__ = [
     "CheckpointError",
     "CurveModel",
     "IATFamily",
+    "NoiseAwareDCE",
     "apply_curves",
     "apply_maps",
     "create_model",
     "resolve_weights",
 ]
 
-_OPTIONS = {"curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
+_OPTIONS = {"curve": ("scale_factor",), "denoise_curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
 
 
 def create_model(name: str, weights: str | Path | None = None, **options) -> nn.Module:
@@ -48,6 +51,8 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
         options["scale_factor"] = default_scale_factor(name, weights)
     if spec.kind == "curve":
         model = MODEL_CLASSES[name](**options)
+    elif spec.kind == "denoise_curve":
+        model = DENOISE_CLASSES[name](**options)
     else:
         if options.get("input_range") is None and path is not None and path.is_file():
             variant = reference_variant_of(name, path)

@@ -1,0 +1,124 @@
+"""Noise-aware DCE: a TinyDCE-sized estimator that sees the frame's noise level and blends before it brightens.
+
+The estimator runs on the frame downscaled by ``scale_factor`` (as the curve models), with a fourth input
+channel holding the frame's noise sigma (Immerkær's estimate, ``classical.denoise.noise_sigma``, in 8-bit
+code values: the same number for every pixel). It predicts four maps: LE curve parameters a (RGB, tanh) and a
+blend weight w in [0, 1] (sigmoid) towards the frame's denoise guide, a fixed and cheap OpenCV view of it at half
+resolution (luma blurred about σ 2.5, chroma about σ 6 at full resolution: ``kernels.denoise_guide``). The blend
+x + w·(g − x) and then ``iterations`` LE steps are applied at full resolution (``apply_denoise_curves``; at run
+time ``kernels.apply_denoise_curves_fast`` in one compiled pass).
+
+Trained with a frozen detector as a task loss on dark noisy frames and distilled from Zero-DCE++ on clean
+dark ones (training/noise_aware.py), so that noise is smoothed where the detector needs it and the look of
+Zero-DCE++ is kept where there is no noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from llie_core.curves import estimation_size
+from llie_core.models.dce import DepthwiseSeparableConv, apply_curves
+from llie_core.registry import get_spec
+
+WEIGHT_BIAS = -2.0  # initial blend weight sigmoid(-2) ≈ 0.12: start close to the frame
+
+
+def noise_plane(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The estimator's fourth channel: each image's noise sigma (N,) as an N×1×h×w plane shaped like ``like``."""
+    return sigma.to(like).view(-1, 1, 1, 1).expand(like.shape[0], 1, *like.shape[-2:])
+
+
+def upsample_guide(guide: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The denoise guide N×3×h×w bilinearly at pixel centres (align_corners=False) to N×3×H×W."""
+    return F.interpolate(guide, size=size, mode="bilinear", align_corners=False)
+
+
+def apply_denoise_curves(x: torch.Tensor, guide: torch.Tensor, maps: torch.Tensor, iterations: int) -> torch.Tensor:
+    """clip(x + w·(g − x), 0, 1), then ``iterations`` LE steps with a: N×3×H×W RGB and guide, N×4×H×W [a RGB, w]."""
+    blended = (x + maps[:, 3:4] * (guide - x)).clamp(0, 1)
+    return apply_curves(blended, maps[:, :3], iterations)
+
+
+def frame_inputs(frame: np.ndarray, scale_factor: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """What the runtime derives from an H×W×3 RGB integer frame: (low-resolution RGB, noise sigma, denoise guide)."""
+    from llie_core.engine.estimate import frame_noise_sigma
+    from llie_core.kernels import denoise_guide, downscale_normalised
+
+    low = downscale_normalised(frame, estimation_size(*frame.shape[:2], scale_factor), reverse=False)
+    return low, frame_noise_sigma(frame, bgr=False), denoise_guide(frame, bgr=False)
+
+
+class NoiseAwareDCE(nn.Module):
+    """Estimator: 4 → 16 → 16 → 16 → 4 depthwise-separable 3×3 blocks (ReLU) at 1/scale_factor resolution."""
+
+    spec_name = "noise_aware_dce"
+    input_channels = 4  # RGB and the noise-sigma plane
+
+    def __init__(self, scale_factor: int | None = None) -> None:
+        super().__init__()
+        spec = get_spec(self.spec_name)
+        self.iterations = spec.iterations
+        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
+        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
+            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        self.scale_factor = scale_factor
+        n = 16
+        self.e_conv1 = DepthwiseSeparableConv(self.input_channels, n)
+        self.e_conv2 = DepthwiseSeparableConv(n, n)
+        self.e_conv3 = DepthwiseSeparableConv(n, n)
+        self.e_conv4 = DepthwiseSeparableConv(n, 4)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Zero-DCE's initialisation (conv weights N(0, 0.02), biases 0), the blend weight starting near 0."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                nn.init.zeros_(m.bias)
+        with torch.no_grad():
+            self.e_conv4.point_conv.bias[3:] = WEIGHT_BIAS
+
+    def estimate(self, x: torch.Tensor) -> torch.Tensor:
+        """Maps for the estimator input N×4×h×w (RGB in [0, 1], noise sigma plane) → N×4×h×w [a RGB, w]."""
+        if x.ndim != 4 or x.shape[1] != self.input_channels:
+            raise ValueError(f"estimator input must be N×4×h×w (RGB and noise sigma), got {tuple(x.shape)}")
+        # log2(1 + σ)/4: about 0.15 on clean frames, 0.75 at σ 6.5, 1.1 at σ 20
+        feature = torch.cat([x[:, :3], torch.log2(1 + x[:, 3:].clamp_min(0)) / 4], dim=1)
+        h = F.relu(self.e_conv1(feature))
+        h = F.relu(self.e_conv2(h))
+        h = F.relu(self.e_conv3(h))
+        h = self.e_conv4(h)
+        return torch.cat([torch.tanh(h[:, :3]), torch.sigmoid(h[:, 3:])], dim=1)
+
+    def full_maps(self, low: torch.Tensor, sigma: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Maps for low-resolution RGB N×3×h×w and noise sigmas (N,), upsampled as curves (align_corners) to size."""
+        maps = self.estimate(torch.cat([low, noise_plane(sigma, low)], dim=1))
+        return F.interpolate(maps, size=size, mode="bilinear", align_corners=True)
+
+    def enhance_with_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(enhanced, full-resolution maps) for N×3×H×W RGB in [0, 1], as the engine computes them.
+
+        The noise sigma, the low-resolution view and the guides are those of the runtime, taken from the
+        image quantised to 8 bits (numpy/OpenCV, no gradient through them).
+        """
+        if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[-2:]) < 1:
+            raise ValueError(f"expected an N×3×H×W tensor with H, W >= 1, got shape {tuple(x.shape)}")
+        frames = (x.detach().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        inputs = [frame_inputs(f, self.scale_factor) for f in frames]
+        low = torch.stack([torch.from_numpy(i[0]).permute(2, 0, 1) for i in inputs]).to(x)
+        sigma = torch.tensor([i[1] for i in inputs]).to(x)
+        size = tuple(x.shape[-2:])
+        guide = torch.cat([upsample_guide(torch.from_numpy(i[2]).permute(2, 0, 1)[None].to(x), size) for i in inputs])
+        maps = self.full_maps(low, sigma, size)
+        return apply_denoise_curves(x, guide, maps, self.iterations), maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Enhanced N×3×H×W RGB tensor for an N×3×H×W RGB tensor in [0, 1]."""
+        return self.enhance_with_maps(x)[0]
+
+
+DENOISE_CLASSES: dict[str, type[NoiseAwareDCE]] = {NoiseAwareDCE.spec_name: NoiseAwareDCE}

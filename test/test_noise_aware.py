@@ -1,0 +1,183 @@
+"""The noise-aware DCE (the default model): its kernel against the torch reference, ONNX, the engine, the default."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import llie_core.kernels as kernels
+from llie_core import create_enhancer
+from llie_core.classical.denoise import noise_sigma
+from llie_core.kernels import DENOISE_MAPS, apply_denoise_curves_fast, denoise_guide
+from llie_core.registry import DEFAULT_MODEL, get_spec
+from llie_core.resize import resize_bilinear
+
+torch = pytest.importorskip("torch")
+
+from llie_core.models import create_model  # noqa: E402
+from llie_core.models.noise_dce import apply_denoise_curves, upsample_guide  # noqa: E402
+
+NAME = "noise_aware_dce"
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """Seeded random weights (std 0.3, so that the maps depend on the input) whose curves brighten and whose blend
+    weight is about one half."""
+    torch.manual_seed(0)
+    state = {k: torch.randn_like(v) * 0.3 for k, v in create_model(NAME).state_dict().items()}
+    state["e_conv4.point_conv.bias"] = torch.tensor([-1.2, -1.0, -0.8, 0.0])
+    path = tmp_path_factory.mktemp("noise_aware") / f"{NAME}.pth"
+    torch.save(state, path)
+    return path
+
+
+def _maps(h: int, w: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    curves = rng.random((h, w, 3)) * 1.6 - 1.0
+    return np.concatenate([curves, rng.random((h, w, 1))], axis=2).astype(np.float32)
+
+
+def _reference(frame: np.ndarray, maps: np.ndarray, bgr: bool, iterations: int = 4) -> np.ndarray:
+    """models.noise_dce.apply_denoise_curves (torch, RGB) on the same guide, rounded to the frame's levels."""
+    top = np.iinfo(frame.dtype).max
+    rgb = np.ascontiguousarray(frame[:, :, ::-1] if bgr else frame)
+    size = frame.shape[:2]
+    x = torch.from_numpy(rgb.astype(np.float32) / top).permute(2, 0, 1)[None]
+    guide = upsample_guide(torch.from_numpy(denoise_guide(rgb, bgr=False)).permute(2, 0, 1)[None], size)
+    full = torch.from_numpy(resize_bilinear(maps, size, align_corners=True)).permute(2, 0, 1)[None]
+    out = np.rint(apply_denoise_curves(x, guide, full, iterations)[0].permute(1, 2, 0).numpy() * top)
+    return (out[:, :, ::-1] if bgr else out).astype(np.int64)
+
+
+CASES = [
+    ((48, 64), (4, 6), np.uint8),
+    ((37, 53), (4, 5), np.uint8),
+    ((40, 31), (3, 3), np.uint16),
+    ((1, 1), (1, 1), np.uint8),
+    ((5, 2), (1, 1), np.uint16),
+]
+
+
+@pytest.mark.parametrize(("size", "map_size", "dtype"), CASES)
+@pytest.mark.parametrize("bgr", [True, False])
+def test_kernel_equals_torch_reference(size, map_size, dtype, bgr):
+    rng = np.random.default_rng(sum(size))
+    frame = rng.integers(0, np.iinfo(dtype).max // 3, (*size, 3)).astype(dtype)
+    maps = _maps(*map_size, seed=1)
+    out = apply_denoise_curves_fast(frame, maps, 4, bgr=bgr)
+    assert out.dtype == dtype and out.shape == frame.shape
+    diff = np.abs(out.astype(np.int64) - _reference(frame, maps, bgr))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+
+
+def test_kernel_blends_towards_the_guide_and_keeps_the_frame_without_weight():
+    frame = np.random.default_rng(0).integers(0, 200, (40, 60, 3)).astype(np.uint8)
+    maps = np.zeros((3, 4, DENOISE_MAPS), np.float32)
+    assert np.array_equal(apply_denoise_curves_fast(frame, maps, 4), frame)  # a = 0, w = 0: the identity
+    maps[..., 3] = 1.0  # w = 1: the guide itself, upsampled
+    guide = resize_bilinear(denoise_guide(frame), frame.shape[:2], align_corners=False)
+    expected = np.clip(np.rint(guide * 255), 0, 255)
+    assert np.abs(apply_denoise_curves_fast(frame, maps, 4).astype(int) - expected).max() <= 1
+    # the guide smooths noise: its values vary far less than the noisy frame's
+    assert apply_denoise_curves_fast(frame, maps, 4).std() < 0.5 * frame.std()
+
+
+def test_kernel_channel_order_and_bad_maps():
+    rng = np.random.default_rng(2)
+    frame = rng.integers(0, 120, (30, 20, 3)).astype(np.uint8)
+    maps = _maps(3, 2, seed=3)
+    bgr = apply_denoise_curves_fast(frame, maps, 4, bgr=True)
+    rgb = apply_denoise_curves_fast(np.ascontiguousarray(frame[:, :, ::-1]), maps, 4, bgr=False)
+    assert np.array_equal(bgr, rgb[:, :, ::-1])
+    with pytest.raises(ValueError, match=r"h×w×4 \[a RGB, w\]"):
+        apply_denoise_curves_fast(frame, maps[..., :3], 4)
+
+
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+def test_numpy_fallback_equals_compiled_kernel(monkeypatch):
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 65535 // 3, (70, 45, 3)).astype(np.uint16)  # more rows than one band
+    maps = _maps(6, 4, seed=5)
+    compiled = apply_denoise_curves_fast(frame, maps, 4)
+    monkeypatch.setattr(kernels, "numba", None)
+    monkeypatch.setattr(kernels, "_DENOISE_KERNELS", {})
+    fallback = apply_denoise_curves_fast(frame, maps, 4)
+    assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1
+
+
+def test_parameter_count_matches_the_registry():
+    model = create_model(NAME)
+    assert sum(p.numel() for p in model.parameters()) == get_spec(NAME).params == 1_212
+    assert model.iterations == 4 and model.scale_factor == 12
+
+
+def test_estimator_sees_the_noise_sigma(weights):
+    enhancer = create_enhancer(NAME, backend="torch", weights=weights, scale_factor=4)
+    seen = []
+    inner = enhancer._estimator
+    enhancer._estimator = lambda image: seen.append(image) or inner(image)
+    frame = np.random.default_rng(6).integers(0, 255, (64, 96, 3)).astype(np.uint8)
+    enhancer.estimate(frame)
+    assert seen[0].shape == (16, 24, 4)
+    np.testing.assert_allclose(seen[0][..., 3], noise_sigma(frame, bgr=True), rtol=1e-6)
+    # the noisier the frame, the more the (random but fixed) estimator's output depends on the plane
+    quiet = enhancer.estimate(np.full((64, 96, 3), 40, np.uint8)).maps
+    assert not np.allclose(quiet, enhancer.estimate(frame).maps)
+
+
+def test_onnx_estimator_agrees_with_torch(weights, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from llie_core.export import export_onnx
+
+    onnx = tmp_path / f"{NAME}.onnx"
+    export_onnx(create_model(NAME, weights=weights), onnx, graph="estimator")
+    frame = np.random.default_rng(7).integers(0, 120, (90, 160, 3)).astype(np.uint8)
+    by_ort = create_enhancer(NAME, backend="onnxruntime", weights=onnx)
+    by_torch = create_enhancer(NAME, backend="torch", weights=weights)
+    np.testing.assert_allclose(by_ort.estimate(frame).maps, by_torch.estimate(frame).maps, atol=1e-5)
+    assert np.abs(by_ort.enhance(frame).astype(int) - by_torch.enhance(frame)).max() <= 1
+    with pytest.raises(ValueError, match="estimator graph only"):
+        export_onnx(create_model(NAME, weights=weights), graph="full")
+
+
+@pytest.mark.parametrize("layout", ["bgr", "rgb", "mono", "mono16"])
+def test_engine_equals_the_torch_model(weights, layout):
+    rng = np.random.default_rng(8)
+    dtype = np.uint16 if layout == "mono16" else np.uint8
+    shape = (60, 80) if layout.startswith("mono") else (60, 80, 3)
+    frame = rng.integers(0, np.iinfo(dtype).max // 3, shape).astype(dtype)
+    enhancer = create_enhancer(NAME, backend="torch", weights=weights, scale_factor=4)
+    out = enhancer.enhance(frame, rgb=layout == "rgb")
+    assert out.shape == frame.shape and out.dtype == dtype
+    if layout == "mono16":  # the torch model takes 8-bit images: compare the 16-bit result's brightening only
+        assert out.mean() > frame.mean()
+        return
+    rgb = frame if layout == "rgb" else (np.repeat(frame[:, :, None], 3, 2) if layout == "mono" else frame[:, :, ::-1])
+    model = create_model(NAME, weights=weights, scale_factor=4)
+    with torch.no_grad():
+        y = model(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255)
+    expected = np.rint(y[0].permute(1, 2, 0).numpy() * 255)
+    if layout == "mono":
+        expected = np.rint(expected.mean(axis=2))
+    elif layout == "bgr":
+        expected = expected[:, :, ::-1]
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_it_is_the_default_everywhere():
+    import yaml
+
+    from llie_core.cli.models import model_rows
+    from llie_core.params import ENHANCER_PARAMS
+    from training.config import REPO_ROOT
+
+    assert DEFAULT_MODEL == NAME and create_enhancer.__defaults__[0] is None
+    rows = {r["name"]: r for r in json.loads(json.dumps(model_rows()))}
+    assert rows[NAME]["default"] is True and sum(r["default"] for r in rows.values()) == 1
+    assert next(p for p in ENHANCER_PARAMS if p.name == "model").default == NAME  # the nodes' parameter
+    for file in ("enhancer.yaml", "pipeline.yaml"):
+        params = yaml.safe_load((REPO_ROOT / "config" / file).read_text())["/**"]["ros__parameters"]
+        assert params["model"] == NAME, file

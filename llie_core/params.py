@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llie_core.imgmsg import SUPPORTED_ENCODINGS
+from llie_core.registry import DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ QOS_PARAMS = (
 )
 
 ENHANCER_PARAMS = (
-    ParamSpec("model", "tiny_dce", "enhancement method from the llie registry (changeable at runtime)"),
+    ParamSpec("model", DEFAULT_MODEL, "enhancement method from the llie registry (changeable at runtime)"),
     ParamSpec("weights", "", "weights file; empty: the shipped default, 'reference': ../shared reference checkpoint"),
     ParamSpec("backend", "auto", "inference backend", choices=BACKENDS),
     ParamSpec("device", "cpu", "device for the torch/onnxruntime backends: cpu, cuda, cuda:0, ..."),

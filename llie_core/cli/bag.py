@@ -9,7 +9,7 @@ from pathlib import Path
 from llie_core.bag.io import FORMATS, BagError
 from llie_core.cli.common import add_detector_options, add_fleet_options, add_params_option, detector_from_args
 
-DEFAULT_EVAL_MODELS = "tiny_dce,zero_dce_pp,clahe"
+DEFAULT_EVAL_MODELS = "noise_aware_dce,tiny_dce,zero_dce_pp,clahe"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     enh = sub.add_parser("enhance", help="copy a bag and add the enhanced image streams, stats and detections")
     enh.add_argument("input", type=Path, help="ROS 2 bag (sqlite3 or MCAP) or ROS 1 .bag")
     enh.add_argument("out", type=Path, help="output bag folder")
-    enh.add_argument("--model", help="enhancement model (default: the parameter file's, else tiny_dce)")
+    enh.add_argument("--model", help="enhancement model (default: the parameter file's, else noise_aware_dce)")
     _model_options(enh)
     add_params_option(enh)
     enh.add_argument("--topics", nargs="+", help="image topics to enhance (default: every image topic)")

@@ -31,10 +31,10 @@ from llie_core.bench import (
     torch_eager,
 )
 from llie_core.cli.common import REFERENCE, enhancer_or_reference
-from llie_core.registry import get_spec, list_specs
+from llie_core.registry import DEFAULT_MODEL, get_spec, list_specs
 
 # The shipped curve models and every classical method (zero_dce runs at full resolution: ~1 s per 1080p frame).
-DEFAULT_MODELS = ["tiny_dce", "zero_dce_pp", *(s.name for s in list_specs("classical"))]
+DEFAULT_MODELS = [DEFAULT_MODEL, "tiny_dce", "zero_dce_pp", *(s.name for s in list_specs("classical"))]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

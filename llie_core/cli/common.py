@@ -47,7 +47,7 @@ MODEL_OPTIONS = ("model", "backend", "device", "weights", "scale_factor")
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--model``, ``--backend``, ``--device``, ``--weights``, ``--scale-factor`` and ``--params``: the enhancer."""
     parser.add_argument(
-        "--model", help="model or classical method (see `llie models`; default: --params', else tiny_dce)"
+        "--model", help="model or classical method (see `llie models`; default: --params', else noise_aware_dce)"
     )
     parser.add_argument("--backend", choices=BACKENDS, help="inference backend (default: --params', else auto)")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: --params', else cpu)")

@@ -16,8 +16,8 @@ from llie_core.media import check_writable, write_image
 from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
-DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe"
-DETECT_MODELS = "tiny_dce,clahe,gaussian_blur"
+DEFAULT_MODELS = "noise_aware_dce,tiny_dce,zero_dce_pp,clahe"
+DETECT_MODELS = "noise_aware_dce,tiny_dce,gaussian_blur"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from llie_core.cli.common import add_fleet_options
 from llie_core.registry import shared_dir
 
 SUMMARY = "detector mAP on darkened labelled images (and agreement on unlabelled night frames)"
-DEFAULT_MODELS = "tiny_dce,zero_dce_pp,clahe"
+DEFAULT_MODELS = "noise_aware_dce,tiny_dce,zero_dce_pp,clahe"
 DEFAULT_REGIMES = ("none", "moderate", "heavy")
 
 

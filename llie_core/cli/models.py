@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from llie_core.registry import default_scale_factor, list_specs, model_card
+from llie_core.registry import DEFAULT_MODEL, default_scale_factor, list_specs, model_card
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +28,7 @@ def model_rows() -> list[dict]:
         rows.append(
             {
                 "name": spec.name,
+                "default": spec.name == DEFAULT_MODEL,  # what create_enhancer(), the CLI and the nodes use unnamed
                 "kind": spec.kind,
                 "params": spec.params,
                 # of the default weights: the shipped ones' card may set it (registry.default_scale_factor)
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cols = ["name", "kind", "params", "default_weights", "provenance"]
     cells = [[f"{r[c]:,}" if c == "params" else str(r[c]) for c in cols] for r in rows]
+    for row, r in zip(cells, rows, strict=True):
+        row[0] += " (default)" if r["default"] else ""
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     print("  ".join("-" * w for w in widths))

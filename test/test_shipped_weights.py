@@ -14,7 +14,7 @@ from llie_core import create_enhancer
 from llie_core.registry import list_specs
 from llie_core.synthetic import night_scene
 
-CURVE_MODELS = [s for s in list_specs("curve") if s.default_weights(".pth").is_file()]
+CURVE_MODELS = [s for s in list_specs() if s.kind in ("curve", "denoise_curve") and s.default_weights(".pth").is_file()]
 pytestmark = pytest.mark.skipif(not CURVE_MODELS, reason="no weights shipped in llie_core/weights")
 
 
@@ -61,9 +61,10 @@ def test_default_enhancer_needs_no_torch():
 import sys
 from llie_core import create_enhancer
 from llie_core.synthetic import night_scene
-enhancer = create_enhancer("tiny_dce")
-frame = night_scene(120, 160)
-assert enhancer.backend == "onnxruntime" and enhancer.enhance(frame).mean() > frame.mean()
+for enhancer in (create_enhancer(), create_enhancer("tiny_dce")):  # the default model, and a curve model
+    frame = night_scene(120, 160)
+    assert enhancer.backend == "onnxruntime" and enhancer.enhance(frame).mean() > frame.mean()
+assert create_enhancer().name == "noise_aware_dce"
 assert "torch" not in sys.modules
 print("ok")
 """

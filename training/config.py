@@ -13,6 +13,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+MODES = ("zero_reference", "distill", "detection_aware")
+
+
 class ConfigError(ValueError):
     """A training configuration that is malformed: unknown key, wrong type or bad value."""
 
@@ -71,12 +74,42 @@ class DistillConfig:
 
 
 @dataclass
+class DetectConfig:
+    """Detection-aware training (mode "detection_aware"): a frozen detector as a task loss on dark noisy frames.
+
+    Clean images are darkened with the sensor noise model (llie_core.noise) at regimes drawn from the ranges below
+    (light ÷ ratio, electrons at full scale log-uniform, read noise), half of them through a random camera (Brooks et
+    al. unprocessing); the detector's raw predictions on the enhanced frame are trained towards the targets.
+    """
+
+    detector: str = "../shared/models/detect/yolov8n.pt"  # any ultralytics detection model file (.pt)
+    images: str = "../shared/data/detect/highway_dev"  # YOLO layout (images/, labels/) or a plain folder of images
+    part: str = "train"  # of a labelled set: "train" (split_names' training part) or "all"; never the held-out part
+    max_images: int = 0  # use only the first N (sorted), 0 = all
+    targets: str = "auto"  # "auto": labels where they exist (+ the detector's other classes), else detections
+    target_conf: float = 0.25  # clean-frame detections kept as targets
+    imgsz: int = 640  # the detector's input size at deployment: frames are scaled to it (never up) before cropping
+    crop: int = 320  # side of the square crop the detector sees while training (multiple of 32)
+    batch_size: int = 8
+    weight: float = 1.0  # of the detection loss (box + cls + dfl, ultralytics' gains), per image
+    ratio_range: list[float] = field(default_factory=lambda: [8.0, 24.0])  # light divided by (log-uniform)
+    full_well_range: list[float] = field(default_factory=lambda: [300.0, 20000.0])  # e⁻ at full scale (log-uniform)
+    read_sigma_range: list[float] = field(default_factory=lambda: [0.5, 3.0])  # read noise in e⁻ (uniform)
+    clean_fraction: float = 0.15  # frames with quantisation noise only
+    random_camera_fraction: float = 0.5  # frames through a random camera (Brooks et al.), the rest plain sRGB
+    workers: int = 1  # processes that prepare detection batches (darkening is the costly part)
+    # look images darkened by a ratio drawn from this range (log-uniform), without noise: [1, 1] uses them as they
+    # are (low-light sets such as SICE); e.g. [8, 24] makes dark frames of one's own clean daytime images
+    look_ratio_range: list[float] = field(default_factory=lambda: [1.0, 1.0])
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
-    model: str  # zero_dce, zero_dce_pp or tiny_dce
-    mode: str = "zero_reference"  # "zero_reference" or "distill"
+    model: str  # zero_dce, zero_dce_pp or tiny_dce; noise_aware_dce (mode detection_aware)
+    mode: str = "zero_reference"  # "zero_reference", "distill" or "detection_aware"
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -92,6 +125,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
+    detect: DetectConfig = field(default_factory=DetectConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -161,10 +195,16 @@ def _validate(cfg: TrainConfig) -> None:
         spec = get_spec(cfg.model)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
-    if spec.kind != "curve":
+    if spec.kind not in ("curve", "denoise_curve"):
         raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
+    detection_aware = cfg.mode == "detection_aware"
+    d = cfg.detect
     checks = [
-        (cfg.mode in ("zero_reference", "distill"), "mode must be 'zero_reference' or 'distill'"),
+        (cfg.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+        (
+            detection_aware == (spec.kind == "denoise_curve"),
+            "mode 'detection_aware' trains noise_aware_dce, and noise_aware_dce trains only in that mode",
+        ),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
         (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
         (cfg.epochs >= 1, "epochs must be >= 1"),
@@ -178,12 +218,32 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.optim.lr > 0, "optim.lr must be > 0"),
         (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
         (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
-        (cfg.mode != "distill" or cfg.distill.stage1_epochs < cfg.epochs, "distill.stage1_epochs must be < epochs"),
+        (
+            cfg.mode == "zero_reference" or cfg.distill.stage1_epochs < cfg.epochs,
+            "distill.stage1_epochs must be < epochs",
+        ),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
+        (d.part in ("train", "all"), "detect.part must be 'train' or 'all' (the held-out part is never trained on)"),
+        (d.targets in ("auto", "labels", "detections"), "detect.targets must be 'auto', 'labels' or 'detections'"),
+        (d.crop >= 32 and d.crop % 32 == 0, "detect.crop must be a positive multiple of 32"),
+        (d.imgsz >= 32, "detect.imgsz must be >= 32"),
+        (d.batch_size >= 1, "detect.batch_size must be >= 1"),
+        (0 <= d.target_conf <= 1, "detect.target_conf must be in [0, 1]"),
+        (_range(d.ratio_range, 1.0), "detect.ratio_range must be [low, high] with 1 <= low <= high"),
+        (_range(d.look_ratio_range, 1.0), "detect.look_ratio_range must be [low, high] with 1 <= low <= high"),
+        (_range(d.full_well_range, 1e-9), "detect.full_well_range must be [low, high] with 0 < low <= high"),
+        (_range(d.read_sigma_range, 0.0), "detect.read_sigma_range must be [low, high] with 0 <= low <= high"),
+        (0 <= d.clean_fraction <= 1, "detect.clean_fraction must be in [0, 1]"),
+        (0 <= d.random_camera_fraction <= 1, "detect.random_camera_fraction must be in [0, 1]"),
+        (d.workers >= 0, "detect.workers must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+
+
+def _range(values: list[float], low: float) -> bool:
+    return len(values) == 2 and low <= values[0] <= values[1]
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

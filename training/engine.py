@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from llie_core.models.checkpoints import flush_negligible, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel
+from llie_core.models.noise_dce import DENOISE_CLASSES, NoiseAwareDCE
 from llie_core.registry import resolve_weights
 from training.config import TrainConfig, resolve_path
 
@@ -102,11 +103,15 @@ def init_dce_weights(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-def build_model(cfg: TrainConfig) -> CurveModel:
-    """The model to train: seeded official init, or ``init_weights`` when given."""
+def build_model(cfg: TrainConfig) -> CurveModel | NoiseAwareDCE:
+    """The model to train: seeded official init (the model's own ``reset_parameters`` if it has one), or
+    ``init_weights`` when given."""
     torch.manual_seed(cfg.seed)
-    model = MODEL_CLASSES[cfg.model](scale_factor=cfg.scale_factor)
-    init_dce_weights(model)
+    model = {**MODEL_CLASSES, **DENOISE_CLASSES}[cfg.model](scale_factor=cfg.scale_factor)
+    if hasattr(model, "reset_parameters"):
+        model.reset_parameters()
+    else:
+        init_dce_weights(model)
     if cfg.init_weights:
         load_weights(model, resolve_weights(cfg.model, cfg.init_weights))
     return model

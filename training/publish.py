@@ -112,21 +112,34 @@ def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
     return out
 
 
-def run_noise_aware_eval(out: Path | None = None, threads: int = 1) -> Path:
-    """The default's figures: ``llie eval detect`` on both cameras, ``llie eval quality`` at native size, and
+def run_noise_aware_eval(
+    out: Path | None = None,
+    threads: int = 1,
+    stages: list[str] | None = None,
+    cameras: tuple[str, ...] = ("srgb", "random"),
+    parts: tuple[str, ...] = ("detect", "quality", "bench"),
+) -> Path:
+    """The default's figures: ``llie eval detect`` per camera, ``llie eval quality`` at native size, and
     ``llie bench`` at 1080p on one thread (with tiny_dce and the frame copy); returns the folder."""
     from llie_core.cli import main as llie_main
     from llie_core.registry import shared_dir
 
     out = out or EVAL_DIR / "noise_aware"
     sets = [str(shared_dir() / "data" / "lowlight" / s) for s in QUALITY_SETS]
-    runs = [
-        ["eval", "detect", "--models", *DETECT_STAGES, "--camera", camera, "-o", str(out / f"detect_{camera}")]
-        for camera in ("srgb", "random")
-    ]
-    runs.append(["eval", "quality", *QUALITY_MODELS, "--data", *sets, "--max-side", "0", "--out", str(out / "quality")])
-    runs.append(["bench", "--models", f"{NOISE_AWARE},tiny_dce", "--resolutions", "1920x1080", "--threads", "1"])
-    runs[-1] += ["--no-eager", "-o", str(out / "bench")]
+    runs = []
+    if "detect" in parts:
+        models = stages or DETECT_STAGES
+        runs += [
+            ["eval", "detect", "--models", *models, "--camera", camera, "-o", str(out / f"detect_{camera}")]
+            for camera in cameras
+        ]
+    if "quality" in parts:
+        runs.append(
+            ["eval", "quality", *QUALITY_MODELS, "--data", *sets, "--max-side", "0", "--out", str(out / "quality")]
+        )
+    if "bench" in parts:
+        runs.append(["bench", "--models", f"{NOISE_AWARE},tiny_dce", "--resolutions", "1920x1080", "--threads", "1"])
+        runs[-1] += ["--no-eager", "-o", str(out / "bench")]
     for argv in runs:
         if threads and argv[0] == "eval":
             argv += ["--threads", str(threads)]
@@ -254,7 +267,10 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
     srgb = figures.get("detect_ap_srgb_camera")
     if srgb:
         ap = {r: {k: v["ap50"] for k, v in rows.items()} for r, rows in srgb.items()}
-        best_filter = max(ap["heavy"][f] for f in ("gaussian_blur", "adaptive_denoise") if f in ap["heavy"])
+        filters = [f for f in ("gaussian_blur", "adaptive_denoise") if f in ap["heavy"]]
+        if not filters:
+            raise ValueError(f"{folder}/detect_srgb has no plain filter row (gaussian_blur, adaptive_denoise)")
+        best_filter = max(ap["heavy"][f] for f in filters)
         targets += [
             {"target": "heavy AP50 >= 45", "ours": ap["heavy"][NOISE_AWARE], "met": ap["heavy"][NOISE_AWARE] >= 45},
             {
@@ -335,8 +351,9 @@ NOTES = {
         "Detection-aware: the frozen yolov8n's v8DetectionLoss on darkened noisy crops of highway_dev's 350 training "
         "images (split_names; the 150 held-out images were never trained or tuned on), plus distillation from llie's "
         "Zero-DCE++ on clean SICE images for the look.",
-        "Loss weights and learning rate were chosen on the last 50 images of the training part (a first run trained "
-        "on the other 300).",
+        "Loss weights and learning rate were set before any held-out evaluation and never tuned on it. The run was "
+        "shortened to fit an hour on one thread of the shared 2-core CPU: 3 look-only epochs and 8 epochs with "
+        "detection batches, 48 steps each (yolov8n forward and backward on 8 crops is ~5 s of each step there).",
     ],
     "zero_dce": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
@@ -352,7 +369,7 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
 
     name = NOISE_AWARE
     summary = yaml.safe_load((run / "summary.yaml").read_text())
-    cfg = load_config(CONFIGS / f"{name}.yaml")
+    cfg = load_config(run / "config.yaml")  # the run's own settings (with its --set overrides)
     pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
@@ -547,13 +564,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("eval")
     p.add_argument("group", choices=[*sorted(SUITES), "noise_aware"])
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--models", nargs="+", default=None, help=f"noise_aware: detect rows (default {DETECT_STAGES})")
+    p.add_argument("--cameras", nargs="+", default=["srgb", "random"], choices=["srgb", "random"])
+    p.add_argument("--parts", nargs="+", default=["detect", "quality", "bench"], choices=["detect", "quality", "bench"])
     p = sub.add_parser("cards")
     p.add_argument("names", nargs="*", default=["zero_dce_pp", "tiny_dce", "zero_dce", NOISE_AWARE])
     args = parser.parse_args(argv)
     if args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")
     elif args.cmd == "eval" and args.group == "noise_aware":
-        run_noise_aware_eval(threads=args.threads or 1)
+        run_noise_aware_eval(
+            threads=args.threads or 1, stages=args.models, cameras=tuple(args.cameras), parts=tuple(args.parts)
+        )
     elif args.cmd == "eval":
         run_eval(args.group, threads=args.threads)
     else:

@@ -437,7 +437,9 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
             },
         },
         "evaluation": {
-            "command": "python -m training.publish eval noise_aware",
+            "command": "python -m training.publish eval noise_aware --models noise_aware_dce adaptive_denoise "
+            "--cameras srgb --parts detect; python -m training.publish eval noise_aware --parts quality bench "
+            "(loaded 2-core CPU)",
             "detect": "llie eval detect: the 150 held-out highway_dev images, yolov8n imgsz 640 conf 0.001, seed 0, "
             "regimes none / moderate / heavy (light /16; 4,000 / 400 e- at full scale; read sigma 1 / 2 e-)",
             "quality": "llie eval quality --max-side 0 (native size) over ../shared/data/lowlight sets",

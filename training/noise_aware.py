@@ -35,7 +35,7 @@ from llie_core.engine.estimate import frame_noise_sigma
 from llie_core.kernels import denoise_guide, downscale_normalised
 from llie_core.losses import ssim, zero_reference_loss
 from llie_core.models.dce import apply_curves
-from llie_core.models.noise_dce import NoiseAwareDCE, apply_denoise_curves, frame_inputs, upsample_guide
+from llie_core.models.noise_dce import NoiseAwareDCE, apply_denoise_curves, upsample_guide
 from llie_core.noise import NoiseRegime, darken, random_processing
 from training.config import DetectConfig, TrainConfig, resolve_path
 from training.distill import curves_two_resolutions, load_teacher
@@ -260,18 +260,6 @@ def darken_looks(x: torch.Tensor, ratio_range: list[float], rng: np.random.Gener
     return torch.from_numpy(np.stack(dark)).permute(0, 3, 1, 2).to(x) / 255
 
 
-def look_outputs(model: NoiseAwareDCE, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(enhanced, full-resolution maps) of look images N×3×S×S (8-bit exact), as the runtime computes them."""
-    frames = (x * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    inputs = [frame_inputs(f, model.scale_factor) for f in frames]
-    low = torch.stack([torch.from_numpy(i[0]).permute(2, 0, 1) for i in inputs]).to(x)
-    sigma = torch.tensor([i[1] for i in inputs]).to(x)
-    size = tuple(x.shape[-2:])
-    guide = torch.cat([upsample_guide(torch.from_numpy(i[2]).permute(2, 0, 1)[None].to(x), size) for i in inputs])
-    maps = model.full_maps(low, sigma, size)
-    return apply_denoise_curves(x, guide, maps, model.iterations), maps
-
-
 def make_step(cfg: TrainConfig, device: torch.device, run_dir: Path, progress: bool = True):
     """Step function of both stages: look batches always, detection batches from stage 2."""
     teacher = load_teacher(cfg, device)
@@ -303,7 +291,7 @@ def make_step(cfg: TrainConfig, device: torch.device, run_dir: Path, progress: b
         state["epoch"] = epoch
         parts = dict.fromkeys(PARTS, 0.0)
         x = darken_looks(x, cfg.detect.look_ratio_range, np.random.default_rng([cfg.seed, epoch, state["step"], 2]))
-        out, maps = look_outputs(model, x)
+        out, maps = model.enhance_with_maps(x)  # as the runtime computes them
         with torch.no_grad():
             _, _, t_full = curves_two_resolutions(teacher, x)
             t_out = apply_curves(x, t_full, teacher.iterations)

@@ -228,16 +228,20 @@ register(
     ModelSpec(
         name="iat_student",
         kind="iat",
-        description="IAT student: shared conv, BatchNorm residual blocks, pooled global head (distilled from IAT)",
-        params=43_504,
-        default_scale_factor=1,  # the published computation; no s > 1 stays ≥ 30 dB at every size (models/iat.py)
+        description=(
+            "IAT student, llie's own (26,497 params): shared conv, BatchNorm residual blocks, bounded colour matrix "
+            "and gamma from a thumbnail global head, trained for the low-resolution estimate; `reference` is the "
+            "published one (43,504 params, distilled from IAT)"
+        ),
+        params=26_497,
+        default_scale_factor=8,
         reference_weights="iat_student.pth",
         reference_variants={
             "published": ReferenceVariant(
                 "iat_student.pth", "b3c4cf7005cf92ce050f6de1b7437b0e1ce643a4477c1af05da111ac7be6bae3", "signed"
             ),
         },
-        input_range="signed",
+        input_range="unit",
     )
 )
 

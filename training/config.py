@@ -13,6 +13,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+MODES = ("zero_reference", "distill", "iat_distill")
+
+
 class ConfigError(ValueError):
     """A training configuration that is malformed: unknown key, wrong type or bad value."""
 
@@ -71,12 +74,37 @@ class DistillConfig:
 
 
 @dataclass
+class IATDistillConfig:
+    """Distillation of the IAT student from a frozen IAT teacher, for the low-resolution estimate (mode iat_distill).
+
+    The teacher runs once per training image (``data.image_size`` square, whole image) and its output,
+    its pre-colour image y = x·mul + add and its [gamma, M] are cached under ``cache_dir``.
+    """
+
+    teacher: str = "iat"
+    teacher_weights: str = "reference:lol_v2"  # a path, or "reference[:VARIANT]"
+    cache_dir: str = "runs/cache"  # relative paths resolve against the repository root
+    scales: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 12])  # estimation scale factors, one per batch
+    scale_weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0, 1.0])  # their probabilities
+    out_l1: float = 1.0  # L1 of the full-resolution output against the teacher's
+    out_ssim: float = 0.2  # weight of 1 − SSIM of the same
+    feature: float = 0.5  # L1 of y = x·mul + add (maps upsampled to full resolution) against the teacher's
+    gamma: float = 0.1  # MSE of gamma
+    matrix: float = 0.1  # MSE of the colour matrix entries
+    consistency: float = 0.0  # L1 between the student's own outputs at s = 1 and s = u on upsampled crops
+    consistency_scales: list[int] = field(default_factory=lambda: [2, 4, 8])  # u: upsampling = estimation scale
+    consistency_size: int = 128  # side of the upsampled crop
+    consistency_images: int = 4  # images of the batch it uses
+    identity_blend: list[float] = field(default_factory=lambda: [0.6, 0.8])  # input mean range: teacher → identity
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
-    model: str  # zero_dce, zero_dce_pp or tiny_dce
-    mode: str = "zero_reference"  # "zero_reference" or "distill"
+    model: str  # zero_dce, zero_dce_pp, tiny_dce (zero_reference, distill) or iat_student (iat_distill)
+    mode: str = "zero_reference"  # "zero_reference", "distill" or "iat_distill"
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -92,6 +120,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
+    iat: IATDistillConfig = field(default_factory=IATDistillConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -161,10 +190,11 @@ def _validate(cfg: TrainConfig) -> None:
         spec = get_spec(cfg.model)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
-    if spec.kind != "curve":
+    if spec.kind not in ("curve", "iat"):
         raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
     checks = [
-        (cfg.mode in ("zero_reference", "distill"), "mode must be 'zero_reference' or 'distill'"),
+        (cfg.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+        ((spec.kind == "iat") == (cfg.mode == "iat_distill"), "mode iat_distill trains IAT models, and only it does"),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
         (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
         (cfg.epochs >= 1, "epochs must be >= 1"),
@@ -181,6 +211,22 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.mode != "distill" or cfg.distill.stage1_epochs < cfg.epochs, "distill.stage1_epochs must be < epochs"),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
     ]
+    if cfg.mode == "iat_distill":
+        iat = cfg.iat
+        checks += [
+            (bool(iat.scales) and all(s >= 1 for s in iat.scales), "iat.scales must be integers >= 1"),
+            (len(iat.scale_weights) == len(iat.scales), "iat.scale_weights must give one weight per scale"),
+            (all(w >= 0 for w in iat.scale_weights) and sum(iat.scale_weights) > 0, "iat.scale_weights must be >= 0"),
+            (
+                all(u >= 2 and iat.consistency_size % u == 0 for u in iat.consistency_scales),
+                "iat.consistency_scales must be >= 2 and divide iat.consistency_size",
+            ),
+            (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
+            (
+                len(iat.identity_blend) == 2 and iat.identity_blend[0] < iat.identity_blend[1],
+                "iat.identity_blend must be [lo, hi] with lo < hi",
+            ),
+        ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)

@@ -3,11 +3,17 @@
 ``python -m training.publish install NAME``   copy runs/NAME/model.pth → llie_core/weights/NAME.pth (+ ONNX)
 ``python -m training.publish eval GROUP``     the standard ``llie eval`` suite → runs/eval/GROUP
 ``python -m training.publish cards``          llie_core/weights/NAME.yaml from the runs and the evaluations
+
+The ``iat`` group evaluates over all six standard sets (the collapse count needs them) and its card also
+quotes benchmarks/iat_split.py (1080p split fidelity and onnxruntime estimator time) from
+runs/eval/iat_split_psnr.json and runs/eval/iat_split_time.json, written by ``make -C training eval``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -24,8 +30,9 @@ CONFIGS = REPO_ROOT / "training" / "configs"
 SHARED_REF = "../shared/weights/reference"
 MAKE_COMMAND = "make -C training weights"
 
-# Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file.
-SUITES: dict[str, list[tuple[str, str, str | None, int]]] = {
+# Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file, scale None = the
+# model's default.
+SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
     "distill": [
         ("zero_dce_pp", "zero_dce_pp", None, 12),
         ("zero_dce_pp_official", "zero_dce_pp", "reference", 12),
@@ -41,7 +48,18 @@ SUITES: dict[str, list[tuple[str, str, str | None, int]]] = {
         ("zero_dce", "zero_dce", None, 1),
         ("zero_dce_official", "zero_dce", "reference", 1),
     ],
+    "iat": [
+        ("iat_student", "iat_student", None, None),
+        ("iat_student_s1", "iat_student", None, 1),
+        ("iat_student_published", "iat_student", "reference", 1),
+        ("iat_teacher", "iat", "reference:lol_v2", 1),
+        ("zero_dce_pp", "zero_dce_pp", None, 12),
+    ],
 }
+STANDARD_SETS = ("dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult")
+SUITE_SETS: dict[str, tuple[str, ...]] = {"iat": STANDARD_SETS}  # others: llie eval's default three
+TEACHER_SETS = ("dicm", "lime", "lol_eval15_low")  # the issue's student-vs-teacher figure
+COLLAPSE_OUTPUT, COLLAPSE_INPUT = 0.02, 0.05  # collapsed: output mean < 0.02 where the input's mean > 0.05
 COMPARE: dict[str, list[tuple[str, str]]] = {
     "distill": [
         ("tiny_dce", "zero_dce_pp"),
@@ -51,7 +69,14 @@ COMPARE: dict[str, list[tuple[str, str]]] = {
         ("zero_dce_pp", "zero_dce_pp_official"),
     ],
     "zero_dce": [("zero_dce", "zero_dce_official")],
+    "iat": [
+        ("iat_student", "iat_teacher"),
+        ("iat_student_s1", "iat_teacher"),
+        ("iat_student_published", "iat_teacher"),
+        ("iat_student", "iat_student_s1"),
+    ],
 }
+EVAL_GROUP = {"zero_dce_pp": "distill", "tiny_dce": "distill", "zero_dce": "zero_dce", "iat_student": "iat"}
 
 
 def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
@@ -93,8 +118,12 @@ def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
     for label, model, weights, scale in SUITES[group]:
         # The shipped file by explicit path, so the suite never silently falls back to another one.
         spec = f"{model}:{WEIGHTS / (model + '.pth') if weights is None else weights}"
-        models.append(f"{label}={spec}@{scale}")
+        models.append(f"{label}={spec}" + ("" if scale is None else f"@{scale}"))
     argv = ["eval", *models, "--out", str(out), "--max-side", "512"]
+    if group in SUITE_SETS:
+        from llie_core.registry import shared_dir
+
+        argv += ["--data", *(str(shared_dir() / "data" / "lowlight" / s) for s in SUITE_SETS[group])]
     for a, b in COMPARE[group]:
         argv += ["--compare", f"{a}:{b}"]
     if threads:
@@ -199,7 +228,133 @@ def _figures(name: str, evals: dict[str, dict]) -> tuple[dict, list[dict]]:
             "official_s1": official,
             "ours_vs_official": a("zero_dce", "zero_dce vs zero_dce_official"),
         }
+    elif name == "iat_student" and "iat" in evals:
+        figures, targets = _iat_figures(evals["iat"])
     return _round(figures), _round(targets)
+
+
+def _mean_over(by_set: dict, sets: tuple[str, ...], key: str) -> float:
+    """Image-weighted mean of a per-set figure over ``sets``."""
+    n = sum(by_set[s]["images"] for s in sets)
+    return sum(by_set[s][key] * by_set[s]["images"] for s in sets) / n
+
+
+def collapse_counts(group: str) -> dict[str, dict[str, int]]:
+    """Per model label and set: outputs that collapsed (mean < 0.02 where the input's mean is > 0.05)."""
+    with open(EVAL_DIR / group / "per_image.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    inputs = {(r["set"], r["image"]): float(r["brightness"]) for r in rows if r["model"] == "input"}
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["model"] == "input":
+            continue
+        lit = inputs[(r["set"], r["image"])] > COLLAPSE_INPUT
+        by_set = counts.setdefault(r["model"], {})
+        by_set[r["set"]] = by_set.get(r["set"], 0) + int(lit and float(r["brightness"]) < COLLAPSE_OUTPUT)
+    return counts
+
+
+def _split_figures() -> tuple[dict, dict]:
+    """(PSNR of the split vs s = 1 at 1080p per scale, onnxruntime estimator ms at 1080p per scale) if measured."""
+    psnr, times = {}, {}
+    path = EVAL_DIR / "iat_split_psnr.json"
+    if path.is_file():
+        rows = [
+            r
+            for r in json.loads(path.read_text())
+            if (r["variant"], r["downscale"], r["upsample"]) == ("split", "bilinear", "centres")
+        ]
+        for scale in sorted({r["scale"] for r in rows}):
+            v = [r["psnr"] for r in rows if r["scale"] == scale]
+            psnr[scale] = {"frames": len(v), "mean_db": sum(v) / len(v), "min_db": min(v)}
+    path = EVAL_DIR / "iat_split_time.json"
+    if path.is_file():
+        for r in json.loads(path.read_text()):
+            if r["size"] == "1920x1080":
+                times[r["scale"]] = {
+                    "estimator_ort_ms": r["estimate_ort_ms"],
+                    "apply_torch_eager_ms": r["apply_eager_ms"],
+                    "full_resolution_estimator_ort_ms": r["full_ort_estimator_ms"],
+                }
+    return psnr, times
+
+
+def _iat_figures(ev: dict) -> tuple[dict, list[dict]]:
+    from llie_core.registry import get_spec
+
+    scale = get_spec("iat_student").default_scale_factor
+    q = {label: _rows(ev, "quality", "model", label) for label, *_ in SUITES["iat"]}
+    pairs = {pair: _rows(ev, "agreement", "pair", f"{pair[0]} vs {pair[1]}") for pair in COMPARE["iat"]}
+    vs_teacher = {
+        a: _mean_over(pairs[(a, "iat_teacher")], TEACHER_SETS, "psnr") for a, b in pairs if b == "iat_teacher"
+    }
+    collapsed = collapse_counts("iat")
+    total = {label: sum(by_set.values()) for label, by_set in collapsed.items()}
+    split, times = _split_figures()
+    niqe = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in q.items()}
+    figures = {
+        "niqe_by_set": niqe,
+        "psnr_vs_teacher_dicm_lime_lol (88 images, dB)": vs_teacher,
+        "agreement": {f"{a} vs {b}": rows for (a, b), rows in pairs.items()},
+        "collapsed_outputs": {"total": total, "by_set": collapsed},
+        "split_1080p_psnr_vs_s1 (benchmarks/iat_split.py psnr)": split,
+        "onnxruntime_1080p_one_thread (benchmarks/iat_split.py time; machine shared, loaded)": times,
+        "quality": q,
+    }
+    zdpp = q["zero_dce_pp"]
+    targets = [
+        {
+            "target": "0 collapsed outputs over the six standard sets",
+            "ours": total["iat_student"],
+            "ours_s1": total["iat_student_s1"],
+            "published": total["iat_student_published"],
+            "met": bool(total["iat_student"] == 0 and total["iat_student_s1"] == 0),
+        },
+        {
+            "target": "NIQE on lol_eval15_low <= 4.3",
+            "ours": niqe["iat_student"]["lol_eval15_low"],
+            "ours_s1": niqe["iat_student_s1"]["lol_eval15_low"],
+            "teacher": niqe["iat_teacher"]["lol_eval15_low"],
+            "met": bool(niqe["iat_student"]["lol_eval15_low"] <= 4.3),
+        },
+    ]
+    for s in ("dicm", "lime"):
+        targets.append(
+            {
+                "target": f"NIQE on {s} <= zero_dce_pp's + 0.2",
+                "ours": niqe["iat_student"][s],
+                "zero_dce_pp": zdpp[s]["niqe"],
+                "teacher": niqe["iat_teacher"][s],
+                "met": bool(niqe["iat_student"][s] <= zdpp[s]["niqe"] + 0.2),
+            }
+        )
+    targets.append(
+        {
+            "target": "PSNR to the teacher >= 25 dB on dicm + lime + lol_eval15_low (longer side <= 512)",
+            "ours": vs_teacher["iat_student"],
+            "ours_s1": vs_teacher["iat_student_s1"],
+            "published": vs_teacher["iat_student_published"],
+            "met": bool(vs_teacher["iat_student"] >= 25.0),
+        }
+    )
+    if scale in split:
+        targets.append(
+            {
+                "target": f"PSNR of the split at the default s = {scale} vs s = 1 >= 30 dB at 1080p",
+                "ours": split[scale]["mean_db"],
+                "min": split[scale]["min_db"],
+                "met": bool(split[scale]["mean_db"] >= 30.0),
+            }
+        )
+    if scale in times:
+        targets.append(
+            {
+                "target": f"onnxruntime estimator at 1080p / {scale} <= 20 ms (one thread), leaving ~5 ms to apply",
+                "ours": times[scale]["estimator_ort_ms"],
+                "met": bool(times[scale]["estimator_ort_ms"] <= 20.0),
+            }
+        )
+    return figures, targets
 
 
 NOTES = {
@@ -268,7 +423,17 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
                 "sha256": sha256_of(WEIGHTS / "zero_dce_pp.pth") if d.teacher_weights.startswith("llie_core") else None,
             },
         }
-    how = "distilled from llie zero_dce_pp" if cfg.mode == "distill" else "zero-reference, from scratch"
+    views = (
+        f"{cfg.data.image_size}x{cfg.data.image_size} resized random crops "
+        f"({cfg.data.min_crop_fraction:.0%}-100% side), {cfg.data.images_per_epoch or 'all'} images per epoch, "
+        "horizontal flips"
+    )
+    how = {"distill": "distilled from llie zero_dce_pp", "zero_reference": "zero-reference, from scratch"}.get(cfg.mode)
+    extra: dict = {}
+    if cfg.mode == "iat_distill":
+        losses, extra = _iat_losses(cfg)
+        how = f"distilled from {cfg.iat.teacher} {cfg.iat.teacher_weights}"
+        views = f"whole images area-resized to {cfg.data.image_size}x{cfg.data.image_size}, all per epoch, no flips"
     card = {
         "name": name,
         "file": pth.name,
@@ -276,6 +441,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         "params": get_spec(name).params,
         "sha256": sha256_of(pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
+        **extra,
         "provenance": (
             f"llie's own training ({how}), SICE part 1, {summary['epochs']} epochs, seed {cfg.seed}; "
             f"re-create with `{MAKE_COMMAND}`"
@@ -289,16 +455,14 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "images": summary["training_images"],
             "source": "SICE part 1 (2,002 multi-exposure images, 512x512) from Li-Chongyi/Zero-DCE_extension @09f202b",
             "terms": "SICE terms, research use",
-            "views": f"{cfg.data.image_size}x{cfg.data.image_size} resized random crops "
-            f"({cfg.data.min_crop_fraction:.0%}-100% side), {cfg.data.images_per_epoch or 'all'} images per epoch, "
-            "horizontal flips",
+            "views": views,
         },
         "training": {
             "mode": cfg.mode,
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
-            "scale_factor": cfg.scale_factor,
+            "scale_factor": cfg.iat.scales if cfg.mode == "iat_distill" else cfg.scale_factor,
             "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), weight decay "
             f"{cfg.optim.weight_decay:g}, grad-norm clip {cfg.optim.grad_clip:g}",
             "wall_time_s": summary["wall_time_s"],
@@ -309,9 +473,9 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         },
         "losses": losses,
         "evaluation": {
-            "command": f"python -m training.publish eval {'zero_dce' if name == 'zero_dce' else 'distill'}",
-            "sets": "../shared/data/lowlight/{dicm, lime, lol_eval15_low}, longer side <= 512 (INTER_AREA); "
-            "'all' = mean over the 88 images",
+            "command": f"python -m training.publish eval {EVAL_GROUP[name]}",
+            "sets": f"../shared/data/lowlight/{{{', '.join(SUITE_SETS.get(EVAL_GROUP[name], TEACHER_SETS))}}}, "
+            "longer side <= 512 (INTER_AREA); 'all' = mean over every image of those sets",
             "niqe": (
                 "numpy/scipy port of Mittal et al. 2013 with the LIVE pristine model (llie_core/metrics/niqe_model.py)"
             ),
@@ -325,6 +489,45 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
     return path
 
 
+def _iat_losses(cfg) -> tuple[dict, dict]:
+    """(losses block, extra top-level card keys) of an iat_distill run."""
+    from llie_core.models.iat_student import GAIN_RANGE, GAMMA_RANGE, OFFDIAGONAL_RANGE, THUMBNAIL
+    from llie_core.registry import get_spec, resolve_weights
+
+    c = cfg.iat
+    teacher = resolve_weights(c.teacher, c.teacher_weights)
+    cache = None
+    for timing in sorted((RUNS / "cache").glob(f"{c.teacher}_*_{cfg.data.image_size}px_*/timing.yaml")):
+        cache = yaml.safe_load(timing.read_text())
+    losses = {
+        "output": f"{c.out_l1}*L1 + {c.out_ssim}*(1 - SSIM) of the full-resolution output against the teacher's",
+        "feature_y": f"{c.feature}*L1 of y = x*mul + add (pre-colour image, maps upsampled) against the teacher's",
+        "globals": f"{c.gamma}*MSE(gamma) + {c.matrix}*MSE(M entries)",
+        "split": f"maps and globals estimated at s drawn per batch from {c.scales} (weights {c.scale_weights}), "
+        "bilinear downscale, applied at full resolution",
+        "consistency": f"{c.consistency}*L1 between the student's outputs at s = 1 and s = u on {c.consistency_images} "
+        f"crops of side {c.consistency_size}/u upsampled by u to {c.consistency_size}, u in {c.consistency_scales}",
+        "identity_blend": f"targets blended from the teacher's to the identity for input means "
+        f"{c.identity_blend[0]} to {c.identity_blend[1]} (the teacher greys over-exposed frames)",
+        "teacher": {
+            "model": c.teacher,
+            "weights": c.teacher_weights,
+            "sha256": sha256_of(teacher),
+            "cached_targets": cache,
+        },
+    }
+    extra = {
+        "default_scale_factor": get_spec(cfg.model).default_scale_factor,
+        "architecture": (
+            "llie's IAT student (llie_core/models/iat_student.py): shared conv, FiLM from a thumbnail "
+            f"{THUMBNAIL[0]}x{THUMBNAIL[1]} global head, 1 BN residual block per map; gamma in {list(GAMMA_RANGE)}, "
+            f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; the published "
+            "student (weights='reference') has 43,504 parameters"
+        ),
+    }
+    return losses, extra
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: install | eval | cards."""
     parser = argparse.ArgumentParser(
@@ -332,13 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("install")
-    p.add_argument("name", choices=["zero_dce", "zero_dce_pp", "tiny_dce"])
+    p.add_argument("name", choices=sorted(EVAL_GROUP))
     p.add_argument("--no-onnx", action="store_true")
     p = sub.add_parser("eval")
     p.add_argument("group", choices=sorted(SUITES))
     p.add_argument("--threads", type=int, default=0)
     p = sub.add_parser("cards")
-    p.add_argument("names", nargs="*", default=["zero_dce_pp", "tiny_dce", "zero_dce"])
+    p.add_argument("names", nargs="*", default=list(EVAL_GROUP))
     args = parser.parse_args(argv)
     if args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")

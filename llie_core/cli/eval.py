@@ -80,8 +80,13 @@ def quality_row(original: np.ndarray, output: np.ndarray, target: float, with_ni
         "colourfulness": colourfulness(output),
         "loe": lightness_order_error(original, output),
     }
-    # NIQE needs scipy: llie_core.metrics imports it only when it is asked for.
-    row["niqe"] = metrics.niqe(output) if with_niqe else float("nan")
+    row["niqe"] = float("nan")
+    if with_niqe:
+        # NIQE needs scipy: llie_core.metrics imports it only when it is asked for.
+        try:
+            row["niqe"] = metrics.niqe(output)
+        except ValueError:  # undefined on a flat output (a collapsed model's black frame): NaN, left out of means
+            pass
     return row
 
 

@@ -1,0 +1,189 @@
+"""llie's IAT student: bounded globals by construction, which layout a checkpoint selects, the shipped weights
+never collapse (bright, dark, saturated, flat and pure-colour frames), their globals ignore the estimation
+resolution, and the ONNX estimator agrees with torch."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import shared_path  # noqa: E402
+
+from llie_core.models import BoundedIATStudent, IATStudent, apply_maps, create_model  # noqa: E402
+from llie_core.models.iat_student import (  # noqa: E402
+    DIAGONAL_BOUND,
+    GAIN_RANGE,
+    GAMMA_RANGE,
+    OFFDIAGONAL_RANGE,
+    bounded_globals,
+    identity_bias,
+)
+from llie_core.registry import get_spec  # noqa: E402
+from llie_core.synthetic import night_scene  # noqa: E402
+
+SPEC = get_spec("iat_student")
+SHIPPED = SPEC.default_weights(".pth")
+needs_shipped = pytest.mark.skipif(not SHIPPED.is_file(), reason=f"no shipped weights at {SHIPPED}")
+
+
+def test_globals_are_bounded_whatever_the_head_outputs():
+    raw = torch.cat([torch.randn(2000, 11) * 30, torch.full((1, 11), 1e4), torch.full((1, 11), -1e4)])
+    params = bounded_globals(raw)
+    gamma, matrix = params[:, 0], params[:, 1:].reshape(-1, 3, 3)
+    assert torch.isfinite(params).all()
+    assert (gamma >= GAMMA_RANGE[0]).all() and (gamma <= GAMMA_RANGE[1]).all()
+    diagonal = torch.diagonal(matrix, dim1=1, dim2=2)
+    g = diagonal.max(1).values / (1 + DIAGONAL_BOUND)  # the gain is at least this
+    assert (g >= GAIN_RANGE[0] * (1 - DIAGONAL_BOUND) / (1 + DIAGONAL_BOUND) - 1e-6).all()
+    assert (diagonal.max(1).values <= GAIN_RANGE[1] * (1 + DIAGONAL_BOUND) + 1e-4).all()
+    # Every row sums to at least 0.25·g: a non-negative grey pixel never maps to black.
+    worst_row = 1 - DIAGONAL_BOUND + 2 * OFFDIAGONAL_RANGE[0]
+    assert worst_row >= 0.25 - 1e-9
+    assert (diagonal > 0).all() and (matrix.sum(2) >= worst_row * g[:, None] - 1e-5).all()
+    grey = torch.full((raw.shape[0], 3, 1), 0.2)
+    assert ((matrix @ grey) > 0).all()
+
+
+def test_identity_bias_gives_gamma_one_and_the_identity_matrix():
+    params = bounded_globals(identity_bias()[None])
+    torch.testing.assert_close(params[0], torch.tensor([1.0, 1, 0, 0, 0, 1, 0, 0, 0, 1]), atol=1e-6, rtol=0)
+
+
+def test_maps_are_bounded_for_any_weights():
+    torch.manual_seed(0)
+    model = BoundedIATStudent(scale_factor=1)
+    for p in model.parameters():
+        p.data.normal_(0, 3)  # far from any trained state
+    with torch.no_grad():
+        mul, add, params = model.predict(torch.rand(2, 3, 20, 28))
+    assert (mul >= 0).all() and (add >= 0).all() and (add <= 1).all() and torch.isfinite(params).all()
+
+
+def test_default_is_llies_student_and_reference_the_published_layout(tmp_path):
+    assert type(create_model("iat_student")) is BoundedIATStudent
+    assert SPEC.params == sum(p.numel() for p in BoundedIATStudent().parameters())
+    assert sum(p.numel() for p in IATStudent().parameters()) == 43_504
+    published = create_model("iat_student", weights="reference")
+    assert type(published) is IATStudent
+    assert (published.scale_factor, published.input_range) == (1, "signed")
+    # The layout follows the file's keys wherever it lies, under any name.
+    copy = tmp_path / "student.pth"
+    shutil.copy(shared_path("weights", "reference", "iat_student.pth"), copy)
+    assert type(create_model("iat_student", weights=copy)) is IATStudent
+
+
+@needs_shipped
+def test_shipped_weights_load_strictly_with_the_registry_defaults():
+    model = create_model("iat_student")
+    assert type(model) is BoundedIATStudent
+    assert (model.scale_factor, model.input_range) == (SPEC.default_scale_factor, "unit")
+    state = torch.load(SHIPPED, map_location="cpu", weights_only=True)
+    assert set(state) == set(model.state_dict())
+
+
+def _frames() -> dict[str, np.ndarray]:
+    """RGB float32 frames in [0, 1], 96×128: what a camera can hand the node, down to degenerate ones."""
+    h, w = 96, 128
+    night = night_scene(h, w, seed=2)[:, :, ::-1] / np.float32(255)
+    day = night_scene(h, w, seed=3, exposure=1.0)[:, :, ::-1] / np.float32(255)
+    yy, xx = np.mgrid[0:h, 0:w] / np.float32(w)
+    texture = (0.5 + 0.5 * np.sin(20 * xx) * np.cos(15 * yy))[..., None].astype(np.float32)
+    frames = {
+        "night": night,
+        "very_dark": night * np.float32(0.25),
+        "day": day,
+        "bright": np.clip(0.55 + 0.4 * texture * np.array([1.0, 0.9, 0.8], np.float32), 0, 1),
+        "saturated": np.clip(day * 3.0, 0, 1),
+        "noise": np.random.default_rng(0).random((h, w, 3), dtype=np.float32),
+    }
+    for name, level in (("black", 0.0), ("grey", 0.5), ("white", 1.0)):
+        frames[name] = np.full((h, w, 3), level, np.float32)
+    for name, colour in (("red", (1, 0, 0)), ("green", (0, 1, 0)), ("blue", (0, 0, 1)), ("yellow", (1, 1, 0))):
+        frames[name] = np.broadcast_to(np.array(colour, np.float32), (h, w, 3)).copy()
+        frames[f"{name}_textured"] = frames[name] * (0.3 + 0.7 * texture)
+    return frames
+
+
+@needs_shipped
+@pytest.mark.parametrize("scale_factor", [1, SPEC.default_scale_factor])
+def test_shipped_student_never_collapses(scale_factor, torch_threads):
+    model = create_model("iat_student", scale_factor=scale_factor)
+    for name, rgb in _frames().items():
+        x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        with torch.no_grad():
+            out = model(x)[0].numpy()
+        assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1, name
+        if rgb.mean() > 0.05:
+            assert out.mean() >= 0.02, f"{name}: collapsed to mean {out.mean():.4f}"
+        lit = rgb.mean(axis=(0, 1)) > 0.05
+        channel_means = out.mean(axis=(1, 2))
+        assert (channel_means[lit] > 0.01).all(), f"{name}: channel zeroed, means {channel_means}"
+        if rgb.mean() > 0.5 and rgb.std() > 0.05:  # a bright frame with content keeps it
+            assert (out >= 0.99).mean() < 0.5 and out.std() > 0.3 * rgb.std(), f"{name}: blown out"
+
+
+@needs_shipped
+def test_shipped_globals_do_not_depend_on_the_estimation_resolution():
+    # The global head reads a fixed thumbnail, so the frame and its 1/8 downscale get the same gamma and matrix.
+    import torch.nn.functional as F
+
+    rgb = night_scene(270, 480, seed=4)[:, :, ::-1] / np.float32(255)
+    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    model = create_model("iat_student", scale_factor=1)
+    with torch.no_grad():
+        _, full = model.estimate(x)
+        _, low = model.estimate(F.interpolate(x, size=(34, 60), mode="bilinear", align_corners=False))
+    assert (full - low).abs().max() < 0.05
+
+
+@needs_shipped
+def test_shipped_card_and_onnx_estimator_agree_with_the_checkpoint():
+    import onnxruntime as ort
+    import yaml
+
+    card = yaml.safe_load(SPEC.default_weights(".yaml").read_text())
+    assert card["params"] == SPEC.params and card["default_scale_factor"] == SPEC.default_scale_factor
+    assert card["sha256"] == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
+    onnx_path = SPEC.default_weights(".onnx")
+    assert card["onnx"]["sha256"] == hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["maps", "globals"]
+    model = create_model("iat_student")
+    rng = np.random.default_rng(1)
+    night = night_scene(135, 240, seed=5)[:, :, ::-1] / np.float32(255)
+    for image in [night, *(rng.random((*hw, 3), dtype=np.float32) for hw in [(1, 1), (7, 13), (50, 70)])]:
+        x = np.ascontiguousarray(image.transpose(2, 0, 1)[None])
+        maps, params = session.run(None, {"image": x})
+        with torch.no_grad():
+            ref_maps, ref_params = model.estimate(torch.from_numpy(x))
+        assert np.abs(maps - ref_maps.numpy()).max() <= 1e-4
+        assert np.abs(params - ref_params.numpy()).max() <= 1e-4
+        out = apply_maps(torch.from_numpy(x), torch.from_numpy(maps), torch.from_numpy(params))
+        assert torch.isfinite(out).all()
+
+
+def test_export_writes_the_bounded_head(tmp_path):
+    # Whatever the weights, the exported estimator keeps the bounds (they are part of the graph).
+    import onnxruntime as ort
+
+    from llie_core.export import export_onnx
+
+    torch.manual_seed(3)
+    model = BoundedIATStudent(scale_factor=1)
+    for p in model.parameters():
+        p.data.normal_(0, 0.5)
+    model.eval()
+    session = ort.InferenceSession(export_onnx(model, graph="estimator"), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(2).random((3, 3, 40, 52), dtype=np.float32)
+    maps, params = session.run(None, {"image": x})
+    with torch.no_grad():
+        ref_maps, ref_params = model.estimate(torch.from_numpy(x))
+    np.testing.assert_allclose(params, ref_params.numpy(), atol=1e-4)
+    np.testing.assert_allclose(maps, ref_maps.numpy(), atol=1e-4, rtol=1e-4)
+    assert (params[:, 0] >= GAMMA_RANGE[0]).all() and (params[:, 0] <= GAMMA_RANGE[1]).all()
+    assert (params[:, 1:].reshape(-1, 3, 3).sum(2) > 0).all()

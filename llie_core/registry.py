@@ -229,11 +229,11 @@ register(
         name="iat_student",
         kind="iat",
         description=(
-            "IAT student, llie's own (26,497 params): shared conv, BatchNorm residual blocks, bounded colour matrix "
+            "IAT student, llie's own (27,361 params): shared conv, BatchNorm residual blocks, bounded colour matrix "
             "and gamma from a thumbnail global head, trained for the low-resolution estimate; `reference` is the "
             "published one (43,504 params, distilled from IAT)"
         ),
-        params=26_497,
+        params=27_361,
         default_scale_factor=8,
         reference_weights="iat_student.pth",
         reference_variants={

@@ -55,9 +55,18 @@ SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
         ("iat_teacher", "iat", "reference:lol_v2", 1),
         ("zero_dce_pp", "zero_dce_pp", None, 12),
     ],
+    # NIQE at the native resolution, as the issue quotes it (teacher lol_eval15_low 4.08, zero_dce_pp 7.80).
+    "iat_native": [
+        ("iat_student", "iat_student", None, None),
+        ("iat_student_s1", "iat_student", None, 1),
+        ("iat_student_published", "iat_student", "reference", 1),
+        ("iat_teacher", "iat", "reference:lol_v2", 1),
+        ("zero_dce_pp", "zero_dce_pp", None, 12),
+    ],
 }
 STANDARD_SETS = ("dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult")
 SUITE_SETS: dict[str, tuple[str, ...]] = {"iat": STANDARD_SETS}  # others: llie eval's default three
+MAX_SIDE = {"iat_native": 0}  # others: longer side <= 512
 TEACHER_SETS = ("dicm", "lime", "lol_eval15_low")  # the issue's student-vs-teacher figure
 COLLAPSE_OUTPUT, COLLAPSE_INPUT = 0.02, 0.05  # collapsed: output mean < 0.02 where the input's mean > 0.05
 COMPARE: dict[str, list[tuple[str, str]]] = {
@@ -75,6 +84,7 @@ COMPARE: dict[str, list[tuple[str, str]]] = {
         ("iat_student_published", "iat_teacher"),
         ("iat_student", "iat_student_s1"),
     ],
+    "iat_native": [],
 }
 EVAL_GROUP = {"zero_dce_pp": "distill", "tiny_dce": "distill", "zero_dce": "zero_dce", "iat_student": "iat"}
 
@@ -119,7 +129,7 @@ def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
         # The shipped file by explicit path, so the suite never silently falls back to another one.
         spec = f"{model}:{WEIGHTS / (model + '.pth') if weights is None else weights}"
         models.append(f"{label}={spec}" + ("" if scale is None else f"@{scale}"))
-    argv = ["eval", *models, "--out", str(out), "--max-side", "512"]
+    argv = ["eval", *models, "--out", str(out), "--max-side", str(MAX_SIDE.get(group, 512))]
     if group in SUITE_SETS:
         from llie_core.registry import shared_dir
 
@@ -229,7 +239,7 @@ def _figures(name: str, evals: dict[str, dict]) -> tuple[dict, list[dict]]:
             "ours_vs_official": a("zero_dce", "zero_dce vs zero_dce_official"),
         }
     elif name == "iat_student" and "iat" in evals:
-        figures, targets = _iat_figures(evals["iat"])
+        figures, targets = _iat_figures(evals["iat"], evals.get("iat_native"))
     return _round(figures), _round(targets)
 
 
@@ -279,11 +289,13 @@ def _split_figures() -> tuple[dict, dict]:
     return psnr, times
 
 
-def _iat_figures(ev: dict) -> tuple[dict, list[dict]]:
+def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
+    """Figures and targets of the IAT student: NIQE judged at native resolution when measured, else <= 512."""
     from llie_core.registry import get_spec
 
     scale = get_spec("iat_student").default_scale_factor
     q = {label: _rows(ev, "quality", "model", label) for label, *_ in SUITES["iat"]}
+    qn = {label: _rows(native, "quality", "model", label) for label, *_ in SUITES["iat_native"]} if native else None
     pairs = {pair: _rows(ev, "agreement", "pair", f"{pair[0]} vs {pair[1]}") for pair in COMPARE["iat"]}
     vs_teacher = {
         a: _mean_over(pairs[(a, "iat_teacher")], TEACHER_SETS, "psnr") for a, b in pairs if b == "iat_teacher"
@@ -293,15 +305,14 @@ def _iat_figures(ev: dict) -> tuple[dict, list[dict]]:
     split, times = _split_figures()
     niqe = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in q.items()}
     figures = {
-        "niqe_by_set": niqe,
+        "niqe_by_set (longer side <= 512)": niqe,
         "psnr_vs_teacher_dicm_lime_lol (88 images, dB)": vs_teacher,
         "agreement": {f"{a} vs {b}": rows for (a, b), rows in pairs.items()},
         "collapsed_outputs": {"total": total, "by_set": collapsed},
         "split_1080p_psnr_vs_s1 (benchmarks/iat_split.py psnr)": split,
         "onnxruntime_1080p_one_thread (benchmarks/iat_split.py time; machine shared, loaded)": times,
-        "quality": q,
+        "quality (longer side <= 512)": q,
     }
-    zdpp = q["zero_dce_pp"]
     targets = [
         {
             "target": "0 collapsed outputs over the six standard sets",
@@ -310,24 +321,33 @@ def _iat_figures(ev: dict) -> tuple[dict, list[dict]]:
             "published": total["iat_student_published"],
             "met": bool(total["iat_student"] == 0 and total["iat_student_s1"] == 0),
         },
-        {
-            "target": "NIQE on lol_eval15_low <= 4.3",
-            "ours": niqe["iat_student"]["lol_eval15_low"],
-            "ours_s1": niqe["iat_student_s1"]["lol_eval15_low"],
-            "teacher": niqe["iat_teacher"]["lol_eval15_low"],
-            "met": bool(niqe["iat_student"]["lol_eval15_low"] <= 4.3),
-        },
     ]
-    for s in ("dicm", "lime"):
+    judged = [("longer side <= 512", niqe)]
+    if qn is not None:
+        native = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in qn.items()}
+        figures["niqe_by_set (native resolution)"] = native
+        judged.append(("native resolution", native))
+    for where, table in judged:
+        ours, zdpp, teacher = table["iat_student"], table["zero_dce_pp"], table["iat_teacher"]
         targets.append(
             {
-                "target": f"NIQE on {s} <= zero_dce_pp's + 0.2",
-                "ours": niqe["iat_student"][s],
-                "zero_dce_pp": zdpp[s]["niqe"],
-                "teacher": niqe["iat_teacher"][s],
-                "met": bool(niqe["iat_student"][s] <= zdpp[s]["niqe"] + 0.2),
+                "target": f"NIQE on lol_eval15_low <= 4.3 ({where})",
+                "ours": ours["lol_eval15_low"],
+                "ours_s1": table["iat_student_s1"]["lol_eval15_low"],
+                "teacher": teacher["lol_eval15_low"],
+                "met": bool(ours["lol_eval15_low"] <= 4.3),
             }
         )
+        for s in ("dicm", "lime"):
+            targets.append(
+                {
+                    "target": f"NIQE on {s} <= zero_dce_pp's + 0.2 ({where})",
+                    "ours": ours[s],
+                    "zero_dce_pp": zdpp[s],
+                    "teacher": teacher[s],
+                    "met": bool(ours[s] <= zdpp[s] + 0.2),
+                }
+            )
     targets.append(
         {
             "target": "PSNR to the teacher >= 25 dB on dicm + lime + lol_eval15_low (longer side <= 512)",
@@ -372,6 +392,24 @@ NOTES = {
         "No VGG perceptual loss: it needs ImageNet weights, which cannot be downloaded here. The KD term is "
         "MSE + 0.05(1 - SSIM) plus a curve-response term; every loss used needs no download.",
         "Task weight 0.01 instead of the authors' 0.1: at these loss scales 0.1 outweighed the KD term.",
+    ],
+    "iat_student": [
+        "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "
+        "(weights='reference', 43,504 parameters) collapses to black on 20 DICM images (its colour matrix turns "
+        "all-negative) and its gamma/matrix follow the estimation resolution; this one bounds gamma and M = g(I + R) "
+        "(row sums >= 0.25 g) and reads its globals from a fixed 32x32 thumbnail.",
+        "Distilled from the published IAT with the LOL-v2 weights on SICE part 1 (no evaluation set): teacher "
+        "outputs, pre-colour images y = x*mul + add and [gamma, M] cached once; the teacher's maps are not "
+        "distilled directly (it carries image detail in its add map, which would not survive upsampling).",
+        "Trained for the engine's split: each batch estimates at a drawn s and applies at full resolution; the "
+        "consistency term ties the s = 1 and s = u outputs on upsampled crops (the 1080p frames at s = 1 are far "
+        "smoother per pixel than the 256x256 training images).",
+        "Over-exposed training frames (input mean 0.6 -> 0.8) blend their targets to the identity: the LOL-v2 "
+        "teacher turns them flat grey-green, the LOL-v1 one white.",
+        "NIQE targets: at the native resolution (the issue's figures: teacher lol_eval15_low 4.08, published "
+        "student 4.26, zero_dce_pp 7.80) and at longer side <= 512 (the suite here); the teacher itself scores "
+        "4.65 / 4.71 on dicm / lime at native resolution against zero_dce_pp's 3.80 / 4.16, so a faithful student "
+        "cannot meet 'zero_dce_pp + 0.2' there.",
     ],
     "zero_dce": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
@@ -519,7 +557,8 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
     extra = {
         "default_scale_factor": get_spec(cfg.model).default_scale_factor,
         "architecture": (
-            "llie's IAT student (llie_core/models/iat_student.py): shared conv, FiLM from a thumbnail "
+            "llie's IAT student (llie_core/models/iat_student.py): image + log-image input, shared conv, FiLM from a "
+            "thumbnail "
             f"{THUMBNAIL[0]}x{THUMBNAIL[1]} global head, 1 BN residual block per map; gamma in {list(GAMMA_RANGE)}, "
             f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; the published "
             "student (weights='reference') has 43,504 parameters"

@@ -6,6 +6,8 @@ change with the resolution it sees, and on bright frames the matrix turns all-ne
 output). This student keeps the published outline (a shared 3×3 conv, BatchNorm residual blocks
 for the multiply and add maps, a global head) with three changes:
 
+- Both branches see the image and its log (``exposure_channels``): the dark end, where the teacher's
+  gamma and gain change fastest, is spread out.
 - The global head reads a fixed 32×32 area thumbnail of the image, so gamma and the colour matrix
   barely depend on the resolution the estimator runs at, and modulates the shared features (a
   per-channel scale and shift), so the local maps know the frame's exposure without a large
@@ -40,6 +42,15 @@ GAIN_RANGE = (0.25, 4.0)
 DIAGONAL_BOUND = 0.15  # |R_cc|
 OFFDIAGONAL_RANGE = (-0.3, 0.6)  # R_ck, c ≠ k
 _OFFDIAGONAL = torch.tensor([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]])
+
+
+def exposure_channels(x: torch.Tensor) -> torch.Tensor:
+    """N×3×h×w in [0, 1] → N×6×h×w: x − 0.5 and log2(x + 1/64)/6 + 0.5, both about [−0.5, 0.5].
+
+    The log channels spread the dark end (x = 0.02 and 0.05 differ by 0.2 instead of 0.03), where the
+    teacher's gamma and gain change fastest with the frame's exposure.
+    """
+    return torch.cat([x - 0.5, torch.log2(x + 1 / 64) / 6 + 0.5], dim=1)
 
 
 def _logit(p: float) -> float:
@@ -80,7 +91,7 @@ class ThumbnailHead(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             AdaptiveAvgPool(THUMBNAIL),
-            nn.Conv2d(3, width // 2, 3, padding=1, bias=False),
+            nn.Conv2d(6, width // 2, 3, padding=1, bias=False),
             nn.BatchNorm2d(width // 2),
             nn.ReLU(),
             nn.Conv2d(width // 2, width, 3, stride=2, padding=1, bias=False),
@@ -101,8 +112,8 @@ class ThumbnailHead(nn.Module):
             self.film.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """N×3×h×w in [0, 1] → (params N×10 [gamma, M row-major], FiLM N×2·dim [scale, shift])."""
-        pooled = self.features(x - 0.5)
+        """N×6×h×w exposure channels → (params N×10 [gamma, M row-major], FiLM N×2·dim [scale, shift])."""
+        pooled = self.features(x)
         return bounded_globals(self.globals_head(pooled)), self.film(pooled)
 
 
@@ -116,8 +127,10 @@ class BoundedIATStudent(IATFamily):
         self, scale_factor: int | None = None, input_range: str | None = None, dim: int = 16, blocks: int = 1
     ) -> None:
         super().__init__(scale_factor, input_range)
+        if self.input_range != "unit":
+            raise ValueError(f"llie's iat_student takes [0, 1] input (input_range 'unit'), not {self.input_range!r}")
         self.global_head = ThumbnailHead(dim)
-        self.shared_conv = nn.Conv2d(3, dim, 3, padding=1)
+        self.shared_conv = nn.Conv2d(6, dim, 3, padding=1)
         self.mul_blocks = nn.Sequential(*(ResidualBlock(dim) for _ in range(blocks)))
         self.add_blocks = nn.Sequential(*(ResidualBlock(dim) for _ in range(blocks)))
         self.mul_end = nn.Conv2d(dim, 3, 3, padding=1)
@@ -128,9 +141,10 @@ class BoundedIATStudent(IATFamily):
 
     def predict(self, xn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(mul ≥ 0, add ∈ (0, 1), bounded params) for an N×3×h×w input (unit range: xn is x)."""
-        params, film = self.global_head(xn)
+        channels = exposure_channels(xn)
+        params, film = self.global_head(channels)
         scale, shift = film[:, :, None, None].chunk(2, dim=1)
-        shared = F.leaky_relu(self.shared_conv(xn - 0.5), 0.2) * (1 + scale) + shift
+        shared = F.leaky_relu(self.shared_conv(channels), 0.2) * (1 + scale) + shift
         mul = F.softplus(self.mul_end(self.mul_blocks(shared) + shared))
         add = torch.sigmoid(self.add_end(self.add_blocks(shared) + shared))
         return mul, add, params

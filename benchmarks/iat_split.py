@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -170,6 +171,7 @@ def timings(models: list[str], scales: list[int], repeats: int, weights: str = "
                     "estimate_eager_ms": round(estimate, 2),
                     "apply_eager_ms": round(apply, 2),
                     "estimate_ort_ms": round(ort_ms, 2),
+                    "load_average_1min": round(os.getloadavg()[0], 2),  # others' work on a shared machine
                 }
                 print(json.dumps(row), flush=True)
                 rows.append(row)

@@ -21,13 +21,14 @@ def tiny(synthetic_weights):
 
 @pytest.fixture(scope="module")
 def iat_weights(tmp_path_factory):
-    """A seeded random iat_student checkpoint (mul map lifted off ReLU's zero so every term of the output matters)."""
+    """A seeded random checkpoint of the published iat_student layout (mul map lifted off ReLU's zero so every term
+    of the output matters); its keys select that layout wherever it lies."""
     import torch
 
-    from llie_core.models import create_model
+    from llie_core.models import IATStudent
 
     torch.manual_seed(0)
-    state = create_model("iat_student").state_dict()
+    state = IATStudent().state_dict()
     state["mul_end.0.bias"] = state["mul_end.0.bias"] + 1.0
     path = tmp_path_factory.mktemp("iat") / "iat_student.pth"
     torch.save(state, path)

@@ -96,6 +96,7 @@ class IATDistillConfig:
     consistency_size: int = 128  # side of the upsampled crop
     consistency_images: int = 4  # images of the batch it uses
     identity_blend: list[float] = field(default_factory=lambda: [0.6, 0.8])  # input mean range: teacher → identity
+    default_scale_factor: int = 8  # what the shipped weights' card sets: the engine's default estimation scale
 
 
 @dataclass
@@ -222,6 +223,7 @@ def _validate(cfg: TrainConfig) -> None:
                 "iat.consistency_scales must be >= 2 and divide iat.consistency_size",
             ),
             (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
+            (iat.default_scale_factor >= 1, "iat.default_scale_factor must be >= 1"),
             (
                 len(iat.identity_blend) == 2 and iat.identity_blend[0] < iat.identity_blend[1],
                 "iat.identity_blend must be [lo, hi] with lo < hi",

@@ -31,7 +31,7 @@ SHARED_REF = "../shared/weights/reference"
 MAKE_COMMAND = "make -C training weights"
 
 # Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file, scale None = the
-# model's default.
+# default its card will set (iat.default_scale_factor of the model's training config).
 SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
     "distill": [
         ("zero_dce_pp", "zero_dce_pp", None, 12),
@@ -86,7 +86,12 @@ COMPARE: dict[str, list[tuple[str, str]]] = {
     ],
     "iat_native": [],
 }
-EVAL_GROUP = {"zero_dce_pp": "distill", "tiny_dce": "distill", "zero_dce": "zero_dce", "iat_student": "iat"}
+EVAL_GROUPS = {
+    "zero_dce_pp": ("distill",),
+    "tiny_dce": ("distill",),
+    "zero_dce": ("zero_dce",),
+    "iat_student": ("iat", "iat_native"),
+}
 
 
 def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
@@ -128,7 +133,8 @@ def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
     for label, model, weights, scale in SUITES[group]:
         # The shipped file by explicit path, so the suite never silently falls back to another one.
         spec = f"{model}:{WEIGHTS / (model + '.pth') if weights is None else weights}"
-        models.append(f"{label}={spec}" + ("" if scale is None else f"@{scale}"))
+        scale = scale or load_config(CONFIGS / f"{model}.yaml").iat.default_scale_factor
+        models.append(f"{label}={spec}@{scale}")
     argv = ["eval", *models, "--out", str(out), "--max-side", str(MAX_SIDE.get(group, 512))]
     if group in SUITE_SETS:
         from llie_core.registry import shared_dir
@@ -292,9 +298,7 @@ def _split_figures() -> tuple[dict, dict]:
 
 def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
     """Figures and targets of the IAT student: NIQE judged at native resolution when measured, else <= 512."""
-    from llie_core.registry import get_spec
-
-    scale = get_spec("iat_student").default_scale_factor
+    scale = load_config(CONFIGS / "iat_student.yaml").iat.default_scale_factor
     q = {label: _rows(ev, "quality", "model", label) for label, *_ in SUITES["iat"]}
     qn = {label: _rows(native, "quality", "model", label) for label, *_ in SUITES["iat_native"]} if native else None
     pairs = {pair: _rows(ev, "agreement", "pair", f"{pair[0]} vs {pair[1]}") for pair in COMPARE["iat"]}
@@ -516,12 +520,12 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "resumed": bool(summary.get("resumed", False)),  # interrupted and continued with --resume
             "device": f"{summary['device']}, {summary['threads']} thread(s)",
             "torch": summary["torch"],
-            "final_loss": _round(summary["final_loss"]),
+            "final_loss": _round({k: v for k, v in summary["final_loss"].items() if k != "scale"}),
         },
         "losses": losses,
         "evaluation": {
-            "command": f"python -m training.publish eval {EVAL_GROUP[name]}",
-            "sets": f"../shared/data/lowlight/{{{', '.join(SUITE_SETS.get(EVAL_GROUP[name], TEACHER_SETS))}}}, "
+            "command": " && ".join(f"python -m training.publish eval {g}" for g in EVAL_GROUPS[name]),
+            "sets": f"../shared/data/lowlight/{{{', '.join(SUITE_SETS.get(EVAL_GROUPS[name][0], TEACHER_SETS))}}}, "
             "longer side <= 512 (INTER_AREA); 'all' = mean over every image of those sets",
             "niqe": (
                 "numpy/scipy port of Mittal et al. 2013 with the LIVE pristine model (llie_core/metrics/niqe_model.py)"
@@ -539,7 +543,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
 def _iat_losses(cfg) -> tuple[dict, dict]:
     """(losses block, extra top-level card keys) of an iat_distill run."""
     from llie_core.models.iat_student import GAIN_RANGE, GAMMA_RANGE, OFFDIAGONAL_RANGE, THUMBNAIL
-    from llie_core.registry import get_spec, resolve_weights
+    from llie_core.registry import resolve_weights
 
     c = cfg.iat
     teacher = resolve_weights(c.teacher, c.teacher_weights)
@@ -564,7 +568,7 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
         },
     }
     extra = {
-        "default_scale_factor": get_spec(cfg.model).default_scale_factor,
+        "default_scale_factor": c.default_scale_factor,
         "architecture": (
             "llie's IAT student (llie_core/models/iat_student.py): image + log-image input, shared conv, FiLM from a "
             "thumbnail "
@@ -583,13 +587,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("install")
-    p.add_argument("name", choices=sorted(EVAL_GROUP))
+    p.add_argument("name", choices=sorted(EVAL_GROUPS))
     p.add_argument("--no-onnx", action="store_true")
     p = sub.add_parser("eval")
     p.add_argument("group", choices=sorted(SUITES))
     p.add_argument("--threads", type=int, default=0)
     p = sub.add_parser("cards")
-    p.add_argument("names", nargs="*", default=list(EVAL_GROUP))
+    p.add_argument("names", nargs="*", default=list(EVAL_GROUPS))
     args = parser.parse_args(argv)
     if args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")

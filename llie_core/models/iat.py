@@ -90,16 +90,14 @@ class IATFamily(nn.Module):
     """Base of the family: normalise, predict maps and global parameters, apply them at full resolution."""
 
     spec_name = ""
-    # The registry's defaults are those of the weights shipped under spec_name; an architecture that is
-    # only published (the published student) carries its own.
-    default_scale_factor: int | None = None
+    # The registry's input range is that of the weights shipped under spec_name; an architecture that is only
+    # published (the published student) carries its own.
     default_input_range: str | None = None
 
     def __init__(self, scale_factor: int | None = None, input_range: str | None = None) -> None:
         super().__init__()
         spec = get_spec(self.spec_name)
-        if scale_factor is None:
-            scale_factor = self.default_scale_factor or spec.default_scale_factor
+        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
         if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
             raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
         if input_range is None:
@@ -358,7 +356,6 @@ class IATStudent(IATFamily):
     """
 
     spec_name = "iat_student"
-    default_scale_factor = 1  # the published computation (no s > 1 stays >= 30 dB, module docstring)
     default_input_range = "signed"
     PUBLISHED_KEY = "global_refine.1.weight"  # a key only the published layout has
 

@@ -30,6 +30,13 @@ CONFIGS = REPO_ROOT / "training" / "configs"
 SHARED_REF = "../shared/weights/reference"
 MAKE_COMMAND = "make -C training weights"
 
+IAT_SUITE = [
+    ("iat_student", "iat_student", None, None),
+    ("iat_student_s1", "iat_student", None, 1),
+    ("iat_student_published", "iat_student", "reference", 1),
+    ("iat_teacher", "iat", "reference:lol_v2", 1),
+    ("zero_dce_pp", "zero_dce_pp", None, 12),
+]
 # Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file, scale None = the
 # default its card will set (iat.default_scale_factor of the model's training config).
 SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
@@ -48,21 +55,8 @@ SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
         ("zero_dce", "zero_dce", None, 1),
         ("zero_dce_official", "zero_dce", "reference", 1),
     ],
-    "iat": [
-        ("iat_student", "iat_student", None, None),
-        ("iat_student_s1", "iat_student", None, 1),
-        ("iat_student_published", "iat_student", "reference", 1),
-        ("iat_teacher", "iat", "reference:lol_v2", 1),
-        ("zero_dce_pp", "zero_dce_pp", None, 12),
-    ],
-    # NIQE at the native resolution, as the issue quotes it (teacher lol_eval15_low 4.08, zero_dce_pp 7.80).
-    "iat_native": [
-        ("iat_student", "iat_student", None, None),
-        ("iat_student_s1", "iat_student", None, 1),
-        ("iat_student_published", "iat_student", "reference", 1),
-        ("iat_teacher", "iat", "reference:lol_v2", 1),
-        ("zero_dce_pp", "zero_dce_pp", None, 12),
-    ],
+    "iat": IAT_SUITE,
+    "iat_native": IAT_SUITE,  # NIQE at the native resolution, as the issue quotes it (teacher lol_eval15_low 4.08)
 }
 STANDARD_SETS = ("dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult")
 SUITE_SETS: dict[str, tuple[str, ...]] = {"iat": STANDARD_SETS}  # others: llie eval's default three

@@ -44,7 +44,7 @@ class BenchRow:
     backend: str
     resolution: str
     threads: int
-    scale_factor: int | None  # networks' estimation downscale; None for classical methods
+    scale_factor: int | None  # networks' estimation downscale at this resolution; None for classical methods
     frames: int
     median_ms: float
     p95_ms: float
@@ -158,7 +158,7 @@ def bench_one(
         backend=enhancer.backend,
         resolution=f"{width}x{height}",
         threads=threads,
-        scale_factor=getattr(enhancer, "scale_factor", None),
+        scale_factor=enhancer.scale_factor_for(height, width) if hasattr(enhancer, "scale_factor_for") else None,
         frames=len(times),
         median_ms=round(median, 3),
         p95_ms=round(float(np.percentile(times, 95)), 3),

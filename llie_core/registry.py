@@ -3,7 +3,10 @@
 Shipped weights lie in ``weights/`` as NAME.pth (and NAME.onnx, the estimator graph) with a model card
 NAME.yaml. A card may set ``default_scale_factor``: the scale factor the engine uses with those weights
 unless told otherwise (a student trained for low-resolution estimation runs at its training scale), while
-the published reference weights keep the registry's ``ModelSpec.default_scale_factor``.
+the published reference weights keep the registry's ``ModelSpec.default_scale_factor``. It may also set
+``max_estimation_side``: the estimator then sees at most that many pixels on the frame's longer side (the
+scale factor grows with the frame, ``curves.frame_scale_factor``), so small images run near full resolution
+and camera frames stay fast.
 """
 
 from __future__ import annotations
@@ -154,6 +157,18 @@ def default_scale_factor(name: str, weights: str | Path | None = None) -> int:
                 raise ValueError(f"model card {path}: default_scale_factor must be an integer >= 1, got {value!r}")
             return value
     return spec.default_scale_factor
+
+
+def default_max_estimation_side(name: str, weights: str | Path | None = None) -> int | None:
+    """The longest side the estimator sees unless told: the card's ``max_estimation_side`` for the shipped weights
+    (``weights`` None), else None (the scale factor alone decides)."""
+    if weights is not None or not get_spec(name).is_network:
+        return None
+    value = model_card(name).get("max_estimation_side")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        path = get_spec(name).default_weights(".yaml")
+        raise ValueError(f"model card {path}: max_estimation_side must be an integer >= 1, got {value!r}")
+    return value
 
 
 def reference_variant_of(name: str, path: str | Path) -> ReferenceVariant | None:

@@ -140,6 +140,32 @@ def test_iat_engine_equals_the_torch_model(iat_weights, scale_factor):
     assert np.abs(engine.enhance(frame) - expected).max() <= 0.5 + 1e-3
 
 
+def test_frame_scale_factor_grows_with_the_frame():
+    from llie_core.curves import frame_scale_factor
+
+    assert frame_scale_factor(1080, 1920, 1, 256) == 8  # 1920/256 = 7.5
+    assert frame_scale_factor(341, 512, 1, 256) == 2
+    assert frame_scale_factor(200, 256, 1, 256) == 1
+    assert frame_scale_factor(200, 257, 1, 256) == 2
+    assert frame_scale_factor(1080, 1920, 12, 256) == 12  # the scale factor is a floor
+    assert frame_scale_factor(1080, 1920, 3, None) == 3
+
+
+@pytest.mark.parametrize("name", ["tiny_dce", "iat_student"])
+def test_max_estimation_side_equals_the_fixed_scale_factor_per_frame_size(name, synthetic_weights, iat_weights):
+    weights = iat_weights if name == "iat_student" else synthetic_weights("tiny_dce")
+    adaptive = create_enhancer(name, backend="torch", weights=weights, max_estimation_side=16)
+    assert (adaptive.scale_factor, adaptive.max_estimation_side) == (1, 16)
+    for (h, w), s in (((37, 53), 4), ((16, 12), 1), ((90, 40), 6)):
+        frame = _dark_frame(h, w, seed=h)
+        assert adaptive.scale_factor_for(h, w) == s
+        fixed = create_enhancer(name, backend="torch", weights=weights, scale_factor=s)
+        np.testing.assert_array_equal(adaptive.enhance(frame), fixed.enhance(frame))
+        assert max(adaptive.estimate(frame).maps.shape[:2]) <= 16
+    with pytest.raises(ValueError, match="max_estimation_side must be an integer >= 1 or None, got 0"):
+        create_enhancer(name, backend="torch", weights=weights, max_estimation_side=0)
+
+
 def test_an_estimate_of_another_family_is_rejected(tiny):
     iat_like = Estimate(np.zeros((3, 3, 6), np.float32), np.zeros(10, np.float32))
     with pytest.raises(ValueError, match="maps have shape \\(3, 3, 6\\); tiny_dce needs h×w×3"):
@@ -306,6 +332,18 @@ def test_model_card_sets_the_default_scale_factor_of_shipped_weights(monkeypatch
     assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor == 2
     # other weights (a path, the reference) keep the registry's default
     assert create_enhancer("iat_student", backend="torch", weights=iat_weights).scale_factor == 1
+    # max_estimation_side: the estimator's longer side is bounded, the scale factor grows with the frame; an
+    # explicit scale factor holds for every size
+    (tmp_path / "iat_student.yaml").write_text("default_scale_factor: 1\nmax_estimation_side: 256\n")
+    enhancer = create_enhancer("iat_student", backend="torch")
+    assert enhancer.max_estimation_side == 256 and registry.default_max_estimation_side("iat_student") == 256
+    assert (enhancer.scale_factor_for(1080, 1920), enhancer.scale_factor_for(341, 512)) == (8, 2)
+    assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor_for(1080, 1920) == 2
+    assert create_enhancer("iat_student", backend="torch", weights=iat_weights).max_estimation_side is None
+    assert create_enhancer("iat_student", backend="torch", max_estimation_side=100).scale_factor_for(1080, 1920) == 20
+    (tmp_path / "iat_student.yaml").write_text("max_estimation_side: 0\n")
+    with pytest.raises(ValueError, match=r"iat_student\.yaml: max_estimation_side must be an integer >= 1, got 0"):
+        create_enhancer("iat_student", backend="torch")
     (tmp_path / "iat_student.yaml").write_text("default_scale_factor: 0\n")
     with pytest.raises(ValueError, match=r"iat_student\.yaml: default_scale_factor must be an integer >= 1, got 0"):
         create_enhancer("iat_student", backend="torch")

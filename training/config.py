@@ -97,6 +97,9 @@ class IATDistillConfig:
     consistency_images: int = 4  # images of the batch it uses
     identity_blend: list[float] = field(default_factory=lambda: [0.6, 0.8])  # input mean range: teacher → identity
     default_scale_factor: int = 8  # what the shipped weights' card sets: the engine's default estimation scale
+    # ... or its floor, when the card also sets the estimator's longest side (the scale then grows with the frame);
+    # 0: the card sets none
+    max_estimation_side: int = 0
 
 
 @dataclass
@@ -224,6 +227,7 @@ def _validate(cfg: TrainConfig) -> None:
             ),
             (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
             (iat.default_scale_factor >= 1, "iat.default_scale_factor must be >= 1"),
+            (iat.max_estimation_side >= 0, "iat.max_estimation_side must be >= 0 (0: none)"),
             (
                 len(iat.identity_blend) == 2 and iat.identity_blend[0] < iat.identity_blend[1],
                 "iat.identity_blend must be [lo, hi] with lo < hi",

@@ -59,6 +59,7 @@ class BenchRow:
     weights: str
     estimate_ms: float | None = None  # networks: the estimate alone (downscale + estimator) ...
     apply_ms: float | None = None  # ... and the full-resolution apply pass alone
+    load_average: float | None = None  # the machine's 1-minute load average when the row was timed
 
 
 def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
@@ -173,6 +174,7 @@ def bench_one(
         weights=weights_label,
         estimate_ms=None if estimate_ms is None else round(estimate_ms, 3),
         apply_ms=None if apply_ms is None else round(apply_ms, 3),
+        load_average=round(os.getloadavg()[0], 2),
     )
 
 

@@ -303,6 +303,35 @@ def _split_figures() -> tuple[dict, dict]:
     return psnr, times
 
 
+def _bench_figures() -> dict:
+    """``llie bench --models iat,iat_student`` (engine, one thread) at the card's operating point and at s = 1, if run.
+
+    runs/eval/iat_bench: `llie bench --models iat,iat_student --resolutions 256x256,600x400,1920x1080 --threads 1
+    --no-eager -o runs/eval/iat_bench`; runs/eval/iat_bench_s1: the same with --scale-factor 1 (the architectures
+    alone, as the paper compares them).
+    """
+    figures = {}
+    for key, folder in (("card_operating_point", "iat_bench"), ("both_at_s1", "iat_bench_s1")):
+        rows_path, ratios_path = EVAL_DIR / folder / "bench.json", EVAL_DIR / folder / "ratios.json"
+        if not (rows_path.is_file() and ratios_path.is_file()):
+            continue
+        rows = json.loads(rows_path.read_text())
+        figures[key] = {
+            "ms_median": {
+                f"{r['model']} {r['resolution']}": {
+                    "s": r["scale_factor"],
+                    "median": r["median_ms"],
+                    "estimate": r["estimate_ms"],
+                    "apply": r["apply_ms"],
+                    "load_average_1min": r.get("load_average"),
+                }
+                for r in rows
+            },
+            "ratio_student_teacher": {r["resolution"]: r["engine"] for r in json.loads(ratios_path.read_text())},
+        }
+    return figures
+
+
 def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
     """Figures and targets of the IAT student: NIQE judged at native resolution when measured, else <= 512."""
     scale = scale_at_1080p("iat_student")
@@ -315,6 +344,7 @@ def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
     collapsed = collapse_counts("iat")
     total = {label: sum(by_set.values()) for label, by_set in collapsed.items()}
     split, times = _split_figures()
+    bench = _bench_figures()
     niqe = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in q.items()}
     figures = {
         "niqe_by_set (longer side <= 512)": niqe,
@@ -322,7 +352,8 @@ def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
         "agreement": {f"{a} vs {b}": rows for (a, b), rows in pairs.items()},
         "collapsed_outputs": {"total": total, "by_set": collapsed},
         "split_1080p_psnr_vs_s1 (benchmarks/iat_split.py psnr)": split,
-        "onnxruntime_1080p_one_thread (benchmarks/iat_split.py time; machine shared, loaded)": times,
+        "onnxruntime_1080p_one_thread (benchmarks/iat_split.py time, torch-eager apply; machine loaded)": times,
+        "llie_bench (engine: onnxruntime estimator + compiled apply, BGR uint8, one thread)": bench,
         "quality (longer side <= 512)": q,
     }
     targets = [
@@ -378,12 +409,15 @@ def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
                 "met": bool(split[scale]["mean_db"] >= 30.0),
             }
         )
-    if scale in times:
+    at_1080p = bench.get("card_operating_point", {}).get("ms_median", {}).get("iat_student 1920x1080")
+    if at_1080p:
         targets.append(
             {
-                "target": f"onnxruntime estimator at 1080p / {scale} <= 20 ms (one thread), leaving ~5 ms to apply",
-                "ours": times[scale]["estimator_ort_ms"],
-                "met": bool(times[scale]["estimator_ort_ms"] <= 20.0),
+                "target": "1920x1080 BGR on one thread <= 25 ms median (llie bench, the card's operating point)",
+                "ours": at_1080p["median"],
+                "s": at_1080p["s"],
+                "load_average_1min": at_1080p["load_average_1min"],
+                "met": bool(at_1080p["median"] <= 25.0),
             }
         )
     return figures, targets
@@ -424,17 +458,27 @@ NOTES = {
         "Noise: the student carries detail as x*mul with smooth maps (what survives the low-resolution estimate), so "
         "it amplifies the frame's own sensor noise like the curve models do, where the teacher's full-resolution add "
         "map carries a denoised image. On the noisy lol_eval15_low frames at native 600x400 NIQE is 5.9 (s = 1) and "
-        "7.5 (s = 8) against the teacher's 4.1; area-downscaled to 512 (which averages the noise) 3.9 and 4.5.",
+        "7.3 (the card's s = 3) against the teacher's 4.1; area-downscaled to 512 (which averages the noise) 3.9 "
+        "(s = 1) and 4.4 (s = 2).",
+        "Operating point: max_estimation_side 256 (the engine's scale factor grows with the frame: s = 2 up to 512 px, "
+        "3 at 640-768, 8 at 1920x1080). Chosen from a sweep on dicm + lime + lol_eval15_low (<= 512): s = 2 gives "
+        "25.7 dB to the teacher and NIQE lol 4.42 / lime 4.34 / dicm 4.22, s = 4 25.5 dB and 4.48 / 4.46 / 4.25; only "
+        "s = 1 reaches lol <= 4.3 (3.90), which at 1080p costs ~1 s per frame.",
         "Where it departs from the teacher (longer side <= 512): its local maps reproduce the teacher's pre-colour "
         "image closely (with the teacher's gamma and M the worst images rise from 11-16 dB to 24-30 dB), but the "
         "thumbnail global head, fitted on ~300 SICE scenes, over-brightens some LIME/LOL frames (lime 7.bmp: gamma "
         "0.74 vs 0.89, output mean 0.55 vs 0.29); and by design it keeps over-exposed DICM frames (47, 66) as they "
         "are where the teacher greys them.",
-        "Speed was measured on a shared 2-core machine under a load average of 10-15, so the 1080p milliseconds "
-        "above are inflated; interleaved with the published student's estimator in the same run, this estimator "
-        "takes 0.56-0.59 of its time at 1080p/8 and 0.48-0.51 at 1080p/12 (the published one: 21 ms at 1080p/8 on "
-        "a quiet machine, so about 12 ms here). llie bench (engine, onnxruntime, one thread, same load): 54 ms "
-        "median at 1080p, of which 33 ms estimate and 23 ms apply.",
+        "Speed (llie_bench above): the engine, as the nodes run it (onnxruntime estimator on the downscaled frame, "
+        "compiled full-resolution apply), 1920x1080 BGR, one thread, timed on a quiet moment of the shared 2-core "
+        "machine (1-minute load average in each row): 21.3 ms median at s = 8 (estimate 12.3, apply 8.8); runs "
+        "under a load average of 8-10 took 44-68 ms (CPU time per frame 22 ms). The student : teacher ratio at "
+        "the card's operating point is mostly the split (4.5x at 256x256 where both run at s = 1, 40x at 600x400, "
+        "~200x at 1080p); with both at s = 1 (the architectures alone, as the paper compares them) it is 4.6x / 5.0x "
+        "/ 4.8x at 256x256 / 600x400 / 1080p (the paper: ~4x).",
+        "Detection (llie eval detect --models iat_student: yolov8n, highway_dev's 150 held-out images, seed 0, s = 3 "
+        "on 640x640): AP50 / AP50-95 none 79.7 / 62.7, moderate 76.4 / 60.2, heavy 44.2 / 30.8, against the dark "
+        "frame's 79.3 / 62.9, 77.8 / 61.6, 49.0 / 34.0 and zero_dce_pp's 79.2, 74.8, 35.5 AP50 (README).",
     ],
     "zero_dce": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",

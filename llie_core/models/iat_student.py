@@ -25,10 +25,11 @@ The output formula is the family's: clamp(M·(x·mul + add), 1e-8, 1)^gamma, map
 [0, 1]-input convention (``input_range`` "unit"), so ``apply_maps`` and the engine's applier are
 shared with the published models.
 
-Shipped weights (card llie_core/weights/iat_student.yaml, default s = 8): 0 of 121 standard images
-collapse at s = 1 or 8 (the published student: 20); estimated at 1080p/8 they are 42.6 dB from the
-same student at s = 1 (28 real frames, min 31.2; globals alone 67 dB); PSNR to the teacher on
-dicm + lime + lol_eval15_low (longer side ≤ 512) 24.9 dB at s = 8, 25.3 at s = 1.
+Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
+8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
+estimated at 1080p/8 they are 42.6 dB from the same student at s = 1 (28 real frames, min 31.2; globals
+alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.7 dB at the
+card's point, 25.3 at s = 1.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A frame collapses when the output's mean is < 0.02 while the input's mean is > 0
 published IAT student does this on the brighter images: its global head predicts an all-negative colour
 matrix, so clamp(M·y, 1e-8, 1) is ~0 everywhere. Every image runs at its own resolution (RGB, [0, 1]).
 
-    python benchmarks/iat_collapse.py [--model iat_student] [--weights reference] [--sets dicm,lime,...]
+    python benchmarks/iat_collapse.py [--model iat_student] [--weights reference|shipped|PATH] [--scale-factor 1]
+                                      [--sets dicm,lime,...]
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ def main() -> int:
     """Print one line per collapsed image, then the count per set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="iat_student")
-    parser.add_argument("--weights", default="reference")
+    parser.add_argument("--weights", default="reference", help="reference, shipped (llie_core/weights) or a path")
     parser.add_argument("--sets", default=",".join(STANDARD_SETS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--scale-factor", type=int, default=1, help="estimate at 1/s, apply at full resolution")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = create_model(args.model, weights=args.weights, scale_factor=1)
+    weights = None if args.weights == "shipped" else args.weights
+    model = create_model(args.model, weights=weights, scale_factor=args.scale_factor)
     root = shared_dir() / "data" / "lowlight"
     files = [f for s in args.sets.split(",") for f in sorted((root / s).iterdir()) if f.is_file()]
     rows = []
@@ -57,7 +60,7 @@ def main() -> int:
     collapsed = [r for r in rows if r["output_mean"] < DARK_OUTPUT and r["input_mean"] > LIT_INPUT]
     for r in collapsed:
         print(json.dumps(r))
-    print(f"\n{args.model} ({args.weights}): {len(collapsed)} of {len(rows)} images collapse")
+    print(f"\n{args.model} ({args.weights}, s = {args.scale_factor}): {len(collapsed)} of {len(rows)} images collapse")
     for name in args.sets.split(","):
         in_set = [r for r in rows if r["set"] == name]
         bad = [r for r in collapsed if r["set"] == name]

@@ -11,14 +11,17 @@ only the maps from low resolution, only the globals.
 ``time``: torch eager medians at 256², 600×400 and 1080p for the full-resolution models and the split
 path at each scale factor; onnxruntime on the estimator graph at full and estimation size (one thread).
 
-    python benchmarks/iat_split.py psnr [--models iat_student,iat] [--scales 2,4,8,12]
-    python benchmarks/iat_split.py time [--scales 2,8] [--repeats 5]
+    python benchmarks/iat_split.py psnr [--models iat_student,iat] [--scales 2,4,8,12] [--weights reference]
+    python benchmarks/iat_split.py time [--scales 2,8] [--repeats 5] [--weights shipped] [--out FILE.json]
+
+``--weights``: ``reference`` (the published checkpoints, default), ``shipped`` (llie_core/weights) or a path.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -68,12 +71,16 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
 
 
-def psnr_table(models: list[str], scales: list[int]) -> list[dict]:
+def _weights(text: str) -> str | None:
+    return None if text == "shipped" else text
+
+
+def psnr_table(models: list[str], scales: list[int], weights: str = "reference") -> list[dict]:
     """One row per model × frame × scale × variant."""
     frames = frames_1080p()
     rows = []
     for name in models:
-        model = create_model(name, weights="reference", scale_factor=1)
+        model = create_model(name, weights=_weights(weights), scale_factor=1)
         for frame_name, rgb in tqdm(frames, desc=name):
             x = _tensor(rgb)
             with torch.inference_mode():
@@ -131,7 +138,7 @@ def _median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def timings(models: list[str], scales: list[int], repeats: int) -> list[dict]:
+def timings(models: list[str], scales: list[int], repeats: int, weights: str = "reference") -> list[dict]:
     """Median milliseconds per model, size and scale: eager full resolution, eager split, onnxruntime estimator."""
     import onnxruntime as ort
 
@@ -141,7 +148,7 @@ def timings(models: list[str], scales: list[int], repeats: int) -> list[dict]:
     options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
     rows = []
     for name in models:
-        model = create_model(name, weights="reference", scale_factor=1)
+        model = create_model(name, weights=_weights(weights), scale_factor=1)
         session = ort.InferenceSession(export_onnx(model, graph="estimator"), options, ["CPUExecutionProvider"])
         for label, (width, height) in SIZES.items():
             x = torch.rand(1, 3, height, width) * 0.3
@@ -164,6 +171,7 @@ def timings(models: list[str], scales: list[int], repeats: int) -> list[dict]:
                     "estimate_eager_ms": round(estimate, 2),
                     "apply_eager_ms": round(apply, 2),
                     "estimate_ort_ms": round(ort_ms, 2),
+                    "load_average_1min": round(os.getloadavg()[0], 2),  # others' work on a shared machine
                 }
                 print(json.dumps(row), flush=True)
                 rows.append(row)
@@ -178,15 +186,17 @@ def main() -> int:
     parser.add_argument("--scales", default="2,4,8,12")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--weights", default="reference", help="reference, shipped or a .pth path")
+    parser.add_argument("--out", type=Path, default=None, help="JSON rows (default bench_out/iat_split_CMD.json)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     models = args.models.split(",")
     if args.command == "psnr":
-        rows = psnr_table(models, [int(s) for s in args.scales.split(",")])
+        rows = psnr_table(models, [int(s) for s in args.scales.split(",")], args.weights)
         print_psnr(rows)
     else:
-        rows = timings(models, [int(s) for s in args.scales.split(",")], args.repeats)
-    out = Path("bench_out") / f"iat_split_{args.command}.json"
+        rows = timings(models, [int(s) for s in args.scales.split(",")], args.repeats, args.weights)
+    out = args.out or Path("bench_out") / f"iat_split_{args.command}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
     return 0

@@ -44,7 +44,7 @@ class BenchRow:
     backend: str
     resolution: str
     threads: int
-    scale_factor: int | None  # networks' estimation downscale; None for classical methods
+    scale_factor: int | None  # networks' estimation downscale at this resolution; None for classical methods
     frames: int
     median_ms: float
     p95_ms: float
@@ -59,6 +59,7 @@ class BenchRow:
     weights: str
     estimate_ms: float | None = None  # networks: the estimate alone (downscale + estimator) ...
     apply_ms: float | None = None  # ... and the full-resolution apply pass alone
+    load_average: float | None = None  # the machine's 1-minute load average when the row was timed
 
 
 def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
@@ -158,7 +159,7 @@ def bench_one(
         backend=enhancer.backend,
         resolution=f"{width}x{height}",
         threads=threads,
-        scale_factor=getattr(enhancer, "scale_factor", None),
+        scale_factor=enhancer.scale_factor_for(height, width) if hasattr(enhancer, "scale_factor_for") else None,
         frames=len(times),
         median_ms=round(median, 3),
         p95_ms=round(float(np.percentile(times, 95)), 3),
@@ -173,6 +174,7 @@ def bench_one(
         weights=weights_label,
         estimate_ms=None if estimate_ms is None else round(estimate_ms, 3),
         apply_ms=None if apply_ms is None else round(apply_ms, 3),
+        load_average=round(os.getloadavg()[0], 2),
     )
 
 

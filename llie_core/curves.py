@@ -11,6 +11,17 @@ def estimation_size(height: int, width: int, scale_factor: int) -> tuple[int, in
     return (height + scale_factor - 1) // scale_factor, (width + scale_factor - 1) // scale_factor
 
 
+def frame_scale_factor(height: int, width: int, scale_factor: int, max_side: int | None = None) -> int:
+    """The scale factor for an H×W frame: ``scale_factor``, raised until the estimate's longer side is ≤ ``max_side``.
+
+    max(s, ⌈max(H, W)/max_side⌉): with max_side 256 a 512-pixel image is estimated at s = 2 and 1920×1080
+    at s = 8, so small images keep detail and large ones stay fast. ``max_side`` None: ``scale_factor`` alone.
+    """
+    if max_side is None:
+        return scale_factor
+    return max(scale_factor, (max(height, width) + max_side - 1) // max_side)
+
+
 def apply_le_curves(image: np.ndarray, curves: np.ndarray, iterations: int) -> np.ndarray:
     """Apply ``iterations`` LE steps to an H×W×3 float32 image in [0, 1].
 

@@ -3,7 +3,10 @@
 Shipped weights lie in ``weights/`` as NAME.pth (and NAME.onnx, the estimator graph) with a model card
 NAME.yaml. A card may set ``default_scale_factor``: the scale factor the engine uses with those weights
 unless told otherwise (a student trained for low-resolution estimation runs at its training scale), while
-the published reference weights keep the registry's ``ModelSpec.default_scale_factor``.
+the published reference weights keep the registry's ``ModelSpec.default_scale_factor``. It may also set
+``max_estimation_side``: the estimator then sees at most that many pixels on the frame's longer side (the
+scale factor grows with the frame, ``curves.frame_scale_factor``), so small images run near full resolution
+and camera frames stay fast.
 """
 
 from __future__ import annotations
@@ -161,6 +164,18 @@ def default_scale_factor(name: str, weights: str | Path | None = None) -> int:
     return spec.default_scale_factor
 
 
+def default_max_estimation_side(name: str, weights: str | Path | None = None) -> int | None:
+    """The longest side the estimator sees unless told: the card's ``max_estimation_side`` for the shipped weights
+    (``weights`` None), else None (the scale factor alone decides)."""
+    if weights is not None or not get_spec(name).is_network:
+        return None
+    value = model_card(name).get("max_estimation_side")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        path = get_spec(name).default_weights(".yaml")
+        raise ValueError(f"model card {path}: max_estimation_side must be an integer >= 1, got {value!r}")
+    return value
+
+
 def reference_variant_of(name: str, path: str | Path) -> ReferenceVariant | None:
     """The published variant a checkpoint file is (by its sha256, wherever it lies), or None."""
     variants = get_spec(name).reference_variants
@@ -246,16 +261,21 @@ register(
     ModelSpec(
         name="iat_student",
         kind="iat",
-        description="IAT student: shared conv, BatchNorm residual blocks, pooled global head (distilled from IAT)",
-        params=43_504,
-        default_scale_factor=1,  # the published computation; no s > 1 stays ≥ 30 dB at every size (models/iat.py)
+        description=(
+            "IAT student, llie's own (27,361 params): shared conv, BatchNorm residual blocks, bounded colour matrix "
+            "and gamma from a thumbnail global head, trained for the low-resolution estimate; `reference` is the "
+            "published one (43,504 params, distilled from IAT)"
+        ),
+        params=27_361,
+        # Weights by path and the published student: 1; the shipped weights' card sets theirs (8).
+        default_scale_factor=1,
         reference_weights="iat_student.pth",
         reference_variants={
             "published": ReferenceVariant(
                 "iat_student.pth", "b3c4cf7005cf92ce050f6de1b7437b0e1ce643a4477c1af05da111ac7be6bae3", "signed"
             ),
         },
-        input_range="signed",
+        input_range="unit",
     )
 )
 

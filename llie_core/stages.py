@@ -1,8 +1,9 @@
 """Enhancement stages for evaluations: a model string or a callable → one BGR-frame function, chained with ``+``.
 
 A stage spec is ``[LABEL=]PART[+PART...]``, each part ``MODEL[:WEIGHTS][@SCALE]``: a registry name
-(``tiny_dce``, ``clahe``, ``bilateral``), WEIGHTS a path or ``reference``, SCALE the curve-estimation
-scale factor. ``bilateral+tiny_dce`` denoises then enhances. Parts are built with ``create_enhancer``,
+(``tiny_dce``, ``clahe``, ``bilateral``), WEIGHTS a path or ``reference``, SCALE the estimation scale
+factor or ``maxN`` (the estimator sees at most N pixels on the longer side; the engine's
+``max_estimation_side``). ``bilateral+tiny_dce`` denoises then enhances. Parts are built with ``create_enhancer``,
 the engine path the ROS nodes use. Python callers may also pass any callable taking and returning an
 H×W×3 BGR uint8 frame (a denoiser gated by a noise estimate, a model under training, ...).
 """
@@ -22,29 +23,38 @@ FrameFn = Callable[[Frame], Frame]
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One model to evaluate: a label, a registry name, weights (None = shipped) and a scale factor."""
+    """One model to evaluate: a label, a registry name, weights (None = shipped), a scale factor or a maximum
+    estimation side (None: the weights' defaults)."""
 
     label: str
     name: str
     weights: str | None = None
     scale_factor: int | None = None
+    max_estimation_side: int | None = None
+
+    @property
+    def options(self) -> dict[str, int]:
+        """The engine options this entry sets (``create_enhancer``'s ``scale_factor``/``max_estimation_side``)."""
+        options = {"scale_factor": self.scale_factor, "max_estimation_side": self.max_estimation_side}
+        return {k: v for k, v in options.items() if v is not None}
 
 
 def parse_model(text: str) -> ModelEntry:
-    """Parse ``LABEL=MODEL[:WEIGHTS][@SCALE]`` (LABEL defaults to MODEL)."""
+    """Parse ``LABEL=MODEL[:WEIGHTS][@SCALE]`` (LABEL defaults to MODEL; SCALE an integer or ``maxN``)."""
     label, sep, rest = text.partition("=")
     if not sep:
         label, rest = "", text
-    scale = None
+    scale = max_side = None
     if "@" in rest:
         rest, _, s = rest.rpartition("@")
-        if not s.isdigit() or int(s) < 1:
-            raise ValueError(f"model {text!r}: scale factor after '@' must be an integer >= 1, got {s!r}")
-        scale = int(s)
+        value = s.removeprefix("max")
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"model {text!r}: after '@' expected a scale factor >= 1 or maxN (N >= 1), got {s!r}")
+        scale, max_side = (None, int(value)) if s.startswith("max") else (int(value), None)
     name, _, weights = rest.partition(":")
     if not name:
         raise ValueError(f"model {text!r}: expected LABEL=MODEL[:WEIGHTS][@SCALE]")
-    return ModelEntry(label or name, name, weights or None, scale)
+    return ModelEntry(label or name, name, weights or None, scale, max_side)
 
 
 @dataclass(frozen=True)
@@ -99,10 +109,8 @@ def _enhancer(entry: ModelEntry, threads: int | None) -> Enhancer:
     from llie_core.registry import get_spec
 
     if not get_spec(entry.name).is_network:
-        if entry.weights is not None or entry.scale_factor is not None:
+        if entry.weights is not None or entry.options:
             raise ValueError(f"{entry.name!r} is a classical method: it takes no weights or scale factor")
         return create_enhancer(entry.name)
     options = {"threads": threads} if threads else {}
-    if entry.scale_factor is not None:
-        options["scale_factor"] = entry.scale_factor
-    return create_enhancer(entry.name, weights=entry.weights, **options)
+    return create_enhancer(entry.name, weights=entry.weights, **options, **entry.options)

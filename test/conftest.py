@@ -54,3 +54,18 @@ def synthetic_weights(tmp_path_factory):
         return made[name]
 
     return make
+
+
+def assert_estimator_graph_matches(session, model, images, tolerance: float = 1e-4) -> None:
+    """An onnxruntime IAT estimator graph gives the torch model's maps and globals on each H×W×3 float image."""
+    import numpy as np
+    import torch
+
+    assert [o.name for o in session.get_outputs()] == ["maps", "globals"]
+    for image in images:
+        x = np.ascontiguousarray(image.transpose(2, 0, 1)[None])
+        maps, params = session.run(None, {"image": x})
+        with torch.no_grad():
+            ref_maps, ref_params = model.estimate(torch.from_numpy(x))
+        assert np.abs(maps - ref_maps.numpy()).max() <= tolerance
+        assert np.abs(params - ref_params.numpy()).max() <= tolerance

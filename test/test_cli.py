@@ -160,6 +160,10 @@ def test_models_json_lists_every_model_with_params(capsys):
     assert rows["clahe"]["kind"] == "classical"
     for name in ("zero_dce", "zero_dce_pp", "tiny_dce"):
         assert rows[name]["provenance"]
+    # the operating point of the shipped weights, as their cards set it
+    assert (rows["tiny_dce"]["default_scale_factor"], rows["tiny_dce"]["max_estimation_side"]) == (12, None)
+    if rows["iat_student"]["default_weights"] != "-":
+        assert (rows["iat_student"]["default_scale_factor"], rows["iat_student"]["max_estimation_side"]) == (1, 256)
 
 
 def test_models_table(capsys):

@@ -21,13 +21,14 @@ def tiny(synthetic_weights):
 
 @pytest.fixture(scope="module")
 def iat_weights(tmp_path_factory):
-    """A seeded random iat_student checkpoint (mul map lifted off ReLU's zero so every term of the output matters)."""
+    """A seeded random checkpoint of the published iat_student layout (mul map lifted off ReLU's zero so every term
+    of the output matters); its keys select that layout wherever it lies."""
     import torch
 
-    from llie_core.models import create_model
+    from llie_core.models import IATStudent
 
     torch.manual_seed(0)
-    state = create_model("iat_student").state_dict()
+    state = IATStudent().state_dict()
     state["mul_end.0.bias"] = state["mul_end.0.bias"] + 1.0
     path = tmp_path_factory.mktemp("iat") / "iat_student.pth"
     torch.save(state, path)
@@ -144,6 +145,32 @@ def test_iat_engine_equals_the_torch_model(iat_weights, scale_factor):
     with torch.no_grad():
         expected = model(x)[0].permute(1, 2, 0).numpy()[:, :, ::-1] * 255
     assert np.abs(engine.enhance(frame) - expected).max() <= 0.5 + 1e-3
+
+
+def test_frame_scale_factor_grows_with_the_frame():
+    from llie_core.curves import frame_scale_factor
+
+    assert frame_scale_factor(1080, 1920, 1, 256) == 8  # 1920/256 = 7.5
+    assert frame_scale_factor(341, 512, 1, 256) == 2
+    assert frame_scale_factor(200, 256, 1, 256) == 1
+    assert frame_scale_factor(200, 257, 1, 256) == 2
+    assert frame_scale_factor(1080, 1920, 12, 256) == 12  # the scale factor is a floor
+    assert frame_scale_factor(1080, 1920, 3, None) == 3
+
+
+@pytest.mark.parametrize("name", ["tiny_dce", "iat_student"])
+def test_max_estimation_side_equals_the_fixed_scale_factor_per_frame_size(name, synthetic_weights, iat_weights):
+    weights = iat_weights if name == "iat_student" else synthetic_weights("tiny_dce")
+    adaptive = create_enhancer(name, backend="torch", weights=weights, max_estimation_side=16)
+    assert (adaptive.scale_factor, adaptive.max_estimation_side) == (1, 16)
+    for (h, w), s in (((37, 53), 4), ((16, 12), 1), ((90, 40), 6)):
+        frame = _dark_frame(h, w, seed=h)
+        assert adaptive.scale_factor_for(h, w) == s
+        fixed = create_enhancer(name, backend="torch", weights=weights, scale_factor=s)
+        np.testing.assert_array_equal(adaptive.enhance(frame), fixed.enhance(frame))
+        assert max(adaptive.estimate(frame).maps.shape[:2]) <= 16
+    with pytest.raises(ValueError, match="max_estimation_side must be an integer >= 1 or None, got 0"):
+        create_enhancer(name, backend="torch", weights=weights, max_estimation_side=0)
 
 
 def test_an_estimate_of_another_family_is_rejected(tiny):
@@ -312,6 +339,18 @@ def test_model_card_sets_the_default_scale_factor_of_shipped_weights(monkeypatch
     assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor == 2
     # other weights (a path, the reference) keep the registry's default
     assert create_enhancer("iat_student", backend="torch", weights=iat_weights).scale_factor == 1
+    # max_estimation_side: the estimator's longer side is bounded, the scale factor grows with the frame; an
+    # explicit scale factor holds for every size
+    (tmp_path / "iat_student.yaml").write_text("default_scale_factor: 1\nmax_estimation_side: 256\n")
+    enhancer = create_enhancer("iat_student", backend="torch")
+    assert enhancer.max_estimation_side == 256 and registry.default_max_estimation_side("iat_student") == 256
+    assert (enhancer.scale_factor_for(1080, 1920), enhancer.scale_factor_for(341, 512)) == (8, 2)
+    assert create_enhancer("iat_student", backend="torch", scale_factor=2).scale_factor_for(1080, 1920) == 2
+    assert create_enhancer("iat_student", backend="torch", weights=iat_weights).max_estimation_side is None
+    assert create_enhancer("iat_student", backend="torch", max_estimation_side=100).scale_factor_for(1080, 1920) == 20
+    (tmp_path / "iat_student.yaml").write_text("max_estimation_side: 0\n")
+    with pytest.raises(ValueError, match=r"iat_student\.yaml: max_estimation_side must be an integer >= 1, got 0"):
+        create_enhancer("iat_student", backend="torch")
     (tmp_path / "iat_student.yaml").write_text("default_scale_factor: 0\n")
     with pytest.raises(ValueError, match=r"iat_student\.yaml: default_scale_factor must be an integer >= 1, got 0"):
         create_enhancer("iat_student", backend="torch")

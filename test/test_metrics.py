@@ -96,8 +96,12 @@ def test_parse_model_entries() -> None:
     assert parse_model("tiny_dce") == ModelEntry("tiny_dce", "tiny_dce")
     assert parse_model("pub=tiny_dce:reference@1") == ModelEntry("pub", "tiny_dce", "reference", 1)
     assert parse_model("x=zero_dce_pp:/a/b.pth@12") == ModelEntry("x", "zero_dce_pp", "/a/b.pth", 12)
-    with pytest.raises(ValueError, match="scale factor"):
-        parse_model("x=tiny_dce@0")
+    entry = parse_model("x=iat_student:/a/b.pth@max256")
+    assert entry == ModelEntry("x", "iat_student", "/a/b.pth", None, 256)
+    assert entry.options == {"max_estimation_side": 256} and parse_model("tiny_dce@4").options == {"scale_factor": 4}
+    for bad in ("x=tiny_dce@0", "x=tiny_dce@max0", "x=tiny_dce@maxx"):
+        with pytest.raises(ValueError, match="scale factor"):
+            parse_model(bad)
 
 
 def test_eval_tables_and_grid(tmp_path) -> None:

@@ -14,15 +14,16 @@ from llie_core import create_enhancer
 from llie_core.registry import list_specs
 from llie_core.synthetic import night_scene
 
-CURVE_MODELS = [s for s in list_specs() if s.kind in ("curve", "denoise_curve") and s.default_weights(".pth").is_file()]
-pytestmark = pytest.mark.skipif(not CURVE_MODELS, reason="no weights shipped in llie_core/weights")
+# Every network with shipped weights: the curve models, the noise-aware DCE and llie's iat_student.
+NETWORKS = [s for s in list_specs() if s.kind != "classical" and s.default_weights(".pth").is_file()]
+pytestmark = pytest.mark.skipif(not NETWORKS, reason="no weights shipped in llie_core/weights")
 
 
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("spec", CURVE_MODELS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", NETWORKS, ids=lambda s: s.name)
 def test_card_matches_the_files(spec):
     card = yaml.safe_load(spec.default_weights(".yaml").read_text())
     assert card["name"] == spec.name and card["params"] == spec.params
@@ -31,7 +32,7 @@ def test_card_matches_the_files(spec):
     assert card["provenance"] and card["command"]
 
 
-@pytest.mark.parametrize("spec", CURVE_MODELS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", NETWORKS, ids=lambda s: s.name)
 def test_shipped_onnx_agrees_with_shipped_checkpoint(spec):
     pytest.importorskip("torch")
     frame = night_scene(180, 320, seed=1)
@@ -41,7 +42,7 @@ def test_shipped_onnx_agrees_with_shipped_checkpoint(spec):
     assert ort_out.mean() > frame.mean() + 20  # a trained model brightens a night scene
 
 
-@pytest.mark.parametrize("spec", CURVE_MODELS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", NETWORKS, ids=lambda s: s.name)
 def test_shipped_onnx_has_no_negligible_weights(spec):
     """Weights below NEGLIGIBLE breed subnormal arithmetic (our zero_dce_pp estimator ran 25x slower with them)."""
     onnx = pytest.importorskip("onnx")

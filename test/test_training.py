@@ -164,3 +164,70 @@ def test_distill_curves_match_the_model(scale: int) -> None:
     x = torch.rand(2, 3, 30, 42)
     _, _, full = curves_two_resolutions(model, x)
     assert torch.equal(full, model.curves(x))
+
+
+def _iat_config(tmp_path: Path, **extra) -> dict:
+    from conftest import shared_path
+
+    shared_path("weights", "reference", "iat_lol_v2.pth")
+    cfg = {
+        "name": "iat_smoke",
+        "model": "iat_student",
+        "mode": "iat_distill",
+        "epochs": 3,
+        "batch_size": 3,
+        "threads": 1,
+        "device": "cpu",
+        "out_dir": str(tmp_path / "runs"),
+        "data": {"root": str(_images(tmp_path / "data", n=6)), "image_size": 32},
+        "optim": {"lr": 0.003},  # constant: a 1-epoch run then shares the 3-epoch run's schedule
+        "iat": {
+            "cache_dir": str(tmp_path / "cache"),
+            "scales": [1, 2, 4],
+            "scale_weights": [1.0, 1.0, 1.0],
+            "consistency": 1.0,
+            "consistency_scales": [2, 4],
+            "consistency_size": 16,
+            "consistency_images": 2,
+        },
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def test_iat_student_distillation_caches_the_teacher_trains_and_resumes(tmp_path: Path) -> None:
+    import yaml
+
+    from llie_core.models import BoundedIATStudent, create_model
+    from training.iat_student import build_cache, train_iat_distill
+
+    cfg = config_from_dict(_iat_config(tmp_path))
+    run_dir = train_iat_distill(cfg, progress=False)
+    with open(run_dir / "loss_log.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and {r["scale"] for r in rows} <= {"1", "2", "4"}
+    assert all(float(r["consistency"]) > 0 for r in rows)  # every batch draws an upsampled crop
+    student = create_model("iat_student", weights=run_dir / "model.pth")
+    assert type(student) is BoundedIATStudent
+    # The teacher ran once per image; building again finds every target cached.
+    folder = build_cache(cfg, progress=False)
+    assert yaml.safe_load((folder / "timing.yaml").read_text())["images"] == 6
+    teacher_out = np.load(folder / "outputs.npy")
+    assert teacher_out.shape == (6, 3, 32, 32) and teacher_out.mean() > np.load(folder / "inputs.npy").mean() / 255
+
+    half = config_from_dict(_iat_config(tmp_path, name="iat_halves", epochs=1))
+    train_iat_distill(half, progress=False)
+    resumed = train_iat_distill(config_from_dict(_iat_config(tmp_path, name="iat_halves")), resume=True, progress=False)
+    a = torch.load(run_dir / "model.pth", weights_only=True)
+    b = torch.load(resumed / "model.pth", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_iat_distill_config_errors() -> None:
+    base = {"name": "x", "model": "iat_student", "mode": "iat_distill"}
+    with pytest.raises(ConfigError, match="scale_weights must give one weight per scale"):
+        config_from_dict({**base, "iat": {"scales": [1, 2], "scale_weights": [1.0]}})
+    with pytest.raises(ConfigError, match="mode iat_distill trains IAT models"):
+        config_from_dict({**base, "model": "tiny_dce"})
+    with pytest.raises(ConfigError, match="mode iat_distill trains IAT models"):
+        config_from_dict({"name": "x", "model": "iat_student"})

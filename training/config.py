@@ -13,7 +13,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-MODES = ("zero_reference", "distill", "detection_aware")
+MODES = ("zero_reference", "distill", "detection_aware", "iat_distill")
 
 
 class ConfigError(ValueError):
@@ -104,12 +104,42 @@ class DetectConfig:
 
 
 @dataclass
+class IATDistillConfig:
+    """Distillation of the IAT student from a frozen IAT teacher, for the low-resolution estimate (mode iat_distill).
+
+    The teacher runs once per training image (``data.image_size`` square, whole image) and its output,
+    its pre-colour image y = x·mul + add and its [gamma, M] are cached under ``cache_dir``.
+    """
+
+    teacher: str = "iat"
+    teacher_weights: str = "reference:lol_v2"  # a path, or "reference[:VARIANT]"
+    cache_dir: str = "runs/cache"  # relative paths resolve against the repository root
+    scales: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 12])  # estimation scale factors, one per batch
+    scale_weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0, 1.0])  # their probabilities
+    out_l1: float = 1.0  # L1 of the full-resolution output against the teacher's
+    out_ssim: float = 0.2  # weight of 1 − SSIM of the same
+    feature: float = 0.5  # L1 of y = x·mul + add (maps upsampled to full resolution) against the teacher's
+    gamma: float = 0.1  # MSE of gamma
+    matrix: float = 0.1  # MSE of the colour matrix entries
+    consistency: float = 0.0  # L1 between the student's own outputs at s = 1 and s = u on upsampled crops
+    consistency_scales: list[int] = field(default_factory=lambda: [2, 4, 8])  # u: upsampling = estimation scale
+    consistency_size: int = 128  # side of the upsampled crop
+    consistency_images: int = 4  # images of the batch it uses
+    identity_blend: list[float] = field(default_factory=lambda: [0.6, 0.8])  # input mean range: teacher → identity
+    default_scale_factor: int = 8  # what the shipped weights' card sets: the engine's default estimation scale
+    # ... or its floor, when the card also sets the estimator's longest side (the scale then grows with the frame);
+    # 0: the card sets none
+    max_estimation_side: int = 0
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
-    model: str  # zero_dce, zero_dce_pp or tiny_dce; noise_aware_dce (mode detection_aware)
-    mode: str = "zero_reference"  # "zero_reference", "distill" or "detection_aware"
+    model: str  # zero_dce, zero_dce_pp, tiny_dce (zero_reference, distill); noise_aware_dce (detection_aware);
+    # iat_student (iat_distill)
+    mode: str = "zero_reference"  # "zero_reference", "distill", "detection_aware" or "iat_distill"
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -126,6 +156,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     detect: DetectConfig = field(default_factory=DetectConfig)
+    iat: IATDistillConfig = field(default_factory=IATDistillConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -195,7 +226,7 @@ def _validate(cfg: TrainConfig) -> None:
         spec = get_spec(cfg.model)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
-    if spec.kind not in ("curve", "denoise_curve"):
+    if spec.kind not in ("curve", "denoise_curve", "iat"):
         raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
     detection_aware = cfg.mode == "detection_aware"
     d = cfg.detect
@@ -205,6 +236,7 @@ def _validate(cfg: TrainConfig) -> None:
             detection_aware == (spec.kind == "denoise_curve"),
             "mode 'detection_aware' trains noise_aware_dce, and noise_aware_dce trains only in that mode",
         ),
+        ((spec.kind == "iat") == (cfg.mode == "iat_distill"), "mode iat_distill trains IAT models, and only it does"),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
         (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
         (cfg.epochs >= 1, "epochs must be >= 1"),
@@ -219,7 +251,7 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
         (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
         (
-            cfg.mode == "zero_reference" or cfg.distill.stage1_epochs < cfg.epochs,
+            cfg.mode in ("zero_reference", "iat_distill") or cfg.distill.stage1_epochs < cfg.epochs,
             "distill.stage1_epochs must be < epochs",
         ),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
@@ -237,6 +269,24 @@ def _validate(cfg: TrainConfig) -> None:
         (0 <= d.random_camera_fraction <= 1, "detect.random_camera_fraction must be in [0, 1]"),
         (d.workers >= 0, "detect.workers must be >= 0"),
     ]
+    if cfg.mode == "iat_distill":
+        iat = cfg.iat
+        checks += [
+            (bool(iat.scales) and all(s >= 1 for s in iat.scales), "iat.scales must be integers >= 1"),
+            (len(iat.scale_weights) == len(iat.scales), "iat.scale_weights must give one weight per scale"),
+            (all(w >= 0 for w in iat.scale_weights) and sum(iat.scale_weights) > 0, "iat.scale_weights must be >= 0"),
+            (
+                all(u >= 2 and iat.consistency_size % u == 0 for u in iat.consistency_scales),
+                "iat.consistency_scales must be >= 2 and divide iat.consistency_size",
+            ),
+            (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
+            (iat.default_scale_factor >= 1, "iat.default_scale_factor must be >= 1"),
+            (iat.max_estimation_side >= 0, "iat.max_estimation_side must be >= 0 (0: none)"),
+            (
+                len(iat.identity_blend) == 2 and iat.identity_blend[0] < iat.identity_blend[1],
+                "iat.identity_blend must be [lo, hi] with lo < hi",
+            ),
+        ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)

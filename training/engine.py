@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -26,8 +27,9 @@ from training.config import TrainConfig, resolve_path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
-# A step function maps (model, batch N×3×H×W, epoch) to (loss to minimise, {part: float}).
-StepFn = Callable[[CurveModel, torch.Tensor, int], tuple[torch.Tensor, dict[str, float]]]
+# A step function maps (model, batch, epoch) to (loss to minimise, {part: float}); the batch is what the
+# sampler's load_batch returns (N×3×H×W images, or a dict of tensors for cached distillation targets).
+StepFn = Callable[[nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
 
 
 def list_images(root: str | Path, limit: int = 0) -> list[Path]:
@@ -117,6 +119,13 @@ def build_model(cfg: TrainConfig) -> CurveModel | NoiseAwareDCE:
     return model
 
 
+def to_device(batch: Any, device: torch.device) -> Any:
+    """A batch (tensor, or dict of tensors and plain values) moved to ``device``."""
+    if isinstance(batch, dict):
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    return batch.to(device)
+
+
 def pick_device(name: str) -> torch.device:
     """'auto' → cuda when available, else cpu."""
     if name == "auto":
@@ -154,7 +163,7 @@ def plot_losses(csv_path: Path, png_path: Path, title: str) -> None:
     if not rows:
         return
     its = np.array([int(r["iteration"]) for r in rows])
-    keys = [k for k in rows[0] if k not in ("epoch", "iteration", "lr", "stage")]
+    keys = [k for k in rows[0] if k not in ("epoch", "iteration", "lr", "stage", "scale")]
     fig, ax = plt.subplots(figsize=(8, 5))
     win = max(1, len(rows) // 50)
     for k in keys:
@@ -183,11 +192,14 @@ def run_training(
     resume: bool = False,
     command: str = "",
     progress: bool = True,
+    model: nn.Module | None = None,
+    sampler: PatchSampler | None = None,
 ) -> Path:
     """Train ``cfg.model`` with ``step_fn``; returns the run directory holding model.pth and the logs.
 
-    Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time); ``resume``
-    continues from it. Learning rate: constant, or cosine restarted at each stage change.
+    ``model`` and ``sampler`` default to the curve model of ``build_model`` and random crops of the
+    training images. Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time);
+    ``resume`` continues from it. Learning rate: constant, or cosine restarted at each stage change.
     """
     torch.set_num_threads(cfg.threads)
     # Weights and activations drifting into subnormal floats make CPU convolutions ~3x slower
@@ -201,9 +213,8 @@ def run_training(
     stage_of_epoch = stage_of_epoch or (lambda epoch: 0)
     gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
 
-    files = list_images(cfg.data.root, cfg.data.limit)
-    sampler = PatchSampler(files, cfg)
-    model = build_model(cfg).to(device).train()
+    sampler = sampler or PatchSampler(list_images(cfg.data.root, cfg.data.limit), cfg)
+    model = (model or build_model(cfg)).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
 
     start_epoch, iteration, wall_before = 0, 0, 0.0
@@ -252,7 +263,7 @@ def run_training(
                 lr = cosine_lr(cfg.optim.lr, cfg.optim.lr_min, iteration - seg_start, seg_len)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x = sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)).to(device)
+            x = to_device(sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)), device)
             loss, parts = step_fn(model, x, epoch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss {float(loss)} at epoch {epoch}, step {step}: {parts}")
@@ -302,7 +313,7 @@ def run_training(
         "resumed": len(commands) > 1,
         "epochs": cfg.epochs,
         "iterations": iteration,
-        "training_images": len(files),
+        "training_images": len(sampler.files),
         "data_root": str(cfg.data.root),
         "wall_time_s": round(wall, 1),
         "device": str(device),

@@ -4,11 +4,16 @@
 ``python -m training.publish eval GROUP``     the standard ``llie eval`` suite → runs/eval/GROUP
 ``python -m training.publish eval noise_aware``  detection (both cameras), quality and speed of the default
 ``python -m training.publish cards``          llie_core/weights/NAME.yaml from the runs and the evaluations
+
+The ``iat`` group evaluates over all six standard sets (the collapse count needs them) and its card also
+quotes benchmarks/iat_split.py (1080p split fidelity and onnxruntime estimator time) from
+runs/eval/iat_split_psnr.json and runs/eval/iat_split_time.json, written by ``make -C training eval``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import sys
@@ -31,8 +36,16 @@ DETECT_STAGES = ["noise_aware_dce", "tiny_dce", "gaussian_blur", "adaptive_denoi
 QUALITY_SETS = ["dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult"]
 QUALITY_MODELS = ["noise_aware_dce", "zero_dce_pp", "tiny_dce"]
 
-# Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file.
-SUITES: dict[str, list[tuple[str, str, str | None, int]]] = {
+IAT_SUITE = [
+    ("iat_student", "iat_student", None, None),
+    ("iat_student_s1", "iat_student", None, 1),
+    ("iat_student_published", "iat_student", "reference", 1),
+    ("iat_teacher", "iat", "reference:lol_v2", 1),
+    ("zero_dce_pp", "zero_dce_pp", None, 12),
+]
+# Evaluation suites: (label, model, weights, scale factor); weights None = the shipped file, scale None = the
+# default its card will set (iat.max_estimation_side of the model's training config, else its default_scale_factor).
+SUITES: dict[str, list[tuple[str, str, str | None, int | None]]] = {
     "distill": [
         ("zero_dce_pp", "zero_dce_pp", None, 12),
         ("zero_dce_pp_official", "zero_dce_pp", "reference", 12),
@@ -48,7 +61,14 @@ SUITES: dict[str, list[tuple[str, str, str | None, int]]] = {
         ("zero_dce", "zero_dce", None, 1),
         ("zero_dce_official", "zero_dce", "reference", 1),
     ],
+    "iat": IAT_SUITE,
+    "iat_native": IAT_SUITE,  # NIQE at the native resolution, as the issue quotes it (teacher lol_eval15_low 4.08)
 }
+STANDARD_SETS = ("dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult")
+SUITE_SETS: dict[str, tuple[str, ...]] = {"iat": STANDARD_SETS}  # others: llie eval's default three
+MAX_SIDE = {"iat_native": 0}  # others: longer side <= 512
+TEACHER_SETS = ("dicm", "lime", "lol_eval15_low")  # the issue's student-vs-teacher figure
+COLLAPSE_OUTPUT, COLLAPSE_INPUT = 0.02, 0.05  # collapsed: output mean < 0.02 where the input's mean > 0.05
 COMPARE: dict[str, list[tuple[str, str]]] = {
     "distill": [
         ("tiny_dce", "zero_dce_pp"),
@@ -58,6 +78,19 @@ COMPARE: dict[str, list[tuple[str, str]]] = {
         ("zero_dce_pp", "zero_dce_pp_official"),
     ],
     "zero_dce": [("zero_dce", "zero_dce_official")],
+    "iat": [
+        ("iat_student", "iat_teacher"),
+        ("iat_student_s1", "iat_teacher"),
+        ("iat_student_published", "iat_teacher"),
+        ("iat_student", "iat_student_s1"),
+    ],
+    "iat_native": [],
+}
+EVAL_GROUPS = {
+    "zero_dce_pp": ("distill",),
+    "tiny_dce": ("distill",),
+    "zero_dce": ("zero_dce",),
+    "iat_student": ("iat", "iat_native"),
 }
 
 
@@ -91,6 +124,20 @@ def export_onnx_file(name: str) -> Path | None:
     return path
 
 
+def card_scale(model: str) -> str:
+    """The operating point the card of ``model`` will set, as llie eval's @SCALE: "maxN" or the scale factor."""
+    iat = load_config(CONFIGS / f"{model}.yaml").iat
+    return f"max{iat.max_estimation_side}" if iat.max_estimation_side else str(iat.default_scale_factor)
+
+
+def scale_at_1080p(model: str) -> int:
+    """The scale factor the card of ``model`` will give a 1920x1080 frame."""
+    from llie_core.curves import frame_scale_factor
+
+    iat = load_config(CONFIGS / f"{model}.yaml").iat
+    return frame_scale_factor(1080, 1920, iat.default_scale_factor, iat.max_estimation_side or None)
+
+
 def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
     """Run one evaluation suite over dicm + lime + lol_eval15_low (longer side <= 512); returns its folder."""
     from llie_core.cli import main as llie_main
@@ -100,8 +147,12 @@ def run_eval(group: str, out: Path | None = None, threads: int = 0) -> Path:
     for label, model, weights, scale in SUITES[group]:
         # The shipped file by explicit path, so the suite never silently falls back to another one.
         spec = f"{model}:{WEIGHTS / (model + '.pth') if weights is None else weights}"
-        models.append(f"{label}={spec}@{scale}")
-    argv = ["eval", *models, "--out", str(out), "--max-side", "512"]
+        models.append(f"{label}={spec}@{scale or card_scale(model)}")
+    argv = ["eval", *models, "--out", str(out), "--max-side", str(MAX_SIDE.get(group, 512))]
+    if group in SUITE_SETS:
+        from llie_core.registry import shared_dir
+
+        argv += ["--data", *(str(shared_dir() / "data" / "lowlight" / s) for s in SUITE_SETS[group])]
     for a, b in COMPARE[group]:
         argv += ["--compare", f"{a}:{b}"]
     if threads:
@@ -243,6 +294,8 @@ def _figures(name: str, evals: dict[str, dict]) -> tuple[dict, list[dict]]:
             "official_s1": official,
             "ours_vs_official": a("zero_dce", "zero_dce vs zero_dce_official"),
         }
+    elif name == "iat_student" and "iat" in evals:
+        figures, targets = _iat_figures(evals["iat"], evals.get("iat_native"))
     return _round(figures), _round(targets)
 
 
@@ -328,6 +381,173 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
     return _round(figures), _round(targets)
 
 
+def _mean_over(by_set: dict, sets: tuple[str, ...], key: str) -> float:
+    """Image-weighted mean of a per-set figure over ``sets``."""
+    n = sum(by_set[s]["images"] for s in sets)
+    return sum(by_set[s][key] * by_set[s]["images"] for s in sets) / n
+
+
+def collapse_counts(group: str) -> dict[str, dict[str, int]]:
+    """Per model label and set: outputs that collapsed (mean < 0.02 where the input's mean is > 0.05)."""
+    with open(EVAL_DIR / group / "per_image.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    inputs = {(r["set"], r["image"]): float(r["brightness"]) for r in rows if r["model"] == "input"}
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["model"] == "input":
+            continue
+        lit = inputs[(r["set"], r["image"])] > COLLAPSE_INPUT
+        by_set = counts.setdefault(r["model"], {})
+        by_set[r["set"]] = by_set.get(r["set"], 0) + int(lit and float(r["brightness"]) < COLLAPSE_OUTPUT)
+    return counts
+
+
+def _split_figures() -> tuple[dict, dict]:
+    """(PSNR of the split vs s = 1 at 1080p per scale, onnxruntime estimator ms at 1080p per scale) if measured."""
+    psnr, times = {}, {}
+    path = EVAL_DIR / "iat_split_psnr.json"
+    if path.is_file():
+        rows = [
+            r
+            for r in json.loads(path.read_text())
+            if (r["variant"], r["downscale"], r["upsample"]) == ("split", "bilinear", "centres")
+        ]
+        for scale in sorted({r["scale"] for r in rows}):
+            v = [r["psnr"] for r in rows if r["scale"] == scale]
+            psnr[scale] = {"frames": len(v), "mean_db": sum(v) / len(v), "min_db": min(v)}
+    path = EVAL_DIR / "iat_split_time.json"
+    if path.is_file():
+        for r in json.loads(path.read_text()):
+            if r["size"] == "1920x1080":
+                times[r["scale"]] = {
+                    "estimator_ort_ms": r["estimate_ort_ms"],
+                    "apply_torch_eager_ms": r["apply_eager_ms"],
+                    "full_resolution_estimator_ort_ms": r["full_ort_estimator_ms"],
+                    "load_average_1min": r.get("load_average_1min"),
+                }
+    return psnr, times
+
+
+def _bench_figures() -> dict:
+    """``llie bench --models iat,iat_student`` (engine, one thread) at the card's operating point and at s = 1, if run.
+
+    runs/eval/iat_bench: `llie bench --models iat,iat_student --resolutions 256x256,600x400,1920x1080 --threads 1
+    --no-eager -o runs/eval/iat_bench`; runs/eval/iat_bench_s1: the same with --scale-factor 1 (the architectures
+    alone, as the paper compares them).
+    """
+    figures = {}
+    for key, folder in (("card_operating_point", "iat_bench"), ("both_at_s1", "iat_bench_s1")):
+        rows_path, ratios_path = EVAL_DIR / folder / "bench.json", EVAL_DIR / folder / "ratios.json"
+        if not (rows_path.is_file() and ratios_path.is_file()):
+            continue
+        rows = json.loads(rows_path.read_text())
+        figures[key] = {
+            "ms_median": {
+                f"{r['model']} {r['resolution']}": {
+                    "s": r["scale_factor"],
+                    "median": r["median_ms"],
+                    "estimate": r["estimate_ms"],
+                    "apply": r["apply_ms"],
+                    "load_average_1min": r.get("load_average"),
+                }
+                for r in rows
+            },
+            "ratio_student_teacher": {r["resolution"]: r["engine"] for r in json.loads(ratios_path.read_text())},
+        }
+    return figures
+
+
+def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
+    """Figures and targets of the IAT student: NIQE judged at native resolution when measured, else <= 512."""
+    scale = scale_at_1080p("iat_student")
+    q = {label: _rows(ev, "quality", "model", label) for label, *_ in SUITES["iat"]}
+    qn = {label: _rows(native, "quality", "model", label) for label, *_ in SUITES["iat_native"]} if native else None
+    pairs = {pair: _rows(ev, "agreement", "pair", f"{pair[0]} vs {pair[1]}") for pair in COMPARE["iat"]}
+    vs_teacher = {
+        a: _mean_over(pairs[(a, "iat_teacher")], TEACHER_SETS, "psnr") for a, b in pairs if b == "iat_teacher"
+    }
+    collapsed = collapse_counts("iat")
+    total = {label: sum(by_set.values()) for label, by_set in collapsed.items()}
+    split, times = _split_figures()
+    bench = _bench_figures()
+    niqe = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in q.items()}
+    figures = {
+        "niqe_by_set (longer side <= 512)": niqe,
+        "psnr_vs_teacher_dicm_lime_lol (88 images, dB)": vs_teacher,
+        "agreement": {f"{a} vs {b}": rows for (a, b), rows in pairs.items()},
+        "collapsed_outputs": {"total": total, "by_set": collapsed},
+        "split_1080p_psnr_vs_s1 (benchmarks/iat_split.py psnr)": split,
+        "onnxruntime_1080p_one_thread (benchmarks/iat_split.py time, torch-eager apply; machine loaded)": times,
+        "llie_bench (engine: onnxruntime estimator + compiled apply, BGR uint8, one thread)": bench,
+        "quality (longer side <= 512)": q,
+    }
+    targets = [
+        {
+            "target": "0 collapsed outputs over the six standard sets",
+            "ours": total["iat_student"],
+            "ours_s1": total["iat_student_s1"],
+            "published": total["iat_student_published"],
+            "met": bool(total["iat_student"] == 0 and total["iat_student_s1"] == 0),
+        },
+    ]
+    judged = [("longer side <= 512", niqe)]
+    if qn is not None:
+        native = {label: {s: rows[s]["niqe"] for s in rows} for label, rows in qn.items()}
+        figures["niqe_by_set (native resolution)"] = native
+        judged.append(("native resolution", native))
+    for where, table in judged:
+        ours, zdpp, teacher = table["iat_student"], table["zero_dce_pp"], table["iat_teacher"]
+        targets.append(
+            {
+                "target": f"NIQE on lol_eval15_low <= 4.3 ({where})",
+                "ours": ours["lol_eval15_low"],
+                "ours_s1": table["iat_student_s1"]["lol_eval15_low"],
+                "teacher": teacher["lol_eval15_low"],
+                "met": bool(ours["lol_eval15_low"] <= 4.3),
+            }
+        )
+        for s in ("dicm", "lime"):
+            targets.append(
+                {
+                    "target": f"NIQE on {s} <= zero_dce_pp's + 0.2 ({where})",
+                    "ours": ours[s],
+                    "zero_dce_pp": zdpp[s],
+                    "teacher": teacher[s],
+                    "met": bool(ours[s] <= zdpp[s] + 0.2),
+                }
+            )
+    targets.append(
+        {
+            "target": "PSNR to the teacher >= 25 dB on dicm + lime + lol_eval15_low (longer side <= 512)",
+            "ours": vs_teacher["iat_student"],
+            "ours_s1": vs_teacher["iat_student_s1"],
+            "published": vs_teacher["iat_student_published"],
+            "met": bool(vs_teacher["iat_student"] >= 25.0),
+        }
+    )
+    if scale in split:
+        targets.append(
+            {
+                "target": f"PSNR of the split at the card's s = {scale} vs s = 1 >= 30 dB at 1080p",
+                "ours": split[scale]["mean_db"],
+                "min": split[scale]["min_db"],
+                "met": bool(split[scale]["mean_db"] >= 30.0),
+            }
+        )
+    at_1080p = bench.get("card_operating_point", {}).get("ms_median", {}).get("iat_student 1920x1080")
+    if at_1080p:
+        targets.append(
+            {
+                "target": "1920x1080 BGR on one thread <= 25 ms median (llie bench, the card's operating point)",
+                "ours": at_1080p["median"],
+                "s": at_1080p["s"],
+                "load_average_1min": at_1080p["load_average_1min"],
+                "met": bool(at_1080p["median"] <= 25.0),
+            }
+        )
+    return figures, targets
+
+
 NOTES = {
     "zero_dce_pp": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
@@ -354,6 +574,47 @@ NOTES = {
         "Loss weights and learning rate were set before any held-out evaluation and never tuned on it. The run was "
         "shortened to fit an hour on one thread of the shared 2-core CPU: 3 look-only epochs and 8 epochs with "
         "detection batches, 48 steps each (yolov8n forward and backward on 8 crops is ~5 s of each step there).",
+    ],
+    "iat_student": [
+        "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "
+        "(weights='reference', 43,504 parameters) collapses to black on 20 DICM images (its colour matrix turns "
+        "all-negative) and its gamma/matrix follow the estimation resolution; this one bounds gamma and M = g(I + R) "
+        "(row sums >= 0.25 g) and reads its globals from a fixed 32x32 thumbnail.",
+        "Distilled from the published IAT with the LOL-v2 weights on SICE part 1 (no evaluation set): teacher "
+        "outputs, pre-colour images y = x*mul + add and [gamma, M] cached once; the teacher's maps are not "
+        "distilled directly (it carries image detail in its add map, which would not survive upsampling).",
+        "Trained for the engine's split: each batch estimates at a drawn s and applies at full resolution; the "
+        "consistency term ties the s = 1 and s = u outputs on upsampled crops (the 1080p frames at s = 1 are far "
+        "smoother per pixel than the 256x256 training images).",
+        "Over-exposed training frames (input mean 0.6 -> 0.8) blend their targets to the identity: the LOL-v2 "
+        "teacher turns them flat grey-green, the LOL-v1 one white.",
+        "NIQE targets are judged at both resolutions: the issue's figures are native (teacher lol_eval15_low 4.08, "
+        "published student 4.26, zero_dce_pp 7.80). The teacher itself scores 4.65 / 4.71 on dicm / lime at native "
+        "resolution against zero_dce_pp's 3.80 / 4.16, so a faithful student cannot meet 'zero_dce_pp + 0.2' there.",
+        "Noise: the student carries detail as x*mul with smooth maps (what survives the low-resolution estimate), so "
+        "it amplifies the frame's own sensor noise like the curve models do, where the teacher's full-resolution add "
+        "map carries a denoised image. On the noisy lol_eval15_low frames at native 600x400 NIQE is 5.9 (s = 1) and "
+        "7.3 (the card's s = 3) against the teacher's 4.1; area-downscaled to 512 (which averages the noise) 3.9 "
+        "(s = 1) and 4.4 (s = 2).",
+        "Operating point: max_estimation_side 256 (the engine's scale factor grows with the frame: s = 2 up to 512 px, "
+        "3 at 640-768, 8 at 1920x1080). Chosen from a sweep on dicm + lime + lol_eval15_low (<= 512): s = 2 gives "
+        "25.7 dB to the teacher and NIQE lol 4.42 / lime 4.34 / dicm 4.22, s = 4 25.5 dB and 4.48 / 4.46 / 4.25; only "
+        "s = 1 reaches lol <= 4.3 (3.90), which at 1080p costs ~1 s per frame.",
+        "Where it departs from the teacher (longer side <= 512): its local maps reproduce the teacher's pre-colour "
+        "image closely (with the teacher's gamma and M the worst images rise from 11-16 dB to 24-30 dB), but the "
+        "thumbnail global head, fitted on ~300 SICE scenes, over-brightens some LIME/LOL frames (lime 7.bmp: gamma "
+        "0.74 vs 0.89, output mean 0.55 vs 0.29); and by design it keeps over-exposed DICM frames (47, 66) as they "
+        "are where the teacher greys them.",
+        "Speed (llie_bench above): the engine, as the nodes run it (onnxruntime estimator on the downscaled frame, "
+        "compiled full-resolution apply), 1920x1080 BGR, one thread, timed on a quiet moment of the shared 2-core "
+        "machine (1-minute load average in each row): 21.3 ms median at s = 8 (estimate 12.3, apply 8.8); runs "
+        "under a load average of 8-10 took 44-68 ms (CPU time per frame 22 ms). The student : teacher ratio at "
+        "the card's operating point is mostly the split (4.5x at 256x256 where both run at s = 1, 40x at 600x400, "
+        "~200x at 1080p); with both at s = 1 (the architectures alone, as the paper compares them) it is 4.6x / 5.0x "
+        "/ 4.8x at 256x256 / 600x400 / 1080p (the paper: ~4x).",
+        "Detection (llie eval detect --models iat_student: yolov8n, highway_dev's 150 held-out images, seed 0, s = 3 "
+        "on 640x640): AP50 / AP50-95 none 79.7 / 62.7, moderate 76.4 / 60.2, heavy 44.2 / 30.8, against the dark "
+        "frame's 79.3 / 62.9, 77.8 / 61.6, 49.0 / 34.0 and zero_dce_pp's 79.2, 74.8, 35.5 AP50 (README).",
     ],
     "zero_dce": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",
@@ -497,7 +758,17 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
                 "sha256": sha256_of(WEIGHTS / "zero_dce_pp.pth") if d.teacher_weights.startswith("llie_core") else None,
             },
         }
-    how = "distilled from llie zero_dce_pp" if cfg.mode == "distill" else "zero-reference, from scratch"
+    views = (
+        f"{cfg.data.image_size}x{cfg.data.image_size} resized random crops "
+        f"({cfg.data.min_crop_fraction:.0%}-100% side), {cfg.data.images_per_epoch or 'all'} images per epoch, "
+        "horizontal flips"
+    )
+    how = {"distill": "distilled from llie zero_dce_pp", "zero_reference": "zero-reference, from scratch"}.get(cfg.mode)
+    extra: dict = {}
+    if cfg.mode == "iat_distill":
+        losses, extra = _iat_losses(cfg)
+        how = f"distilled from {cfg.iat.teacher} {cfg.iat.teacher_weights}"
+        views = f"whole images area-resized to {cfg.data.image_size}x{cfg.data.image_size}, all per epoch, no flips"
     card = {
         "name": name,
         "file": pth.name,
@@ -505,6 +776,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         "params": get_spec(name).params,
         "sha256": sha256_of(pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
+        **extra,
         "provenance": (
             f"llie's own training ({how}), SICE part 1, {summary['epochs']} epochs, seed {cfg.seed}; "
             f"re-create with `{MAKE_COMMAND}`"
@@ -518,29 +790,27 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "images": summary["training_images"],
             "source": "SICE part 1 (2,002 multi-exposure images, 512x512) from Li-Chongyi/Zero-DCE_extension @09f202b",
             "terms": "SICE terms, research use",
-            "views": f"{cfg.data.image_size}x{cfg.data.image_size} resized random crops "
-            f"({cfg.data.min_crop_fraction:.0%}-100% side), {cfg.data.images_per_epoch or 'all'} images per epoch, "
-            "horizontal flips",
+            "views": views,
         },
         "training": {
             "mode": cfg.mode,
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
-            "scale_factor": cfg.scale_factor,
+            "scale_factor": cfg.iat.scales if cfg.mode == "iat_distill" else cfg.scale_factor,
             "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), weight decay "
             f"{cfg.optim.weight_decay:g}, grad-norm clip {cfg.optim.grad_clip:g}",
             "wall_time_s": summary["wall_time_s"],
             "resumed": bool(summary.get("resumed", False)),  # interrupted and continued with --resume
             "device": f"{summary['device']}, {summary['threads']} thread(s)",
             "torch": summary["torch"],
-            "final_loss": _round(summary["final_loss"]),
+            "final_loss": _round({k: v for k, v in summary["final_loss"].items() if k != "scale"}),
         },
         "losses": losses,
         "evaluation": {
-            "command": f"python -m training.publish eval {'zero_dce' if name == 'zero_dce' else 'distill'}",
-            "sets": "../shared/data/lowlight/{dicm, lime, lol_eval15_low}, longer side <= 512 (INTER_AREA); "
-            "'all' = mean over the 88 images",
+            "command": " && ".join(f"python -m training.publish eval {g}" for g in EVAL_GROUPS[name]),
+            "sets": f"../shared/data/lowlight/{{{', '.join(SUITE_SETS.get(EVAL_GROUPS[name][0], TEACHER_SETS))}}}, "
+            "longer side <= 512 (INTER_AREA); 'all' = mean over every image of those sets",
             "niqe": (
                 "numpy/scipy port of Mittal et al. 2013 with the LIVE pristine model (llie_core/metrics/niqe_model.py)"
             ),
@@ -554,6 +824,47 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
     return path
 
 
+def _iat_losses(cfg) -> tuple[dict, dict]:
+    """(losses block, extra top-level card keys) of an iat_distill run."""
+    from llie_core.models.iat_student import GAIN_RANGE, GAMMA_RANGE, OFFDIAGONAL_RANGE, THUMBNAIL
+    from llie_core.registry import resolve_weights
+
+    c = cfg.iat
+    teacher = resolve_weights(c.teacher, c.teacher_weights)
+    cache = None
+    for timing in sorted((RUNS / "cache").glob(f"{c.teacher}_*_{cfg.data.image_size}px_*/timing.yaml")):
+        cache = yaml.safe_load(timing.read_text())
+    losses = {
+        "output": f"{c.out_l1}*L1 + {c.out_ssim}*(1 - SSIM) of the full-resolution output against the teacher's",
+        "feature_y": f"{c.feature}*L1 of y = x*mul + add (pre-colour image, maps upsampled) against the teacher's",
+        "globals": f"{c.gamma}*MSE(gamma) + {c.matrix}*MSE(M entries)",
+        "split": f"maps and globals estimated at s drawn per batch from {c.scales} (weights {c.scale_weights}), "
+        "bilinear downscale, applied at full resolution",
+        "consistency": f"{c.consistency}*L1 between the student's outputs at s = 1 and s = u on {c.consistency_images} "
+        f"crops of side {c.consistency_size}/u upsampled by u to {c.consistency_size}, u in {c.consistency_scales}",
+        "identity_blend": f"targets blended from the teacher's to the identity for input means "
+        f"{c.identity_blend[0]} to {c.identity_blend[1]} (the teacher greys over-exposed frames)",
+        "teacher": {
+            "model": c.teacher,
+            "weights": c.teacher_weights,
+            "sha256": sha256_of(teacher),
+            "cached_targets": cache,
+        },
+    }
+    extra = {
+        "default_scale_factor": c.default_scale_factor,
+        **({"max_estimation_side": c.max_estimation_side} if c.max_estimation_side else {}),
+        "architecture": (
+            "llie's IAT student (llie_core/models/iat_student.py): image + log-image input, shared conv, FiLM from a "
+            "thumbnail "
+            f"{THUMBNAIL[0]}x{THUMBNAIL[1]} global head, 1 BN residual block per map; gamma in {list(GAMMA_RANGE)}, "
+            f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; the published "
+            "student (weights='reference') has 43,504 parameters"
+        ),
+    }
+    return losses, extra
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: install | eval | cards."""
     parser = argparse.ArgumentParser(
@@ -561,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("install")
-    p.add_argument("name", choices=["zero_dce", "zero_dce_pp", "tiny_dce", NOISE_AWARE])
+    p.add_argument("name", choices=sorted([*EVAL_GROUPS, NOISE_AWARE]))
     p.add_argument("--no-onnx", action="store_true")
     p = sub.add_parser("eval")
     p.add_argument("group", choices=[*sorted(SUITES), "noise_aware"])
@@ -570,7 +881,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cameras", nargs="+", default=["srgb", "random"], choices=["srgb", "random"])
     p.add_argument("--parts", nargs="+", default=["detect", "quality", "bench"], choices=["detect", "quality", "bench"])
     p = sub.add_parser("cards")
-    p.add_argument("names", nargs="*", default=["zero_dce_pp", "tiny_dce", "zero_dce", NOISE_AWARE])
+    p.add_argument("names", nargs="*", default=[*EVAL_GROUPS, NOISE_AWARE])
     args = parser.parse_args(argv)
     if args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
                 tqdm.write(f"skipping {name} on {backend}: {exc}")
                 continue
             weights = "reference" if label == REFERENCE else None
-            eager = torch_eager(name, weights, enhancer.scale_factor) if network and has_torch else None
+            scale = enhancer.scale_factor_for(*frames[0].shape[:2]) if network else None
+            eager = torch_eager(name, weights, scale) if network and has_torch else None
             rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames, args.budget_s))
     print(f"frames: {source}")
     print(rows_table(rows))

@@ -4,11 +4,12 @@
 ``llie eval detect`` measures what enhancement does to a detector (llie_core.cli.eval_detect).
 
 Each model is given as ``LABEL=MODEL[:WEIGHTS][@SCALE]``: WEIGHTS is a path, ``reference`` (the
-published checkpoint in ../shared) or omitted (the shipped weights); SCALE is the curve-estimation
-scale factor (default: the model's). Per model and folder it reports NIQE, mean brightness and its
-distance to E, entropy, colourfulness and LOE; ``--compare A:B`` adds PSNR/SSIM of A's output
-against B's on the same inputs. Results go to stdout and, with ``--out``, to CSV/YAML plus a
-side-by-side image grid (input | each model).
+published checkpoint in ../shared) or omitted (the shipped weights); SCALE is the estimation scale
+factor, or ``maxN``: the estimator sees at most N pixels on the longer side, as the engine's
+``max_estimation_side`` (default: the model's; for shipped weights their card's). Per model and
+folder it reports NIQE, mean brightness and its distance to E, entropy, colourfulness and LOE;
+``--compare A:B`` adds PSNR/SSIM of A's output against B's on the same inputs. Results go to stdout
+and, with ``--out``, to CSV/YAML plus a side-by-side image grid (input | each model).
 """
 
 from __future__ import annotations
@@ -54,20 +55,29 @@ def load_rgb(path: Path, max_side: int = 0) -> np.ndarray:
 
 
 def _build_runner(entry: ModelEntry):
+    """(RGB uint8 → RGB uint8 with the torch model, the scale it runs at: an int or "maxN")."""
     import torch
 
+    from llie_core.curves import frame_scale_factor
     from llie_core.models import create_model
+    from llie_core.registry import default_max_estimation_side
 
-    options = {} if entry.scale_factor is None else {"scale_factor": entry.scale_factor}
-    model = create_model(entry.name, weights=entry.weights, **options)
+    max_side = entry.max_estimation_side
+    if max_side is None and entry.scale_factor is None:
+        max_side = default_max_estimation_side(entry.name, entry.weights)
+    scale = entry.scale_factor or (1 if max_side else None)  # as create_enhancer: maxN alone starts at s = 1
+    model = create_model(entry.name, weights=entry.weights, **({} if scale is None else {"scale_factor": scale}))
+    base = model.scale_factor
 
     def run(rgb: np.ndarray) -> np.ndarray:
+        # The engine's rule (NetworkEnhancer.scale_factor_for): the scale factor grows with the image.
+        model.scale_factor = frame_scale_factor(*rgb.shape[:2], base, max_side)
         x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float() / 255.0
         with torch.inference_mode():
             y = model(x)[0].clamp(0, 1)
         return (y.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
 
-    return run, model.scale_factor
+    return run, base if max_side is None else f"max{max_side}"
 
 
 def quality_row(original: np.ndarray, output: np.ndarray, target: float, with_niqe: bool = True) -> dict[str, float]:
@@ -80,8 +90,13 @@ def quality_row(original: np.ndarray, output: np.ndarray, target: float, with_ni
         "colourfulness": colourfulness(output),
         "loe": lightness_order_error(original, output),
     }
-    # NIQE needs scipy: llie_core.metrics imports it only when it is asked for.
-    row["niqe"] = metrics.niqe(output) if with_niqe else float("nan")
+    row["niqe"] = float("nan")
+    if with_niqe:
+        # NIQE needs scipy: llie_core.metrics imports it only when it is asked for.
+        try:
+            row["niqe"] = metrics.niqe(output)
+        except ValueError:  # undefined on a flat output (a collapsed model's black frame): NaN, left out of means
+            pass
     return row
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from llie_core.registry import DEFAULT_MODEL, default_scale_factor, list_specs, model_card
+from llie_core.registry import (
+    DEFAULT_MODEL,
+    default_max_estimation_side,
+    default_scale_factor,
+    list_specs,
+    model_card,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +39,7 @@ def model_rows() -> list[dict]:
                 "params": spec.params,
                 # of the default weights: the shipped ones' card may set it (registry.default_scale_factor)
                 "default_scale_factor": default_scale_factor(spec.name) if spec.is_network else None,
+                "max_estimation_side": default_max_estimation_side(spec.name),  # None: the scale factor alone
                 "default_weights": weights,
                 "provenance": provenance,
                 "description": spec.description,

@@ -8,7 +8,14 @@ from pathlib import Path
 from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate
 from llie_core.engine.network import NetworkEnhancer
-from llie_core.registry import DEFAULT_MODEL, ModelSpec, default_scale_factor, get_spec, resolve_weights
+from llie_core.registry import (
+    DEFAULT_MODEL,
+    ModelSpec,
+    default_max_estimation_side,
+    default_scale_factor,
+    get_spec,
+    resolve_weights,
+)
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
@@ -90,9 +97,11 @@ def create_enhancer(
     backend: "auto" (onnxruntime for shipped/.onnx weights, else torch; numpy for classical
     methods), "onnxruntime" (a .pth is exported in memory, which needs torch), "torch" or "numpy".
     weights: None (shipped default), "reference[:VARIANT]" (published checkpoint in the shared folder)
-    or a path (.pth or estimator .onnx). Options: ``scale_factor`` (default: ``default_scale_factor``,
-    the shipped weights' model card's or the registry's) and ``threads`` for networks (curve and IAT
-    models); method parameters for classical ones.
+    or a path (.pth or estimator .onnx). Options for networks (curve and IAT models): ``scale_factor``
+    (default: ``default_scale_factor``, the shipped weights' model card's or the registry's),
+    ``max_estimation_side`` (the estimator sees at most this many pixels on the frame's longer side, at a scale
+    factor of at least ``scale_factor`` or 1; default: the card's ``max_estimation_side`` unless ``scale_factor``
+    is given, which then holds for every frame size) and ``threads``; method parameters for classical ones.
     """
     name = DEFAULT_MODEL if name is None else name
     spec = get_spec(name)
@@ -111,10 +120,14 @@ def create_enhancer(
     if backend == "numpy":
         raise ValueError(f"{name!r} is a network; use backend 'onnxruntime' or 'torch'")
     scale_factor = options.pop("scale_factor", None)
-    scale_factor = default_scale_factor(name, weights) if scale_factor is None else scale_factor
+    max_side = options.pop("max_estimation_side", None)
+    if scale_factor is None:
+        max_side = default_max_estimation_side(name, weights) if max_side is None else max_side
+        scale_factor = default_scale_factor(name, weights) if max_side is None else 1
     threads = options.pop("threads", None)
     if options:
-        raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: ['scale_factor', 'threads']")
+        valid = ["max_estimation_side", "scale_factor", "threads"]
+        raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: {valid}")
     if backend == "auto":
         backend = _pick_backend(spec, weights)
     if backend == "torch":
@@ -125,4 +138,4 @@ def create_enhancer(
         from llie_core.engine.onnx_backend import OrtEstimator
 
         estimator = OrtEstimator(_onnx_model(spec, weights), name, device, threads)
-    return NetworkEnhancer(spec, estimator, backend, scale_factor)
+    return NetworkEnhancer(spec, estimator, backend, scale_factor, max_side)

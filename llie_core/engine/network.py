@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from llie_core.curves import estimation_size
+from llie_core.curves import estimation_size, frame_scale_factor
 from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate, Estimator, applier_for, check_estimate
 from llie_core.frames import check_frame, from_rgb, to_rgb
@@ -16,8 +16,13 @@ from llie_core.kernels import downscale_normalised
 from llie_core.registry import ModelSpec
 
 
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 class NetworkEnhancer(Enhancer):
-    """A network: the estimator runs on the frame downscaled by ``scale_factor``; its family's applier does the rest.
+    """A network: the estimator runs on the frame downscaled by ``scale_factor`` (raised per frame so that the
+    estimate's longer side stays within ``max_estimation_side`` when set); its family's applier does the rest.
 
     Colour frames are processed in their own channel order (BGR or RGB) without conversion copies;
     mono frames are replicated to three channels and averaged back. ``estimate`` and ``apply`` expose the
@@ -26,13 +31,23 @@ class NetworkEnhancer(Enhancer):
 
     kind = "network"
 
-    def __init__(self, spec: ModelSpec, estimator: Estimator, backend: str, scale_factor: int) -> None:
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        estimator: Estimator,
+        backend: str,
+        scale_factor: int,
+        max_estimation_side: int | None = None,
+    ) -> None:
+        if not _positive_int(scale_factor):
             raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        if max_estimation_side is not None and not _positive_int(max_estimation_side):
+            raise ValueError(f"max_estimation_side must be an integer >= 1 or None, got {max_estimation_side!r}")
         self.name = spec.name
         self.spec = spec
         self.backend = backend
         self.scale_factor = scale_factor
+        self.max_estimation_side = max_estimation_side
         self._estimator = estimator
         self._applier = applier_for(spec)
 
@@ -56,9 +71,13 @@ class NetworkEnhancer(Enhancer):
             return from_rgb(self._applier(to_rgb(frame), estimate, bgr=False), frame)
         return self._applier(frame, estimate, bgr=not rgb)
 
+    def scale_factor_for(self, height: int, width: int) -> int:
+        """The scale factor an H×W frame is estimated at."""
+        return frame_scale_factor(height, width, self.scale_factor, self.max_estimation_side)
+
     def _estimate(self, frame: np.ndarray, rgb: bool) -> Estimate:
         """H×W×3 integer frame → the estimator's estimate at estimation resolution."""
-        size = estimation_size(*frame.shape[:2], self.scale_factor)
+        size = estimation_size(*frame.shape[:2], self.scale_factor_for(*frame.shape[:2]))
         low = downscale_normalised(frame, size, reverse=not rgb)
         return self._estimator(self._applier.estimator_input(frame, low, bgr=not rgb))
 

@@ -1,7 +1,9 @@
 """Torch models built by name: ``create_model("tiny_dce", weights=...)``, ``create_model("iat", ...)``.
 
 Three families: the Zero-DCE curve models (``CurveModel``), the noise-aware DCE (``NoiseAwareDCE``) and the IAT
-models (``IATFamily``).
+models (``IATFamily``). The name
+``iat_student`` covers two layouts: llie's own student (the default, ``BoundedIATStudent``) and the
+published one (``IATStudent``), chosen by the checkpoint's keys.
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ from pathlib import Path
 
 from torch import nn
 
-from llie_core.models.checkpoints import CheckpointError, load_weights
+from llie_core.models.checkpoints import CheckpointError, load_weights, read_state_dict
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
-from llie_core.models.iat import IAT_CLASSES, IATFamily, apply_maps
+from llie_core.models.iat import IAT, IATFamily, IATStudent, apply_maps
+from llie_core.models.iat_student import BoundedIATStudent
 from llie_core.models.noise_dce import DENOISE_CLASSES, NoiseAwareDCE
 from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
 __all__ = [
     "CheckpointError",
     "CurveModel",
+    "BoundedIATStudent",
     "IATFamily",
+    "IATStudent",
     "NoiseAwareDCE",
     "apply_curves",
     "apply_maps",
@@ -28,6 +33,15 @@ __all__ = [
 ]
 
 _OPTIONS = {"curve": ("scale_factor",), "denoise_curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
+
+
+def iat_class(name: str, path: Path | None) -> type[IATFamily]:
+    """The IAT-family class of ``name`` for a checkpoint (or none): the published student's layout, or llie's."""
+    if name == "iat":
+        return IAT
+    if path is not None and path.is_file() and IATStudent.PUBLISHED_KEY in read_state_dict(path):
+        return IATStudent
+    return BoundedIATStudent
 
 
 def create_model(name: str, weights: str | Path | None = None, **options) -> nn.Module:
@@ -57,7 +71,7 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
         if options.get("input_range") is None and path is not None and path.is_file():
             variant = reference_variant_of(name, path)
             options["input_range"] = variant.input_range if variant is not None else None
-        model = IAT_CLASSES[name](**options)
+        model = iat_class(name, path)(**options)
     if path is not None:
         load_weights(model, path)
     return model.eval()

@@ -90,6 +90,9 @@ class IATFamily(nn.Module):
     """Base of the family: normalise, predict maps and global parameters, apply them at full resolution."""
 
     spec_name = ""
+    # The registry's input range is that of the weights shipped under spec_name; an architecture that is only
+    # published (the published student) carries its own.
+    default_input_range: str | None = None
 
     def __init__(self, scale_factor: int | None = None, input_range: str | None = None) -> None:
         super().__init__()
@@ -97,7 +100,8 @@ class IATFamily(nn.Module):
         scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
         if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
             raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
-        input_range = spec.input_range if input_range is None else input_range
+        if input_range is None:
+            input_range = self.default_input_range or spec.input_range
         if input_range not in INPUT_RANGES:
             raise ValueError(f"input_range must be one of {INPUT_RANGES}, got {input_range!r}")
         self.scale_factor = scale_factor
@@ -345,9 +349,15 @@ class ResidualBlock(nn.Module):
 
 
 class IATStudent(IATFamily):
-    """The published IAT student: shared conv, 2 residual BN blocks per map, global head on pooled features."""
+    """The published IAT student: shared conv, 2 residual BN blocks per map, global head on pooled features.
+
+    Built for the published checkpoint only (``create_model("iat_student", weights="reference")``); the
+    registry's default ``iat_student`` is llie's own (models/iat_student.py).
+    """
 
     spec_name = "iat_student"
+    default_input_range = "signed"
+    PUBLISHED_KEY = "global_refine.1.weight"  # a key only the published layout has
 
     def __init__(self, scale_factor: int | None = None, input_range: str | None = None, dim: int = 16) -> None:
         super().__init__(scale_factor, input_range)
@@ -380,6 +390,3 @@ class IATStudent(IATFamily):
         color = self.color_head(pooled) + self.identity.reshape(1, 9)
         params = torch.cat([self.gamma_head(pooled), color], dim=1)
         return self.mul_end(mul_features), self.add_end(add_features), params
-
-
-IAT_CLASSES: dict[str, type[IATFamily]] = {cls.spec_name: cls for cls in (IAT, IATStudent)}

@@ -1,0 +1,156 @@
+"""llie's own IAT student: collapse-proof by construction and made for the low-resolution estimate.
+
+The published student (``iat.IATStudent``) reads its global parameters from features pooled over
+the estimation-resolution image and predicts an unconstrained colour matrix: its gamma and matrix
+change with the resolution it sees, and on bright frames the matrix turns all-negative (black
+output). This student keeps the published outline (a shared 3×3 conv, BatchNorm residual blocks
+for the multiply and add maps, a global head) with three changes:
+
+- Both branches see the image and its log (``exposure_channels``): the dark end, where the teacher's
+  gamma and gain change fastest, is spread out.
+- The global head reads a fixed 32×32 area thumbnail of the image, so gamma and the colour matrix
+  barely depend on the resolution the estimator runs at, and modulates the shared features (a
+  per-channel scale and shift), so the local maps know the frame's exposure without a large
+  receptive field.
+- Every output is bounded: mul = softplus(·) ≥ 0, add = sigmoid(·) ∈ (0, 1), so y = x·mul + add
+  ≥ 0; gamma ∈ [0.4, 1.2]; M = g·(I + R) with gain g ∈ [1/4, 4], diagonal residuals |R_cc| ≤ 0.15
+  and off-diagonal ones in [−0.3, 0.6]. Every row of M then sums to ≥ 0.25·g > 0 and its
+  diagonal is ≥ 0.85·g, so a non-negative grey y never maps to black, whatever the weights.
+  (The LOL-v2 IAT teacher's matrices lie inside these bounds up to a gain: relative diagonal
+  0.94–1.05, off-diagonals −0.28 to +0.44, which the upper bound clips at 0.6 at most.)
+- Maps are trained to be upsampled (training/iat_student.py): estimated at a random reduced scale
+  and applied at full resolution against the teacher's full-resolution output.
+
+The output formula is the family's: clamp(M·(x·mul + add), 1e-8, 1)^gamma, maps in the
+[0, 1]-input convention (``input_range`` "unit"), so ``apply_maps`` and the engine's applier are
+shared with the published models.
+
+Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
+8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
+estimated at 1080p/8 they are 42.6 dB from the same student at s = 1 (28 real frames, min 31.2; globals
+alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.7 dB at the
+card's point, 25.3 at s = 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from llie_core.models.iat import AdaptiveAvgPool, IATFamily, ResidualBlock
+
+THUMBNAIL = (32, 32)  # what the global head sees, whatever the estimation resolution
+GAMMA_RANGE = (0.4, 1.2)
+GAIN_RANGE = (0.25, 4.0)
+DIAGONAL_BOUND = 0.15  # |R_cc|
+OFFDIAGONAL_RANGE = (-0.3, 0.6)  # R_ck, c ≠ k
+_OFFDIAGONAL = torch.tensor([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]])
+
+
+def exposure_channels(x: torch.Tensor) -> torch.Tensor:
+    """N×3×h×w in [0, 1] → N×6×h×w: x − 0.5 and log2(x + 1/64)/6 + 0.5, both about [−0.5, 0.5].
+
+    The log channels spread the dark end (x = 0.02 and 0.05 differ by 0.2 instead of 0.03), where the
+    teacher's gamma and gain change fastest with the frame's exposure.
+    """
+    return torch.cat([x - 0.5, torch.log2(x + 1 / 64) / 6 + 0.5], dim=1)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def bounded_globals(raw: torch.Tensor) -> torch.Tensor:
+    """N×11 unconstrained head outputs [gamma, log-gain, R row-major] → N×10 [gamma, M = g·(I + R) row-major]."""
+    lo, hi = GAMMA_RANGE
+    gamma = lo + (hi - lo) * torch.sigmoid(raw[:, :1])
+    log_lo, log_hi = math.log(GAIN_RANGE[0]), math.log(GAIN_RANGE[1])
+    gain = torch.exp(log_lo + (log_hi - log_lo) * torch.sigmoid(raw[:, 1:2]))
+    off_lo, off_hi = OFFDIAGONAL_RANGE
+    mask = _OFFDIAGONAL.to(raw).reshape(1, 9)
+    diagonal = DIAGONAL_BOUND * torch.tanh(raw[:, 2:])
+    off = off_lo + (off_hi - off_lo) * torch.sigmoid(raw[:, 2:])
+    eye = (1 - mask).expand(raw.shape[0], -1)
+    matrix = gain * (eye + mask * off + (1 - mask) * diagonal)
+    return torch.cat([gamma, matrix], dim=1)
+
+
+def identity_bias() -> torch.Tensor:
+    """Head bias (11) for which ``bounded_globals`` gives gamma 1, M = I: the untrained student changes nothing."""
+    lo, hi = GAMMA_RANGE
+    log_lo, log_hi = math.log(GAIN_RANGE[0]), math.log(GAIN_RANGE[1])
+    off_lo, off_hi = OFFDIAGONAL_RANGE
+    bias = torch.zeros(11)
+    bias[0] = _logit((1.0 - lo) / (hi - lo))
+    bias[1] = _logit((0.0 - log_lo) / (log_hi - log_lo))
+    bias[2:] = _logit((0.0 - off_lo) / (off_hi - off_lo)) * _OFFDIAGONAL.reshape(9)
+    return bias
+
+
+class ThumbnailHead(nn.Module):
+    """Global head: 32×32 area thumbnail → 3 BN convs → pooled features → (bounded globals N×10, FiLM N×2C)."""
+
+    def __init__(self, dim: int = 16, width: int = 32) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            AdaptiveAvgPool(THUMBNAIL),
+            nn.Conv2d(6, width // 2, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width // 2),
+            nn.ReLU(),
+            nn.Conv2d(width // 2, width, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.globals_head = nn.Linear(width, 11)
+        self.film = nn.Linear(width, 2 * dim)
+        with torch.no_grad():
+            self.globals_head.weight.mul_(0.1)
+            self.globals_head.bias.copy_(identity_bias())
+            self.film.weight.zero_()
+            self.film.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """N×6×h×w exposure channels → (params N×10 [gamma, M row-major], FiLM N×2·dim [scale, shift])."""
+        pooled = self.features(x)
+        return bounded_globals(self.globals_head(pooled)), self.film(pooled)
+
+
+class BoundedIATStudent(IATFamily):
+    """llie's IAT student: shared conv, FiLM from a thumbnail global head, BN residual blocks, bounded outputs."""
+
+    spec_name = "iat_student"
+    architecture = "llie"
+
+    def __init__(
+        self, scale_factor: int | None = None, input_range: str | None = None, dim: int = 16, blocks: int = 1
+    ) -> None:
+        super().__init__(scale_factor, input_range)
+        if self.input_range != "unit":
+            raise ValueError(f"llie's iat_student takes [0, 1] input (input_range 'unit'), not {self.input_range!r}")
+        self.global_head = ThumbnailHead(dim)
+        self.shared_conv = nn.Conv2d(6, dim, 3, padding=1)
+        self.mul_blocks = nn.Sequential(*(ResidualBlock(dim) for _ in range(blocks)))
+        self.add_blocks = nn.Sequential(*(ResidualBlock(dim) for _ in range(blocks)))
+        self.mul_end = nn.Conv2d(dim, 3, 3, padding=1)
+        self.add_end = nn.Conv2d(dim, 3, 3, padding=1)
+        with torch.no_grad():  # start at mul = 1, add ≈ 0: with M = I, gamma = 1 the untrained student is ~identity
+            self.mul_end.bias.fill_(math.log(math.e - 1))
+            self.add_end.bias.fill_(-6.0)
+
+    def predict(self, xn: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mul ≥ 0, add ∈ (0, 1), bounded params) for an N×3×h×w input (unit range: xn is x)."""
+        channels = exposure_channels(xn)
+        params, film = self.global_head(channels)
+        scale, shift = film[:, :, None, None].chunk(2, dim=1)
+        shared = F.leaky_relu(self.shared_conv(channels), 0.2) * (1 + scale) + shift
+        mul = F.softplus(self.mul_end(self.mul_blocks(shared) + shared))
+        add = torch.sigmoid(self.add_end(self.add_blocks(shared) + shared))
+        return mul, add, params

@@ -53,6 +53,10 @@ def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> in
         from training.distill import train_distill
 
         run_dir = train_distill(cfg, resume=args.resume, command=command, progress=not args.no_progress)
+    elif cfg.mode == "sgz":
+        from training.sgz import train_sgz
+
+        run_dir = train_sgz(cfg, resume=args.resume, command=command, progress=not args.no_progress)
     else:
         from training.zero_reference import train_zero_reference
 

@@ -13,6 +13,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+MODES = ("zero_reference", "distill", "sgz")
+
+
 class ConfigError(ValueError):
     """A training configuration that is malformed: unknown key, wrong type or bad value."""
 
@@ -52,6 +55,7 @@ class LossConfig:
     exposure_patch: int = 16
     exposure_target: float = 0.6
     spa_pool: int = 4  # region size of the spatial-consistency loss
+    spa_neighbours: int = 4  # 4 (Zero-DCE) or 8 (SGZ: the diagonals too, weighted 0.5)
 
 
 @dataclass
@@ -71,12 +75,28 @@ class DistillConfig:
 
 
 @dataclass
+class SemanticConfig:
+    """SGZ's semantic guidance: a frozen detector's focal loss on the enhanced image, and dark road views for it."""
+
+    detector: str = "../shared/models/detect/yolov8n.pt"  # any ultralytics detection .pt
+    weight: float = 0.1  # of the semantic focal loss
+    gamma: float = 2.0  # focal exponent
+    weighted: bool = True  # anchors weighted by their detached confidence (training/task_loss.py)
+    # Optional second source: the TRAINING part of a labelled detection folder (never its held-out part),
+    # darkened with the sensor noise model; this many views of each batch come from it (0 = none).
+    dark_root: str = ""
+    dark_per_batch: int = 0
+    dark_regimes: list[str] = field(default_factory=lambda: ["none", "moderate", "heavy"])
+    dark_crop: list[float] = field(default_factory=lambda: [1.0, 1.5])  # crop side ÷ image_size, then resize
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
     model: str  # zero_dce, zero_dce_pp or tiny_dce
-    mode: str = "zero_reference"  # "zero_reference" or "distill"
+    mode: str = "zero_reference"  # "zero_reference", "distill" or "sgz" (zero-reference + semantic loss)
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -92,6 +112,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -164,7 +185,7 @@ def _validate(cfg: TrainConfig) -> None:
     if spec.kind != "curve":
         raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
     checks = [
-        (cfg.mode in ("zero_reference", "distill"), "mode must be 'zero_reference' or 'distill'"),
+        (cfg.mode in MODES, f"mode must be one of {', '.join(repr(m) for m in MODES)}"),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
         (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
         (cfg.epochs >= 1, "epochs must be >= 1"),
@@ -178,6 +199,15 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.optim.lr > 0, "optim.lr must be > 0"),
         (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
         (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
+        (cfg.loss.spa_neighbours in (4, 8), "loss.spa_neighbours must be 4 or 8"),
+        (cfg.semantic.gamma >= 0, "semantic.gamma must be >= 0"),
+        (0 <= cfg.semantic.dark_per_batch <= cfg.batch_size, "semantic.dark_per_batch must be in 0..batch_size"),
+        (cfg.semantic.dark_per_batch == 0 or bool(cfg.semantic.dark_root), "semantic.dark_root is needed"),
+        (
+            len(cfg.semantic.dark_crop) == 2 and 0 < cfg.semantic.dark_crop[0] <= cfg.semantic.dark_crop[1],
+            "semantic.dark_crop must be [low, high] with 0 < low <= high",
+        ),
+        (cfg.mode != "sgz" or cfg.data.image_size % 32 == 0, "data.image_size must be a multiple of 32 for sgz"),
         (cfg.mode != "distill" or cfg.distill.stage1_epochs < cfg.epochs, "distill.stage1_epochs must be < epochs"),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
     ]

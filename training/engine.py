@@ -178,9 +178,11 @@ def run_training(
     resume: bool = False,
     command: str = "",
     progress: bool = True,
+    make_sampler: Callable[[list[Path], TrainConfig], PatchSampler] = PatchSampler,
 ) -> Path:
     """Train ``cfg.model`` with ``step_fn``; returns the run directory holding model.pth and the logs.
 
+    ``make_sampler`` builds the batch source from the training files (a PatchSampler or a subclass).
     Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time); ``resume``
     continues from it. Learning rate: constant, or cosine restarted at each stage change.
     """
@@ -197,7 +199,7 @@ def run_training(
     gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
 
     files = list_images(cfg.data.root, cfg.data.limit)
-    sampler = PatchSampler(files, cfg)
+    sampler = make_sampler(files, cfg)
     model = build_model(cfg).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
 

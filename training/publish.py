@@ -328,6 +328,11 @@ NOTES = {
         "iteration took ~20-30 s on the loaded 2-core CPU, so a from-scratch run (~1600 iterations) did not fit.",
         "2 of every 8 views are darkened crops of highway_dev's training part (none/moderate/heavy sensor noise), so "
         "the guide sees dark road scenes; the 150 held-out images the detection figures use were never seen.",
+        "A curve network maps each pixel through a brightening curve and cannot remove noise: the semantic loss "
+        "only reshapes the curves, so under sensor noise sgz (like zero_dce_pp) stays below the dark frame's AP; "
+        "a denoiser before it (adaptive_denoise, bilateral+tiny_dce) is what recovers heavy-noise AP.",
+        "Video: relative flicker (|dL|/L) is lowest with the stream processor's smoothing off on the night video; "
+        "the EMA of the curves lags the scene's brightness changes and raised it at every setting tried.",
     ],
     "zero_dce": [
         "Trained from scratch with the four zero-reference losses of the official code (no reference images).",

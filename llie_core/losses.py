@@ -2,9 +2,9 @@
 
 The four task losses follow Li-Chongyi/Zero-DCE ``Myloss.py`` (also used unchanged by Zero-DCE++):
 spatial consistency (``L_spa``), exposure control (``L_exp``), colour constancy (``L_color``) and
-illumination smoothness (``L_TV``). Each function returns a scalar tensor averaged over the batch the
-way the official training script averages it (``torch.mean`` of the per-sample map). Images are
-N×3×H×W RGB in [0, 1]; curve maps are N×C×H×W.
+illumination smoothness (``L_TV``); SGZ's spatial consistency adds the 4 diagonal neighbours, weighted 0.5.
+Each function returns a scalar tensor averaged over the batch the way the official training script
+averages it (``torch.mean`` of the per-sample map). Images are N×3×H×W RGB in [0, 1]; curve maps are N×C×H×W.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import torch.nn.functional as F
 # Official weights: loss = w_tv·TV(A) + w_spa·spa + w_col·col + w_exp·exp (Zero-DCE: TV 200; Zero-DCE++: 1600).
 ZERO_DCE_WEIGHTS = {"tv": 200.0, "spa": 1.0, "col": 5.0, "exp": 10.0}
 ZERO_DCE_PP_WEIGHTS = {"tv": 1600.0, "spa": 1.0, "col": 5.0, "exp": 10.0}
+SPA_NEIGHBOURS = (4, 8)
 
 # 4-neighbour difference kernels of L_spa: left, right, up, down (centre minus neighbour).
 _SPA_KERNELS = torch.tensor(
@@ -26,6 +27,17 @@ _SPA_KERNELS = torch.tensor(
     ],
     dtype=torch.float32,
 ).unsqueeze(1)
+# SGZ's 8-neighbour L_spa adds the diagonals (up-left, up-right, down-left, down-right) at weight 0.5.
+_SPA_DIAGONAL_KERNELS = torch.tensor(
+    [
+        [[-1, 0, 0], [0, 1, 0], [0, 0, 0]],
+        [[0, 0, -1], [0, 1, 0], [0, 0, 0]],
+        [[0, 0, 0], [0, 1, 0], [-1, 0, 0]],
+        [[0, 0, 0], [0, 1, 0], [0, 0, -1]],
+    ],
+    dtype=torch.float32,
+).unsqueeze(1)
+_SPA_DIAGONAL_WEIGHT = 0.5
 
 
 def _check_image(name: str, x: torch.Tensor) -> None:
@@ -33,23 +45,33 @@ def _check_image(name: str, x: torch.Tensor) -> None:
         raise ValueError(f"{name} must be an N×C×H×W tensor, got shape {tuple(x.shape)}")
 
 
-def spatial_consistency_loss(enhanced: torch.Tensor, original: torch.Tensor, pool: int = 4) -> torch.Tensor:
-    """L_spa: keep the 4-neighbour contrasts of pool×pool region means (N×3×H×W each → scalar).
+def spatial_consistency_loss(
+    enhanced: torch.Tensor, original: torch.Tensor, pool: int = 4, neighbours: int = 4
+) -> torch.Tensor:
+    """L_spa: keep the neighbour contrasts of pool×pool region means (N×3×H×W each → scalar).
 
     As in the official code, the grey (channel-mean) images are average-pooled, differenced with
     each neighbour (zero padding at the border) and the squared change of those differences summed
-    over the 4 directions, then averaged over regions and batch. 0 when enhanced == original.
+    over the directions, then averaged over regions and batch. ``neighbours`` 4 is Zero-DCE's
+    (left, right, up, down); 8 is SGZ's, adding the four diagonals weighted 0.5. 0 when enhanced == original.
     """
     _check_image("enhanced", enhanced)
     _check_image("original", original)
     if enhanced.shape != original.shape:
         raise ValueError(f"enhanced {tuple(enhanced.shape)} and original {tuple(original.shape)} differ in shape")
+    if neighbours not in SPA_NEIGHBOURS:
+        raise ValueError(f"neighbours must be one of {SPA_NEIGHBOURS}, got {neighbours!r}")
     org = F.avg_pool2d(original.mean(1, keepdim=True), pool)
     enh = F.avg_pool2d(enhanced.mean(1, keepdim=True), pool)
-    kernels = _SPA_KERNELS.to(device=enhanced.device, dtype=enhanced.dtype)
+    kernels, weights = _SPA_KERNELS, [1.0] * 4
+    if neighbours == 8:
+        kernels = torch.cat([_SPA_KERNELS, _SPA_DIAGONAL_KERNELS])
+        weights += [_SPA_DIAGONAL_WEIGHT] * 4
+    kernels = kernels.to(device=enhanced.device, dtype=enhanced.dtype)
+    w = torch.tensor(weights, device=enhanced.device, dtype=enhanced.dtype).view(1, -1, 1, 1)
     d_org = F.conv2d(org, kernels, padding=1)
     d_enh = F.conv2d(enh, kernels, padding=1)
-    return (d_org - d_enh).pow(2).sum(1).mean()
+    return (w * (d_org - d_enh).pow(2)).sum(1).mean()
 
 
 def exposure_loss(enhanced: torch.Tensor, patch: int = 16, target: float = 0.6) -> torch.Tensor:
@@ -104,15 +126,16 @@ def zero_reference_loss(
     exposure_patch: int = 16,
     exposure_target: float = 0.6,
     spa_pool: int = 4,
+    spa_neighbours: int = 4,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the four zero-reference losses and its parts (floats, already weighted).
 
-    Weights default to Zero-DCE++'s {tv 1600, spa 1, col 5, exp 10}.
+    Weights default to Zero-DCE++'s {tv 1600, spa 1, col 5, exp 10}; ``spa_neighbours`` 8 is SGZ's L_spa.
     """
     w = dict(ZERO_DCE_PP_WEIGHTS if weights is None else weights)
     parts = {
         "tv": w["tv"] * illumination_smoothness_loss(curves),
-        "spa": w["spa"] * spatial_consistency_loss(enhanced, original, spa_pool),
+        "spa": w["spa"] * spatial_consistency_loss(enhanced, original, spa_pool, spa_neighbours),
         "col": w["col"] * color_constancy_loss(enhanced),
         "exp": w["exp"] * exposure_loss(enhanced, exposure_patch, exposure_target),
     }

@@ -211,6 +211,18 @@ register(
 )
 register(
     ModelSpec(
+        name="sgz",
+        kind="curve",
+        description="SGZ: Zero-DCE++'s network trained with a semantic (detector) focal loss (Zheng & Gupta 2022)",
+        params=10_561,
+        iterations=8,
+        curve_maps=1,
+        default_scale_factor=12,
+        reference_weights="sgz.pth",
+    )
+)
+register(
+    ModelSpec(
         name="tiny_dce",
         kind="curve",
         description="TinyDCE: 3 depthwise-separable convs 3-4-4-3, one curve map, 4 iterations (distilled)",

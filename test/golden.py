@@ -28,7 +28,7 @@ GOLDEN_VARIANTS = [
     ("zero_dce_pp_sf12", "zero_dce_pp", 12, "reference"),
     ("tiny_dce_sf1", "tiny_dce", 1, "reference"),
     ("tiny_dce_sf12", "tiny_dce", 12, "reference"),
-    ("sgz", "zero_dce_pp", 12, "sgz.pth"),
+    ("sgz", "sgz", 12, "reference"),
     ("iat_lolv1", "iat", 1, "reference:lol_v1"),
     ("iat_lolv2", "iat", 1, "reference:lol_v2"),
     ("iat_student", "iat_student", 1, "reference"),

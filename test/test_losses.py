@@ -64,6 +64,29 @@ def test_spatial_zero_when_output_equals_input_and_positive_otherwise() -> None:
     assert spatial_consistency_loss(x.clamp(0, 0.5) * 2, x).item() > 0
 
 
+def _shifted_difference_sum(grey: torch.Tensor, offsets: list[tuple[int, int]]) -> torch.Tensor:
+    # By hand: centre minus the zero-padded neighbour at each (dy, dx), per pixel, for an H×W map.
+    h, w = grey.shape
+    padded = torch.nn.functional.pad(grey, (1, 1, 1, 1))
+    return torch.stack([grey - padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in offsets])
+
+
+def test_spatial_eight_neighbours_adds_half_weighted_diagonals_by_hand() -> None:
+    x, y = _random_image(5, 8)[:1], _random_image(6, 8)[:1]
+    straight = [(0, -1), (0, 1), (-1, 0), (1, 0)]
+    diagonal = [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    org, enh = x[0].mean(0), y[0].mean(0)
+    d_straight = (_shifted_difference_sum(org, straight) - _shifted_difference_sum(enh, straight)).pow(2).sum(0)
+    d_diagonal = (_shifted_difference_sum(org, diagonal) - _shifted_difference_sum(enh, diagonal)).pow(2).sum(0)
+    four = spatial_consistency_loss(y, x, pool=1, neighbours=4)
+    eight = spatial_consistency_loss(y, x, pool=1, neighbours=8)
+    assert four.item() == pytest.approx(d_straight.mean().item(), rel=1e-5)
+    assert eight.item() == pytest.approx((d_straight + 0.5 * d_diagonal).mean().item(), rel=1e-5)
+    assert spatial_consistency_loss(x, x, neighbours=8).item() == 0.0
+    with pytest.raises(ValueError, match="neighbours"):
+        spatial_consistency_loss(y, x, neighbours=6)
+
+
 def test_ssim_identity_and_degradation() -> None:
     x = _random_image(1)
     assert ssim(x, x).item() == pytest.approx(1.0, abs=1e-6)
@@ -79,6 +102,8 @@ def test_zero_reference_loss_is_weighted_sum() -> None:
     assert parts["tv"] == pytest.approx(2 * illumination_smoothness_loss(curves).item(), rel=1e-5)
     assert parts["spa"] == pytest.approx(3 * spatial_consistency_loss(enhanced, x).item(), rel=1e-5)
     assert total.item() == pytest.approx(sum(parts.values()), rel=1e-5)
+    _, sgz = zero_reference_loss(enhanced, x, curves, spa_neighbours=8)
+    assert sgz["spa"] == pytest.approx(spatial_consistency_loss(enhanced, x, neighbours=8).item(), rel=1e-5)
 
 
 def test_shape_errors_name_the_input() -> None:

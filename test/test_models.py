@@ -12,7 +12,7 @@ from llie_core.models import CheckpointError, create_model  # noqa: E402
 from llie_core.models.checkpoints import NEGLIGIBLE, read_state_dict  # noqa: E402
 from llie_core.registry import get_spec, list_specs  # noqa: E402
 
-PUBLISHED_PARAMS = {"zero_dce": 79_416, "zero_dce_pp": 10_561, "tiny_dce": 161}
+PUBLISHED_PARAMS = {"zero_dce": 79_416, "zero_dce_pp": 10_561, "sgz": 10_561, "tiny_dce": 161}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_PARAMS))
@@ -81,6 +81,7 @@ def test_unknown_option_is_an_error():
 REFERENCE_FOR = {
     "zero_dce": ["zero_dce_official.pth", "zero_dce_bsun0802.pth"],
     "zero_dce_pp": ["zero_dce_pp_official.pth", "tiny_dce_teacher_zero_dce_pp.pth", "sgz.pth"],
+    "sgz": ["sgz.pth"],
     "tiny_dce": ["tiny_dce_student.pth"],
 }
 
@@ -155,3 +156,13 @@ def test_pickled_objects_are_refused(tmp_path):
 def test_missing_checkpoint_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.pth"):
         create_model("tiny_dce", weights=tmp_path / "nothere.pth")
+
+
+def test_sgz_is_zero_dce_pp_with_its_own_reference_weights():
+    sgz = create_model("sgz", weights="reference")
+    pp = create_model("zero_dce_pp", weights=shared_path("weights", "reference", "sgz.pth"))
+    assert sgz.scale_factor == 12 and get_spec("sgz").reference_weights == "sgz.pth"
+    assert sgz.state_dict().keys() == pp.state_dict().keys()
+    x = torch.rand(1, 3, 48, 60, generator=torch.Generator().manual_seed(0)) * 0.3
+    with torch.no_grad():
+        assert torch.equal(sgz(x), pp(x))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,7 @@ def test_shipped_onnx_has_no_negligible_weights(spec):
 def test_default_enhancer_needs_no_torch():
     code = """
 import sys
+from pathlib import Path
 from llie_core import create_enhancer
 from llie_core.synthetic import night_scene
 for enhancer in (create_enhancer(), create_enhancer("tiny_dce")):  # the default model, and a curve model
@@ -71,3 +73,25 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_shipped_sgz_is_fine_tuned_zero_dce_pp_and_its_card_names_the_guide():
+    torch = pytest.importorskip("torch")
+    from conftest import shared_path
+
+    from llie_core.registry import get_spec
+
+    sgz, pp = get_spec("sgz"), get_spec("zero_dce_pp")
+    if not (sgz.default_weights(".yaml").is_file() and pp.default_weights(".pth").is_file()):
+        pytest.skip("sgz or zero_dce_pp weights not shipped")
+    ours = torch.load(sgz.default_weights(".pth"), map_location="cpu", weights_only=True)
+    start = torch.load(pp.default_weights(".pth"), map_location="cpu", weights_only=True)
+    assert ours.keys() == start.keys() and any(not torch.equal(ours[k], start[k]) for k in ours)
+    card = yaml.safe_load(sgz.default_weights(".yaml").read_text())
+    assert card["training"]["mode"] == "sgz" and str(card["losses"]["spa_neighbours"]).startswith("8")
+    guide = card["losses"]["semantic"]["guide"]
+    assert guide["sha256"] == _sha256(shared_path("models", "detect", Path(guide["detector"]).name))
+    # the NIQE targets as the figures give them, one per evaluated set
+    niqe = [t for t in card["evaluation"]["targets"] if t["target"].startswith("NIQE")]
+    assert len(niqe) == len(card["evaluation"]["figures"]["ours_s12"]) > 1
+    assert all(t["met"] == (abs(t["ours"] - t["published"]) <= 0.1) for t in niqe)

@@ -231,3 +231,52 @@ def test_iat_distill_config_errors() -> None:
         config_from_dict({**base, "model": "tiny_dce"})
     with pytest.raises(ConfigError, match="mode iat_distill trains IAT models"):
         config_from_dict({"name": "x", "model": "iat_student"})
+
+
+def test_sgz_dark_views_come_only_from_the_training_part() -> None:
+    from conftest import shared_path
+
+    from llie_core.detect_eval import split_names
+    from training.sgz import dark_training_files
+
+    root = shared_path("data", "detect", "highway_dev")
+    names = {p.name for p in dark_training_files(root)}
+    split = split_names(sorted(p.name for p in (root / "images").iterdir()))
+    assert names == set(split.train) and not names & set(split.eval)
+
+
+def test_sgz_smoke_run_uses_the_semantic_loss_and_dark_views(tmp_path: Path) -> None:
+    from conftest import shared_path
+
+    pytest.importorskip("ultralytics")
+    from training.sgz import DarkMixSampler, train_sgz
+
+    extra = {
+        "name": "sgz_smoke",
+        "model": "sgz",
+        "mode": "sgz",
+        "epochs": 2,
+        "batch_size": 4,
+        "max_iterations_per_epoch": 2,
+        "loss": {"exposure_patch": 8, "spa_pool": 2, "tv": 10.0, "spa_neighbours": 8},
+        "semantic": {
+            "detector": str(shared_path("models", "detect", "yolov8n.pt")),
+            "dark_root": str(shared_path("data", "detect", "highway_dev")),
+            "dark_per_batch": 2,
+            "dark_regimes": ["heavy"],
+        },
+    }
+    cfg = config_from_dict(_smoke_config(tmp_path, **extra))
+    cfg.data.image_size = 32
+    sampler = DarkMixSampler(sorted((tmp_path / "data").iterdir()), cfg)
+    batch = sampler.load_batch([0, 1, 2, 3], epoch=0, step=0)
+    assert batch.shape == (4, 3, 32, 32)
+    # the dark road views (heavy regime: linear light ÷16, about 0.1 in sRGB), seeded by (epoch, step)
+    assert batch[2:].mean() < 0.15 and torch.equal(batch, sampler.load_batch([0, 1, 2, 3], epoch=0, step=0))
+    assert not torch.equal(batch[2:], sampler.load_batch([0, 1, 2, 3], epoch=0, step=1)[2:])
+    run_dir = train_sgz(cfg, progress=False)
+    with open(run_dir / "loss_log.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4 and all(float(r["sem"]) > 0 for r in rows)
+    assert all(float(r["total"]) > float(r["sem"]) for r in rows)
+    assert (run_dir / "model.pth").is_file()

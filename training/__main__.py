@@ -61,6 +61,10 @@ def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> in
         from training.noise_aware import train_detection_aware
 
         run_dir = train_detection_aware(cfg, resume=args.resume, command=command, progress=not args.no_progress)
+    elif cfg.mode == "sgz":
+        from training.sgz import train_sgz
+
+        run_dir = train_sgz(cfg, resume=args.resume, command=command, progress=not args.no_progress)
     else:
         from training.zero_reference import train_zero_reference
 

@@ -13,7 +13,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-MODES = ("zero_reference", "distill", "detection_aware", "iat_distill")
+MODES = ("zero_reference", "distill", "detection_aware", "iat_distill", "sgz")
 
 
 class ConfigError(ValueError):
@@ -55,6 +55,7 @@ class LossConfig:
     exposure_patch: int = 16
     exposure_target: float = 0.6
     spa_pool: int = 4  # region size of the spatial-consistency loss
+    spa_neighbours: int = 4  # 4 (Zero-DCE) or 8 (SGZ: the diagonals too, weighted 0.5)
 
 
 @dataclass
@@ -133,13 +134,29 @@ class IATDistillConfig:
 
 
 @dataclass
+class SemanticConfig:
+    """SGZ's semantic guidance: a frozen detector's focal loss on the enhanced image, and dark road views for it."""
+
+    detector: str = "../shared/models/detect/yolov8n.pt"  # any ultralytics detection .pt
+    weight: float = 0.1  # of the semantic focal loss
+    gamma: float = 2.0  # focal exponent
+    weighted: bool = True  # anchors weighted by their detached confidence (training/task_loss.py)
+    # Optional second source: the TRAINING part of a labelled detection folder (never its held-out part),
+    # darkened with the sensor noise model; this many views of each batch come from it (0 = none).
+    dark_root: str = ""
+    dark_per_batch: int = 0
+    dark_regimes: list[str] = field(default_factory=lambda: ["none", "moderate", "heavy"])
+    dark_crop: list[float] = field(default_factory=lambda: [1.0, 1.5])  # crop side ÷ image_size, then resize
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
-    model: str  # zero_dce, zero_dce_pp, tiny_dce (zero_reference, distill); noise_aware_dce (detection_aware);
-    # iat_student (iat_distill)
-    mode: str = "zero_reference"  # "zero_reference", "distill", "detection_aware" or "iat_distill"
+    model: str  # zero_dce, zero_dce_pp, tiny_dce (zero_reference, distill), sgz (sgz); noise_aware_dce
+    # (detection_aware); iat_student (iat_distill)
+    mode: str = "zero_reference"  # "zero_reference", "distill", "detection_aware", "iat_distill" or "sgz"
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -157,6 +174,7 @@ class TrainConfig:
     distill: DistillConfig = field(default_factory=DistillConfig)
     detect: DetectConfig = field(default_factory=DetectConfig)
     iat: IATDistillConfig = field(default_factory=IATDistillConfig)
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -231,7 +249,7 @@ def _validate(cfg: TrainConfig) -> None:
     detection_aware = cfg.mode == "detection_aware"
     d = cfg.detect
     checks = [
-        (cfg.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+        (cfg.mode in MODES, f"mode must be one of {', '.join(repr(m) for m in MODES)}"),
         (
             detection_aware == (spec.kind == "denoise_curve"),
             "mode 'detection_aware' trains noise_aware_dce, and noise_aware_dce trains only in that mode",
@@ -251,9 +269,18 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
         (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
         (
-            cfg.mode in ("zero_reference", "iat_distill") or cfg.distill.stage1_epochs < cfg.epochs,
+            cfg.mode in ("zero_reference", "iat_distill", "sgz") or cfg.distill.stage1_epochs < cfg.epochs,
             "distill.stage1_epochs must be < epochs",
         ),
+        (cfg.loss.spa_neighbours in (4, 8), "loss.spa_neighbours must be 4 or 8"),
+        (cfg.semantic.gamma >= 0, "semantic.gamma must be >= 0"),
+        (0 <= cfg.semantic.dark_per_batch <= cfg.batch_size, "semantic.dark_per_batch must be in 0..batch_size"),
+        (cfg.semantic.dark_per_batch == 0 or bool(cfg.semantic.dark_root), "semantic.dark_root is needed"),
+        (
+            len(cfg.semantic.dark_crop) == 2 and 0 < cfg.semantic.dark_crop[0] <= cfg.semantic.dark_crop[1],
+            "semantic.dark_crop must be [low, high] with 0 < low <= high",
+        ),
+        (cfg.mode != "sgz" or cfg.data.image_size % 32 == 0, "data.image_size must be a multiple of 32 for sgz"),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
         (d.part in ("train", "all"), "detect.part must be 'train' or 'all' (the held-out part is never trained on)"),
         (d.targets in ("auto", "labels", "detections"), "detect.targets must be 'auto', 'labels' or 'detections'"),

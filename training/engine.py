@@ -194,12 +194,13 @@ def run_training(
     progress: bool = True,
     model: nn.Module | None = None,
     sampler: PatchSampler | None = None,
+    make_sampler: Callable[[list[Path], TrainConfig], PatchSampler] = PatchSampler,
 ) -> Path:
     """Train ``cfg.model`` with ``step_fn``; returns the run directory holding model.pth and the logs.
 
-    ``model`` and ``sampler`` default to the curve model of ``build_model`` and random crops of the
-    training images. Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time);
-    ``resume`` continues from it. Learning rate: constant, or cosine restarted at each stage change.
+    ``model`` defaults to the curve model of ``build_model``; ``sampler`` to ``make_sampler`` (a PatchSampler or a
+    subclass) over the training files. Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall
+    time); ``resume`` continues from it. Learning rate: constant, or cosine restarted at each stage change.
     """
     torch.set_num_threads(cfg.threads)
     # Weights and activations drifting into subnormal floats make CPU convolutions ~3x slower
@@ -213,7 +214,7 @@ def run_training(
     stage_of_epoch = stage_of_epoch or (lambda epoch: 0)
     gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
 
-    sampler = sampler or PatchSampler(list_images(cfg.data.root, cfg.data.limit), cfg)
+    sampler = sampler or make_sampler(list_images(cfg.data.root, cfg.data.limit), cfg)
     model = (model or build_model(cfg)).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
 

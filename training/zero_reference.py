@@ -12,15 +12,30 @@ from training.config import TrainConfig
 from training.engine import run_training
 
 
+def task_losses(
+    cfg: TrainConfig, enhanced: torch.Tensor, original: torch.Tensor, curves: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """w_tv·TV(A) + w_spa·spa + w_col·col + w_exp·exp with cfg.loss's weights and settings: (total, parts)."""
+    loss = cfg.loss
+    weights = {"tv": loss.tv, "spa": loss.spa, "col": loss.col, "exp": loss.exp}
+    return zero_reference_loss(
+        enhanced,
+        original,
+        curves,
+        weights,
+        loss.exposure_patch,
+        loss.exposure_target,
+        loss.spa_pool,
+        loss.spa_neighbours,
+    )
+
+
 def make_step(cfg: TrainConfig):
-    """Step function: enhance, then w_tv·TV(A) + w_spa·spa + w_col·col + w_exp·exp as in the official code."""
-    weights = {"tv": cfg.loss.tv, "spa": cfg.loss.spa, "col": cfg.loss.col, "exp": cfg.loss.exp}
+    """Step function: enhance, then the four zero-reference losses as in the official code."""
 
     def step(model: CurveModel, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         enhanced, curves = model.enhance_with_curves(x)
-        return zero_reference_loss(
-            enhanced, x, curves, weights, cfg.loss.exposure_patch, cfg.loss.exposure_target, cfg.loss.spa_pool
-        )
+        return task_losses(cfg, enhanced, x, curves)
 
     return step
 

@@ -1,4 +1,4 @@
-"""The Zero-DCE family as torch modules: Zero-DCE, Zero-DCE++ and TinyDCE.
+"""The Zero-DCE family as torch modules: Zero-DCE, Zero-DCE++, SGZ and TinyDCE.
 
 All three estimate light-enhancement curves LE(x; a) = x + a·(x² − x) and apply them
 iteratively. Curves are estimated on a bilinear downscale of the input by ``scale_factor``
@@ -138,6 +138,12 @@ class ZeroDCEpp(CurveModel):
         return torch.tanh(self.e_conv7(torch.cat([x1, x6], 1)))
 
 
+class SGZ(ZeroDCEpp):
+    """SGZ (semantic-guided zero-shot): Zero-DCE++'s network and keys; only its training (and weights) differ."""
+
+    spec_name = "sgz"
+
+
 class TinyDCE(CurveModel):
     """TinyDCE (NanoDCE student): 3 depthwise-separable blocks 3→4→4→3, no skips, 4 iterations."""
 
@@ -156,4 +162,4 @@ class TinyDCE(CurveModel):
         return torch.tanh(self.e_conv3(x2))
 
 
-MODEL_CLASSES: dict[str, type[CurveModel]] = {cls.spec_name: cls for cls in (ZeroDCE, ZeroDCEpp, TinyDCE)}
+MODEL_CLASSES: dict[str, type[CurveModel]] = {cls.spec_name: cls for cls in (ZeroDCE, ZeroDCEpp, SGZ, TinyDCE)}

@@ -1,0 +1,106 @@
+"""SGZ training (Zheng and Gupta 2022): Zero-DCE++'s network, zero-reference losses and a semantic loss.
+
+Loss = w_tv·TV(A) + w_spa·spa8 + w_col·col + w_exp·exp(E) + w_sem·focal, where spa8 is the spatial
+consistency with 8 neighbours (diagonals weighted 0.5) and focal is ``task_loss.semantic_focal_loss``
+(γ = 2, towards the guide's own argmax classes) of a frozen detector on the enhanced image. SGZ's guide is
+a 21-class segmentation network that cannot be obtained here; llie's users care about a detector, so the
+frozen ultralytics detector the pipeline runs is the guide.
+
+Optionally part of every batch comes from the TRAINING part of a labelled detection folder (never its
+held-out part, ``detect_eval.split_names``), darkened by the sensor noise model at a random regime, so the
+guide also sees dark, noisy road scenes like those the enhancer will be deployed on. No labels are used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from llie_core.models.dce import CurveModel
+from training.config import TrainConfig, resolve_path
+from training.engine import PatchSampler, pick_device, read_rgb, run_training
+from training.task_loss import FrozenDetector, semantic_focal_loss
+from training.zero_reference import task_losses
+
+
+def dark_training_files(root: str | Path) -> list[Path]:
+    """The training part (never the held-out part) of a labelled detection folder's images; error if empty."""
+    from llie_core.detect_eval import load_dataset
+
+    dataset = load_dataset(resolve_path(root), part="train")
+    if not dataset.labelled:
+        raise ValueError(f"semantic.dark_root {root}: expected a labelled folder (images/ and labels/) to split")
+    files = [item.path for item in dataset.images]
+    if not files:
+        raise FileNotFoundError(f"semantic.dark_root {root}: no training images")
+    return files
+
+
+class DarkMixSampler(PatchSampler):
+    """PatchSampler whose last ``semantic.dark_per_batch`` views of each batch are darkened detection images.
+
+    A dark view: a random square crop (side ``dark_crop`` × image_size at native resolution), darkened with
+    a random regime of ``semantic.dark_regimes`` (``llie_core.noise.darken``), area-resized to image_size,
+    optional flip. Every draw is seeded by (seed, epoch, step), so resume is exact.
+    """
+
+    def __init__(self, files: list[Path], cfg: TrainConfig) -> None:
+        super().__init__(files, cfg)
+        from llie_core.noise import get_regime
+
+        sem = cfg.semantic
+        self.dark_files = dark_training_files(sem.dark_root) if sem.dark_per_batch > 0 else []
+        self.regimes = [get_regime(r) for r in sem.dark_regimes]
+
+    def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> torch.Tensor:
+        """N×3×S×S in [0, 1]: the batch's SICE views, the last ``dark_per_batch`` replaced by dark road views."""
+        k = min(self.cfg.semantic.dark_per_batch, len(indices))
+        if k == 0:
+            return super().load_batch(indices, epoch, step, gamma)
+        light = super().load_batch(indices[: len(indices) - k], epoch, step, gamma) if k < len(indices) else None
+        dark = torch.stack([self._dark_view(epoch, step, j) for j in range(k)])
+        return dark if light is None else torch.cat([light, dark])
+
+    def _dark_view(self, epoch: int, step: int, j: int) -> torch.Tensor:
+        from llie_core.noise import darken
+
+        rng = np.random.default_rng([self.cfg.seed, epoch, step + 1, 1000 + j])
+        size = self.cfg.data.image_size
+        img = read_rgb(self.dark_files[int(rng.integers(len(self.dark_files)))])
+        h, w = img.shape[:2]
+        lo, hi = self.cfg.semantic.dark_crop
+        side = min(h, w, int(round(size * rng.uniform(lo, hi))))
+        y = int(rng.integers(0, h - side + 1))
+        x = int(rng.integers(0, w - side + 1))
+        regime = self.regimes[int(rng.integers(len(self.regimes)))]
+        crop = darken(np.ascontiguousarray(img[y : y + side, x : x + side]), regime, rng)
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+        if self.cfg.data.hflip and rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float() / 255.0
+
+
+def make_step(cfg: TrainConfig, detector: FrozenDetector):
+    """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss."""
+    sem = cfg.semantic
+
+    def step(model: CurveModel, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        enhanced, curves = model.enhance_with_curves(x)
+        task, parts = task_losses(cfg, enhanced, x, curves)
+        focal = sem.weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
+        return task + focal, {**parts, "sem": float(focal.detach())}
+
+    return step
+
+
+def train_sgz(cfg: TrainConfig, resume: bool = False, command: str = "", progress: bool = True) -> Path:
+    """Train cfg.model with SGZ's losses and the frozen detector as semantic guide; returns the run directory."""
+    if cfg.mode != "sgz":
+        raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'sgz'")
+    detector = FrozenDetector(resolve_path(cfg.semantic.detector), pick_device(cfg.device))
+    return run_training(
+        cfg, make_step(cfg, detector), resume=resume, command=command, progress=progress, make_sampler=DarkMixSampler
+    )

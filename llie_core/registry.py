@@ -36,7 +36,7 @@ class ModelSpec:
     """What the registry knows of one method: enough to list it and to build it lazily."""
 
     name: str
-    kind: str  # the family: "curve" (a DCE-family network), "iat" (an IAT-family network) or "classical"
+    kind: str  # the family: "curve" (DCE family), "iat" (IAT family), "raw" (RAW mosaic in: LLPackNet) or "classical"
     description: str
     params: int = 0
     iterations: int = 0
@@ -238,6 +238,15 @@ register(
             ),
         },
         input_range="signed",
+    )
+)
+register(
+    ModelSpec(
+        name="llpacknet",
+        kind="raw",
+        description="LLPackNet: RAW Bayer in, sRGB out; Pack to 1/16, dense residual blocks, UnPack (Lamba et al.)",
+        params=1_169_088,
+        default_scale_factor=1,  # the mosaic is binned by s before the network; 1 = the published computation
     )
 )
 

@@ -49,7 +49,11 @@ def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> in
         print(f"error: {exc}", file=sys.stderr)
         return 2
     command = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv))
-    if cfg.mode == "distill":
+    if cfg.mode == "raw":
+        from training.llpacknet import train_raw
+
+        run_dir = train_raw(cfg, resume=args.resume, command=command, progress=not args.no_progress)
+    elif cfg.mode == "distill":
         from training.distill import train_distill
 
         run_dir = train_distill(cfg, resume=args.resume, command=command, progress=not args.no_progress)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,8 +26,9 @@ from training.config import TrainConfig, resolve_path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
-# A step function maps (model, batch N×3×H×W, epoch) to (loss to minimise, {part: float}).
-StepFn = Callable[[CurveModel, torch.Tensor, int], tuple[torch.Tensor, dict[str, float]]]
+# A step function maps (model, batch, epoch) to (loss to minimise, {part: float}); the batch is what the
+# sampler's load_batch returns (N×3×H×W images, or a dict of tensors such as RAW inputs and their targets).
+StepFn = Callable[[nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
 
 
 def list_images(root: str | Path, limit: int = 0) -> list[Path]:
@@ -112,6 +114,13 @@ def build_model(cfg: TrainConfig) -> CurveModel:
     return model
 
 
+def to_device(batch: Any, device: torch.device) -> Any:
+    """A batch (tensor, or dict of tensors and plain values) moved to ``device``."""
+    if isinstance(batch, dict):
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    return batch.to(device)
+
+
 def pick_device(name: str) -> torch.device:
     """'auto' → cuda when available, else cpu."""
     if name == "auto":
@@ -178,11 +187,14 @@ def run_training(
     resume: bool = False,
     command: str = "",
     progress: bool = True,
+    model: nn.Module | None = None,
+    sampler: PatchSampler | None = None,
 ) -> Path:
     """Train ``cfg.model`` with ``step_fn``; returns the run directory holding model.pth and the logs.
 
-    Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time); ``resume``
-    continues from it. Learning rate: constant, or cosine restarted at each stage change.
+    ``model`` and ``sampler`` default to the curve model of ``build_model`` and random crops of the
+    training images. Each epoch ends with ``checkpoint_last.pt`` (model, optimiser, epoch, wall time);
+    ``resume`` continues from it. Learning rate: constant, or cosine restarted at each stage change.
     """
     torch.set_num_threads(cfg.threads)
     # Weights and activations drifting into subnormal floats make CPU convolutions ~3x slower
@@ -196,9 +208,8 @@ def run_training(
     stage_of_epoch = stage_of_epoch or (lambda epoch: 0)
     gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
 
-    files = list_images(cfg.data.root, cfg.data.limit)
-    sampler = PatchSampler(files, cfg)
-    model = build_model(cfg).to(device).train()
+    sampler = sampler or PatchSampler(list_images(cfg.data.root, cfg.data.limit), cfg)
+    model = (model or build_model(cfg)).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
 
     start_epoch, iteration, wall_before = 0, 0, 0.0
@@ -247,7 +258,7 @@ def run_training(
                 lr = cosine_lr(cfg.optim.lr, cfg.optim.lr_min, iteration - seg_start, seg_len)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x = sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)).to(device)
+            x = to_device(sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)), device)
             loss, parts = step_fn(model, x, epoch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss {float(loss)} at epoch {epoch}, step {step}: {parts}")
@@ -297,7 +308,7 @@ def run_training(
         "resumed": len(commands) > 1,
         "epochs": cfg.epochs,
         "iterations": iteration,
-        "training_images": len(files),
+        "training_images": len(sampler.files),
         "data_root": str(cfg.data.root),
         "wall_time_s": round(wall, 1),
         "device": str(device),

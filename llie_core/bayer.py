@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 # Colour channel (0 R, 1 G, 2 B) at each position of the 2×2 Bayer tile, row by row.
@@ -68,9 +69,10 @@ class RawFrame:
         """(H, W) of the mosaic."""
         return self.data.shape
 
-    def normalised(self) -> np.ndarray:
-        """H×W float32: (code − black) / (white − black), unclipped (noise below black stays negative)."""
-        return normalise(self.data, self.black_level, self.white_level)
+    def mean_level(self, stride: int = 4) -> float:
+        """Mean (code − black) / (white − black) over every ``stride``-th row: the frame's overall exposure."""
+        mean = cv2.mean(self.data[::stride])[0]
+        return (mean - float(self.black_level)) / (float(self.white_level) - float(self.black_level))
 
 
 def normalise(codes: np.ndarray, black: float, white: float, amplification: float = 1.0) -> np.ndarray:

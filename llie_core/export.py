@@ -1,7 +1,9 @@
 """ONNX export of the torch models: the full graph (image → enhanced, ...) or the estimator only.
 
 Curve models: full = image → enhanced, curves; estimator = image → curves. IAT models: full =
-image → enhanced, maps, globals; estimator = image → maps, globals (``IATFamily.estimate``).
+image → enhanced, maps, globals; estimator = image → maps, globals (``IATFamily.estimate``). The RAW
+model: full = planes (N×4×h×w packed RGGB) → enhanced (N×3×2h×2w sRGB); estimator = packed
+(N×256×h×w) → packed_rgb (N×192×2h×2w, ``LLPackNet.estimate``): the engine packs and unpacks.
 """
 
 from __future__ import annotations
@@ -12,25 +14,28 @@ from pathlib import Path
 
 import torch
 
-from llie_core.models import CurveModel, IATFamily
+from llie_core.models import CurveModel, IATFamily, LLPackNet
 
 GRAPHS = ("full", "estimator")
 OPSET = 18
+Model = CurveModel | IATFamily | LLPackNet
 
 
 class _FullGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel | IATFamily) -> None:
+    def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if isinstance(self.model, IATFamily):
             return self.model.enhance_with_maps(image)
+        if isinstance(self.model, LLPackNet):
+            return (self.model(image),)
         return self.model.enhance_with_curves(image)
 
 
 class _EstimatorGraph(torch.nn.Module):
-    def __init__(self, model: CurveModel | IATFamily) -> None:
+    def __init__(self, model: Model) -> None:
         super().__init__()
         self.model = model
 
@@ -38,26 +43,36 @@ class _EstimatorGraph(torch.nn.Module):
         return self.model.estimate(image)
 
 
-def output_names(model: CurveModel | IATFamily, graph: str) -> list[str]:
+def output_names(model: Model, graph: str) -> list[str]:
     """Names of the graph's outputs, in order."""
+    if isinstance(model, LLPackNet):
+        return ["enhanced"] if graph == "full" else ["packed_rgb"]
     estimated = ["maps", "globals"] if isinstance(model, IATFamily) else ["curves"]
     return ["enhanced", *estimated] if graph == "full" else estimated
 
 
-def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, graph: str = "full") -> bytes:
+def _example_input(model: Model, graph: str) -> tuple[str, torch.Tensor]:
+    """(input name, example tensor) of a graph: RGB images, or for the RAW model its planes / packed input."""
+    if isinstance(model, LLPackNet):
+        return ("planes", torch.rand(1, 4, 24, 32)) if graph == "full" else ("packed", torch.rand(1, 256, 3, 4))
+    return "image", torch.rand(1, 3, 48, 64)
+
+
+def export_onnx(model: Model, path: str | Path | None = None, graph: str = "full") -> bytes:
     """Export ``model`` to ONNX with dynamic batch, H and W; writes ``path`` if given and returns the bytes.
 
     graph="full": input ``image`` N×3×H×W RGB in [0, 1] → ``enhanced`` N×3×H×W and what was estimated
     (curves at full resolution; IAT maps at estimation resolution and globals), with the model's
     scale_factor baked in. graph="estimator": input ``image`` at estimation resolution → ``curves``
     (or ``maps`` N×6×h×w and ``globals`` N×10) at that resolution: what the engine runs; resizing and
-    application happen outside, so any scale factor works with one file.
+    application happen outside, so any scale factor works with one file. The RAW model's graphs:
+    see the module docstring (sizes a multiple of 8 planes for the full graph).
     """
     if graph not in GRAPHS:
         raise ValueError(f"unknown graph {graph!r}; valid: {', '.join(GRAPHS)}")
     wrapper = _FullGraph(model) if graph == "full" else _EstimatorGraph(model)
     outputs = output_names(model, graph)
-    example = torch.rand(1, 3, 48, 64)
+    input_name, example = _example_input(model, graph)
     dim = torch.export.Dim.AUTO
     # The exporter prints progress lines on stdout; keep command output clean.
     with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
@@ -65,9 +80,9 @@ def export_onnx(model: CurveModel | IATFamily, path: str | Path | None = None, g
             wrapper.eval(),
             (example,),
             None,
-            input_names=["image"],
+            input_names=[input_name],
             output_names=outputs,
-            dynamic_shapes={"image": {0: dim, 2: dim, 3: dim}},
+            dynamic_shapes=({0: dim, 2: dim, 3: dim},),
             opset_version=OPSET,
             dynamo=True,
             verbose=False,

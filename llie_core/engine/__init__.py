@@ -8,11 +8,20 @@ from pathlib import Path
 from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate
 from llie_core.engine.network import NetworkEnhancer
+from llie_core.engine.raw import RawEnhancer
 from llie_core.registry import ModelSpec, default_scale_factor, get_spec, resolve_weights
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
-__all__ = ["BACKENDS", "Enhancer", "Estimate", "MissingWeightsError", "NetworkEnhancer", "create_enhancer"]
+__all__ = [
+    "BACKENDS",
+    "Enhancer",
+    "Estimate",
+    "MissingWeightsError",
+    "NetworkEnhancer",
+    "RawEnhancer",
+    "create_enhancer",
+]
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -91,8 +100,10 @@ def create_enhancer(
     methods), "onnxruntime" (a .pth is exported in memory, which needs torch), "torch" or "numpy".
     weights: None (shipped default), "reference[:VARIANT]" (published checkpoint in the shared folder)
     or a path (.pth or estimator .onnx). Options: ``scale_factor`` (default: ``default_scale_factor``,
-    the shipped weights' model card's or the registry's) and ``threads`` for networks (curve and IAT
-    models); method parameters for classical ones.
+    the shipped weights' model card's or the registry's) and ``threads`` for networks; RAW models
+    (``takes_raw``: a ``bayer.RawFrame`` in, sRGB out) also ``amplification`` (None: estimated per
+    frame; a number: that digital gain, e.g. a known exposure ratio), and their scale factor bins the
+    mosaic before the network; method parameters for classical ones.
     """
     spec = get_spec(name)
     if backend not in BACKENDS:
@@ -112,8 +123,10 @@ def create_enhancer(
     scale_factor = options.pop("scale_factor", None)
     scale_factor = default_scale_factor(name, weights) if scale_factor is None else scale_factor
     threads = options.pop("threads", None)
+    amplification = options.pop("amplification", None) if spec.kind == "raw" else None
     if options:
-        raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: ['scale_factor', 'threads']")
+        valid = ["scale_factor", "threads"] + (["amplification"] if spec.kind == "raw" else [])
+        raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: {valid}")
     if backend == "auto":
         backend = _pick_backend(spec, weights)
     if backend == "torch":
@@ -124,4 +137,6 @@ def create_enhancer(
         from llie_core.engine.onnx_backend import OrtEstimator
 
         estimator = OrtEstimator(_onnx_model(spec, weights), name, device, threads)
+    if spec.kind == "raw":
+        return RawEnhancer(spec, estimator, backend, scale_factor, amplification)
     return NetworkEnhancer(spec, estimator, backend, scale_factor)

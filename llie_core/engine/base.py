@@ -16,6 +16,7 @@ class Enhancer(ABC):
     name: str
     kind: str
     backend: str
+    takes_raw: bool = False  # True: frames are RAW mosaics (bayer.RawFrame), the output an sRGB frame
 
     def enhance(self, frame: np.ndarray, rgb: bool = False) -> np.ndarray:
         """Enhance one frame; the result has the frame's shape, channel order and dtype."""

@@ -50,10 +50,13 @@ class OrtEstimator:
             raise ValueError(f"{label} holds model {meta.get('llie_model')!r}, not {name!r}")
         self._input = self.session.get_inputs()[0].name
         outputs = [o.name for o in self.session.get_outputs()]
-        # curve models output "curves"; IAT models "maps" and "globals" (llie_core.export.output_names)
-        self._outputs = next((names for names in (["curves"], ["maps", "globals"]) if set(names) <= set(outputs)), None)
+        # curve models output "curves"; IAT models "maps" and "globals"; RAW models "packed_rgb" (export.output_names)
+        known = (["curves"], ["maps", "globals"], ["packed_rgb"])
+        self._outputs = next((names for names in known if set(names) <= set(outputs)), None)
         if self._outputs is None:
-            raise ValueError(f"{label} has outputs {outputs}; an estimator graph has 'curves', or 'maps' and 'globals'")
+            raise ValueError(
+                f"{label} has outputs {outputs}; an estimator graph has 'curves', 'maps' and 'globals', or 'packed_rgb'"
+            )
 
     def __call__(self, image: np.ndarray) -> Estimate:
         """h×w×3 float32 RGB → its Estimate (maps h×w×C, globals)."""
@@ -61,3 +64,7 @@ class OrtEstimator:
         results = self.session.run(self._outputs, {self._input: x})
         maps = results[0][0].transpose(1, 2, 0)
         return Estimate(maps) if len(results) == 1 else Estimate(maps, results[1][0])
+
+    def run_packed(self, packed: np.ndarray) -> np.ndarray:
+        """RAW models: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+        return self.session.run(self._outputs, {self._input: packed[None]})[0][0]

@@ -1,6 +1,7 @@
 """Torch models built by name: ``create_model("tiny_dce", weights=...)``, ``create_model("iat", ...)``.
 
-Two families: the Zero-DCE curve models (``CurveModel``) and the IAT models (``IATFamily``).
+Three families: the Zero-DCE curve models (``CurveModel``), the IAT models (``IATFamily``) and the RAW model
+LLPackNet (``LLPackNet``: a packed RAW frame in, sRGB out).
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from torch import nn
 from llie_core.models.checkpoints import CheckpointError, load_weights
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.models.iat import IAT_CLASSES, IATFamily, apply_maps
+from llie_core.models.llpacknet import LLPackNet
 from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
 __all__ = [
     "CheckpointError",
     "CurveModel",
     "IATFamily",
+    "LLPackNet",
     "apply_curves",
     "apply_maps",
     "create_model",
     "resolve_weights",
 ]
 
-_OPTIONS = {"curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
+_OPTIONS = {"curve": ("scale_factor",), "iat": ("scale_factor", "input_range"), "raw": ("scale_factor",)}
 
 
 def create_model(name: str, weights: str | Path | None = None, **options) -> nn.Module:
@@ -34,7 +37,7 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
     IAT models also ``input_range`` ("unit" for [0, 1] or "signed" for Normalize(0.5, 0.5) input),
     which by default follows the weights: a published checkpoint is recognised by its content,
     anything else gets the registry's default. The module is returned in eval mode on the CPU; it
-    takes and returns RGB in [0, 1] either way.
+    takes and returns RGB in [0, 1] either way, except the RAW model (packed RGGB planes in, sRGB out).
     """
     spec = get_spec(name)
     if spec.kind not in _OPTIONS:
@@ -48,6 +51,8 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
         options["scale_factor"] = default_scale_factor(name, weights)
     if spec.kind == "curve":
         model = MODEL_CLASSES[name](**options)
+    elif spec.kind == "raw":
+        model = LLPackNet(**options)
     else:
         if options.get("input_range") is None and path is not None and path.is_file():
             variant = reference_variant_of(name, path)

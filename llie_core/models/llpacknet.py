@@ -26,9 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PACK = 8  # the per-colour space-to-depth factor: the network works at 1/16 of the mosaic, then 1/8
-PLANES = 4  # R, G1, G2, B of the RGGB tile
-MULTIPLE = 2 * PACK  # mosaic sides must be multiples of this
+from llie_core.raw_kernels import PACK, PLANES
 
 
 def _conv(c_in: int, c_out: int, kernel: int = 3, bias: bool = False, groups: int = 1) -> nn.Conv2d:

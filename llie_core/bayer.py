@@ -24,6 +24,13 @@ BAYER_PATTERNS = {
 }
 # (rows, columns) by which a pattern's mosaic must be shifted down/right for its tile to read RGGB.
 _OFFSETS = {"RGGB": (0, 0), "GRBG": (0, 1), "GBRG": (1, 0), "BGGR": (1, 1)}
+# OpenCV names Bayer patterns by the second row's first two pixels, so RGGB is OpenCV "BG" (as in cv_bridge).
+_CV_TO_BGR = {
+    "RGGB": cv2.COLOR_BayerBG2BGR,
+    "BGGR": cv2.COLOR_BayerRG2BGR,
+    "GBRG": cv2.COLOR_BayerGR2BGR,
+    "GRBG": cv2.COLOR_BayerGB2BGR,
+}
 
 
 def check_pattern(pattern: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -69,6 +76,10 @@ class RawFrame:
         """(H, W) of the mosaic."""
         return self.data.shape
 
+    def to_bgr8(self) -> np.ndarray:
+        """The mosaic demosaiced to BGR uint8 at its levels, without gain or white balance (``to_bgr8``)."""
+        return to_bgr8(self.data, self.pattern, self.black_level, self.white_level)
+
     def mean_level(self, stride: int = 4) -> float:
         """Mean (code − black) / (white − black) over every ``stride``-th row: the frame's overall exposure."""
         mean = cv2.mean(self.data[::stride])[0]
@@ -91,3 +102,34 @@ def rggb_planes(mosaic: np.ndarray) -> np.ndarray:
     if mosaic.ndim != 2 or mosaic.shape[0] % 2 or mosaic.shape[1] % 2:
         raise ValueError(f"need an H×W mosaic with even sides, got {mosaic.shape}")
     return np.stack([mosaic[0::2, 0::2], mosaic[0::2, 1::2], mosaic[1::2, 0::2], mosaic[1::2, 1::2]])
+
+
+def mosaic(rgb: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
+    """H×W×3 RGB → H×W: each pixel keeps the one channel its Bayer site records (any H, W)."""
+    tile = check_pattern(pattern)
+    out = np.empty(rgb.shape[:2], dtype=rgb.dtype)
+    for dy in range(2):
+        for dx in range(2):
+            out[dy::2, dx::2] = rgb[dy::2, dx::2, tile[dy][dx]]
+    return out
+
+
+def to_bgr8(data: np.ndarray, pattern: str, black: int = 0, white: int = 0) -> np.ndarray:
+    """A mosaic demosaiced to BGR uint8 (OpenCV bilinear), levels mapped to 0..255 (``white`` 0: the dtype's top).
+
+    Every measured value is kept (OpenCV's border interpolation alters some; they are put back), so at the
+    default levels re-mosaicing an 8-bit mosaic's result gives the original bytes.
+    """
+    check_pattern(pattern)
+    white = white or int(np.iinfo(data.dtype).max)
+    if data.dtype == np.uint8 and (black, white) == (0, 255):
+        codes = np.ascontiguousarray(data)
+    else:  # saturating subtract (below black: 0), then rounded and saturated to 8 bits
+        above = cv2.subtract(np.ascontiguousarray(data), float(black))
+        codes = cv2.convertScaleAbs(above, alpha=255.0 / (white - black))
+    out = cv2.cvtColor(codes, _CV_TO_BGR[pattern])
+    tile = BAYER_PATTERNS[pattern]
+    for r in range(2):
+        for c in range(2):
+            out[r::2, c::2, 2 - tile[r][c]] = codes[r::2, c::2]
+    return out

@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from llie_core.bayer import mosaic, to_bgr8
 from llie_core.frames import LUMA_WEIGHTS, max_value
 
 __all__ = [
@@ -106,21 +107,6 @@ _UYVY = frozenset({"yuv422", "uyvy"})
 BAYER_ENCODINGS: dict[str, str] = {
     f"bayer_{pattern.lower()}{bits}": pattern for bits in (8, 16) for pattern in ("RGGB", "BGGR", "GBRG", "GRBG")
 }
-# OpenCV names Bayer patterns by the second row's first two pixels, so ROS rggb is OpenCV "BG" (as in cv_bridge).
-_BAYER_DECODE = {
-    "RGGB": cv2.COLOR_BayerBG2BGR,
-    "BGGR": cv2.COLOR_BayerRG2BGR,
-    "GBRG": cv2.COLOR_BayerGR2BGR,
-    "GRBG": cv2.COLOR_BayerGB2BGR,
-}
-# The BGR channel index (0 B, 1 G, 2 R) sampled at each position of the 2×2 Bayer tile, row-major.
-_BAYER_TILE = {
-    "RGGB": (2, 1, 1, 0),
-    "BGGR": (0, 1, 1, 2),
-    "GBRG": (1, 0, 2, 1),
-    "GRBG": (1, 2, 0, 1),
-}
-
 for _enc in list(_YUV_DECODE) + list(BAYER_ENCODINGS):
     _WORKING[_enc] = "bgr8"
 
@@ -152,24 +138,8 @@ def _as_bytes(data: Any, what: str) -> np.ndarray:
 
 
 def bayer_to_bgr8(mosaic: np.ndarray, encoding: str, black: int = 0, white: int = 0) -> np.ndarray:
-    """A bayer_* mosaic demosaiced to BGR uint8, levels mapped to 0..255 (``white`` 0: the dtype's full scale).
-
-    At the default levels an 8-bit mosaic keeps every measured value (OpenCV's border interpolation alters some;
-    they are put back), so re-mosaicing gives the original bytes.
-    """
-    pattern = BAYER_ENCODINGS[encoding]
-    top = max_value(mosaic.dtype)
-    white = white or top
-    if mosaic.dtype == np.uint8 and (black, white) == (0, 255):
-        codes = np.ascontiguousarray(mosaic)
-    else:  # saturating subtract (below black: 0), then rounded and saturated to 8 bits
-        above = cv2.subtract(np.ascontiguousarray(mosaic), float(black))
-        codes = cv2.convertScaleAbs(above, alpha=255.0 / (white - black))
-    out = cv2.cvtColor(codes, _BAYER_DECODE[pattern])
-    for i, channel in enumerate(_BAYER_TILE[pattern]):
-        r, c = divmod(i, 2)
-        out[r::2, c::2, channel] = codes[r::2, c::2]
-    return out
+    """A bayer_* mosaic demosaiced to BGR uint8, levels mapped to 0..255 (``bayer.to_bgr8``)."""
+    return to_bgr8(mosaic, BAYER_ENCODINGS[encoding], black, white)
 
 
 def image_msg_to_array(msg: Any, mosaic: bool = False) -> tuple[np.ndarray, str]:
@@ -284,11 +254,7 @@ def array_to_image_fields(
         raise FrameError(f"array of shape {arr.shape} does not fit encoding {encoding} (from {src})")
     channels, depth = _LAYOUT[encoding]
     if encoding in BAYER_ENCODINGS:
-        tile = _BAYER_TILE[BAYER_ENCODINGS[encoding]]
-        codes = np.empty((height, width), np.uint8)
-        for i, channel in enumerate(tile):
-            r, c = divmod(i, 2)
-            codes[r::2, c::2] = arr[r::2, c::2, channel]
+        codes = mosaic(np.ascontiguousarray(arr[:, :, ::-1]), BAYER_ENCODINGS[encoding])
         payload = (codes.astype("<u2") * 257).view(np.uint8) if depth == 2 else codes
     elif depth == 2:
         payload = np.ascontiguousarray(arr, dtype="<u2").view(np.uint8)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from llie_core.bayer import BAYER_PATTERNS, RawFrame, check_pattern
+from llie_core.bayer import BAYER_PATTERNS, RawFrame, check_pattern, mosaic
 
 __all__ = [
     "BAYER_PATTERNS",
@@ -293,16 +293,6 @@ class RawMosaic(RawFrame):
     ratio: float
     processing: Processing | None
     regime: NoiseRegime
-
-
-def mosaic(rgb: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
-    """H×W×3 → H×W: each pixel keeps the one channel its Bayer site records (any H, W)."""
-    tile = check_pattern(pattern)
-    out = np.empty(rgb.shape[:2], dtype=rgb.dtype)
-    for dy in range(2):
-        for dx in range(2):
-            out[dy::2, dx::2] = rgb[dy::2, dx::2, tile[dy][dx]]
-    return out
 
 
 def demosaic(raw: np.ndarray, pattern: str = "RGGB") -> np.ndarray:

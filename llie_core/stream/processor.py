@@ -16,7 +16,7 @@ import numpy as np
 
 from llie_core.bayer import RawFrame
 from llie_core.frames import max_value
-from llie_core.imgmsg import BAYER_ENCODINGS, FrameError, bayer_to_bgr8, default_output_encoding, mean_luminance
+from llie_core.imgmsg import BAYER_ENCODINGS, FrameError, default_output_encoding, mean_luminance
 from llie_core.params import ENHANCER_PARAMS
 from llie_core.stream.gate import FrameGate
 from llie_core.stream.stats import StatsCounter
@@ -171,7 +171,7 @@ class StreamProcessor:
             raw = settings.raw_frame(array, encoding)
             if takes_raw:
                 return self._process_raw(raw, encoding, generation, passed)
-            array, encoding = bayer_to_bgr8(array, encoding, raw.black_level, raw.white_level), "bgr8"
+            array, encoding = raw.to_bgr8(), "bgr8"
         elif takes_raw:
             raise FrameError(f"{name} takes RAW Bayer frames (bayer_* encodings); this frame is {encoding}")
         lum_in = mean_luminance(array, encoding)
@@ -201,8 +201,7 @@ class StreamProcessor:
         lum_in = max(0.0, raw.mean_level())
         if not self.gate.should_enhance(lum_in):
             self._restart()
-            bgr = bayer_to_bgr8(raw.data, encoding, raw.black_level, raw.white_level)
-            return StreamFrame(bgr, "bgr8", lum_in, lum_in, gated=True, enhanced=False, **passed)
+            return StreamFrame(raw.to_bgr8(), "bgr8", lum_in, lum_in, gated=True, enhanced=False, **passed)
         enhancer = self.model.current
         amplification = enhancer.estimate(raw)
         if self.settings.smoothing > 0:

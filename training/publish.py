@@ -245,12 +245,24 @@ NOTES = {
 }
 
 
+def _card_head(name: str, pth: Path) -> dict:
+    """The fields every card starts with: name, file, format, parameter count, sha256."""
+    from llie_core.registry import get_spec
+
+    return {
+        "name": name,
+        "file": pth.name,
+        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
+        "params": get_spec(name).params,
+        "sha256": sha256_of(pth),
+    }
+
+
 def write_card(name: str, evals: dict[str, dict]) -> Path:
     """Write llie_core/weights/NAME.yaml from the run's config/summary, the files and the evaluations."""
     run = RUNS / name
     summary = yaml.safe_load((run / "summary.yaml").read_text())
     cfg = load_config(CONFIGS / f"{name}.yaml")
-    from llie_core.registry import get_spec
 
     pth = WEIGHTS / f"{name}.pth"
     onnx = WEIGHTS / f"{name}.onnx"
@@ -289,11 +301,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         }
     how = "distilled from llie zero_dce_pp" if cfg.mode == "distill" else "zero-reference, from scratch"
     card = {
-        "name": name,
-        "file": pth.name,
-        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
-        "params": get_spec(name).params,
-        "sha256": sha256_of(pth),
+        **_card_head(name, pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
         "provenance": (
             f"llie's own training ({how}), SICE part 1, {summary['epochs']} epochs, seed {cfg.seed}; "
@@ -414,7 +422,6 @@ def _raw_targets(figures: dict) -> list[dict]:
 
 def write_raw_card(name: str) -> Path:
     """Write llie_core/weights/NAME.yaml for a RAW model from its run, its files and the eval raw reports."""
-    from llie_core.registry import get_spec
 
     run = RUNS / name
     summary = yaml.safe_load((run / "summary.yaml").read_text())
@@ -425,11 +432,7 @@ def write_raw_card(name: str) -> Path:
     figures = _raw_figures()
     raw = cfg.raw
     card = {
-        "name": name,
-        "file": pth.name,
-        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
-        "params": get_spec(name).params,
-        "sha256": sha256_of(pth),
+        **_card_head(name, pth),
         "onnx": {
             "file": onnx.name,
             "graph": "estimator (packed RAW 256×h×w → 192×2h×2w sRGB sub-pixels; the engine packs and unpacks)",
@@ -491,7 +494,20 @@ def write_raw_card(name: str) -> Path:
     return path
 
 
-RAW_NOTES: dict[str, list[str]] = {"llpacknet": []}
+RAW_NOTES: dict[str, list[str]] = {
+    "llpacknet": [
+        "Schedule as run: epochs 1-8 under a 36-epoch cosine schedule, then resumed with epochs=18 (the cosine "
+        "shortened from epoch 9 on) and resumed once more after epoch 12 (a stopped session); 18 epochs in all, "
+        "ending at lr 1e-6. `make -C training llpacknet` runs the 18-epoch schedule in one go.",
+        "Output: sRGB (gamma-encoded) 8-bit; the white balance, colour matrix and tone curve are the network's own "
+        "(learned from random Brooks et al. cameras), so colours of a real camera may differ from its rendering.",
+        "Input amplification: metered on the green sites (llie_core.amplification) unless given (node parameter "
+        "amplification, llie enhance --amplification); trained with a 0.7-1.4 error on it.",
+        "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); the "
+        ".pth runs on torch in fp32.",
+        "Trained on synthetic RAW only: no real dark RAW pair was available (../shared/data/raw holds one dim DNG).",
+    ]
+}
 
 
 def main(argv: list[str] | None = None) -> int:

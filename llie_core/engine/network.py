@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from llie_core.curves import estimation_size
-from llie_core.engine.base import Enhancer
+from llie_core.engine.base import Enhancer, check_scale_factor
 from llie_core.engine.estimate import Estimate, Estimator, applier_for, check_estimate
 from llie_core.frames import check_frame, from_rgb, to_rgb
 from llie_core.kernels import downscale_normalised
@@ -27,12 +27,10 @@ class NetworkEnhancer(Enhancer):
     kind = "network"
 
     def __init__(self, spec: ModelSpec, estimator: Estimator, backend: str, scale_factor: int) -> None:
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
         self.name = spec.name
         self.spec = spec
         self.backend = backend
-        self.scale_factor = scale_factor
+        self.scale_factor = check_scale_factor(scale_factor)
         self._estimator = estimator
         self._applier = applier_for(spec)
 

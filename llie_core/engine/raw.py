@@ -22,7 +22,7 @@ import numpy as np
 
 from llie_core.amplification import MAX_AMPLIFICATION, estimate_amplification
 from llie_core.bayer import RawFrame
-from llie_core.engine.base import Enhancer
+from llie_core.engine.base import Enhancer, check_scale_factor
 from llie_core.raw_kernels import pack, unpack
 from llie_core.registry import ModelSpec
 
@@ -59,12 +59,10 @@ class RawEnhancer(Enhancer):
         scale_factor: int,
         amplification: float | None = None,
     ) -> None:
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
         self.name = spec.name
         self.spec = spec
         self.backend = backend
-        self.scale_factor = scale_factor
+        self.scale_factor = check_scale_factor(scale_factor)
         self.amplification = check_amplification(amplification)
         self._network = network
 

@@ -69,3 +69,35 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+RAW_MODELS = [s for s in list_specs("raw") if s.default_weights(".pth").is_file()]
+
+
+@pytest.mark.parametrize("spec", RAW_MODELS, ids=lambda s: s.name)
+def test_raw_card_matches_the_files(spec):
+    card = yaml.safe_load(spec.default_weights(".yaml").read_text())
+    assert card["name"] == spec.name and card["params"] == spec.params
+    assert card["sha256"] == _sha256(spec.default_weights(".pth"))
+    assert card["onnx"]["sha256"] == _sha256(spec.default_weights(".onnx")) and "int8" in card["onnx"]["precision"]
+    assert card["provenance"] and card["command"] and card["evaluation"]["targets"]
+
+
+@pytest.mark.parametrize("spec", RAW_MODELS, ids=lambda s: s.name)
+def test_shipped_int8_raw_graph_agrees_with_the_checkpoint_and_restores(spec):
+    """The int8 graph stays within a few codes (and 1 dB) of the fp32 checkpoint and beats the naive pipeline."""
+    pytest.importorskip("torch")
+    from llie_core.amplification import auto_expose
+    from llie_core.metrics import psnr
+    from llie_core.noise import keyed_rng, to_raw
+    from llie_core.raw_eval import RAW_REGIMES, evaluation_camera, naive
+
+    rng = keyed_rng(0, "shipped", spec.name)
+    reference = auto_expose(np.ascontiguousarray(night_scene(160, 224, seed=2, exposure=1.0)[:, :, ::-1]))
+    raw = to_raw(reference, RAW_REGIMES["raw100"], rng, evaluation_camera(rng), "GRBG")
+    int8 = create_enhancer(spec.name, backend="onnxruntime", threads=1).enhance(raw, rgb=True)
+    fp32 = create_enhancer(spec.name, backend="torch", threads=1).enhance(raw, rgb=True)
+    diff = np.abs(int8.astype(int) - fp32)
+    assert diff.mean() < 5.0 and np.percentile(diff, 99) <= 16
+    assert psnr(int8, reference) > psnr(fp32, reference) - 1.0
+    assert psnr(int8, reference) > psnr(naive(raw), reference) + 2.0

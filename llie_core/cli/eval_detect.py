@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         f"regimes: {', '.join(r.name for r in regimes) or 'none (frames as read)'}, models: {', '.join(stages)}",
         flush=True,
     )
+    if fleet and args.raw:  # fleet tasks carry no RAW path yet: refuse rather than evaluate something else
+        print("llie eval detect: --raw runs in this process only (not with --shards or --ray)", file=sys.stderr)
+        return 2
     if fleet:
         return _run_fleet(args, datasets, specs, regimes, detector_path, conf)
     import torch

@@ -10,6 +10,7 @@ EXTRAS = {
     "bag": ["rosbags>=0.10", "mcap>=1.1", "scipy>=1.10", "matplotlib>=3.7"],
     "live": ["foxglove-sdk>=0.30"],  # llie live: Foxglove WebSocket server and MCAP recording
     "fleet": ["ray[client]>=2.9"],  # llie bag eval / eval detect --ray: many bags or shards as Ray tasks (ray:// too)
+    "raw": ["rawpy>=0.18"],  # llie enhance on camera RAW files (LibRaw); the ROS nodes never import it
     # websockets and protobuf: the live test's Foxglove client and its decoding of the advertised schemas
     "dev": [
         "pytest>=8",

@@ -3,7 +3,8 @@
 Networks are also timed in their two parts (the estimate at low resolution, the compiled apply at full
 resolution), and a distilled student is compared with its teacher when both run (``TEACHERS``). Slow
 configurations (the IAT models at full resolution take seconds per 1080p frame) stop timing after a time
-budget, with at least ``MIN_FRAMES`` frames.
+budget, with at least ``MIN_FRAMES`` frames. RAW models (``takes_raw``) are timed on RAW mosaics made of
+the same frames (``bench_raw_frames``); their two parts are the metered amplification and the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from llie_core.bayer import RawFrame
+from llie_core.noise import NoiseRegime, random_processing, to_raw
 from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
@@ -30,7 +33,7 @@ CAMERA_RESOLUTIONS = {
     "3840x2160": (3840, 2160),
 }
 # 256x256 and 600x400: the sizes of the golden pairs and of the IAT papers' speed figures
-RESOLUTIONS = {"256x256": (256, 256), "600x400": (600, 400), **CAMERA_RESOLUTIONS}
+RESOLUTIONS = {"256x256": (256, 256), "600x400": (600, 400), **CAMERA_RESOLUTIONS, "4256x2848": (4256, 2848)}
 # student → the teacher it was distilled from: their speed ratio is reported when both are benched
 TEACHERS = {"iat_student": "iat", "tiny_dce": "zero_dce_pp"}
 MIN_FRAMES = 3
@@ -72,6 +75,17 @@ def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray],
             frames.append(frames[len(frames) % len(files)])
         return frames, str(folder)
     return [night_scene(height, width, seed=i) for i in range(count)], "generated night scenes"
+
+
+def bench_raw_frames(width: int, height: int, count: int) -> tuple[list[RawFrame], str]:
+    """``count`` RAW frames at width×height: ``bench_frames`` as 14-bit RGGB mosaics (light ÷8, SID-like noise)."""
+    frames, source = bench_frames(width, height, count)
+    regime = NoiseRegime("bench", 8.0, full_well=16000.0, read_sigma=3.0, bit_depth=14)
+    raws = []
+    for i, bgr in enumerate(frames):
+        rng = np.random.default_rng(i)
+        raws.append(to_raw(np.ascontiguousarray(bgr[:, :, ::-1]), regime, rng, random_processing(rng)))
+    return raws, f"{source}, as RAW ({regime.describe()})"
 
 
 def time_per_frame(
@@ -130,6 +144,33 @@ def torch_eager(name: str, weights: str | Path, scale_factor: int) -> Callable[[
     return run
 
 
+def torch_eager_raw(name: str, weights: str | Path) -> Callable[[RawFrame], np.ndarray]:
+    """The published way to run a RAW model: normalise, amplify, pack RGGB planes, module, sRGB uint8 (BGR), in torch.
+
+    The mosaic is mirrored to RGGB and padded as the engine does (numpy), the amplification metered the same way.
+    """
+    import torch
+
+    from llie_core.amplification import estimate_amplification
+    from llie_core.bayer import normalise, rggb_planes
+    from llie_core.models import create_model
+    from llie_core.raw_kernels import geometry
+
+    model = create_model(name, weights=weights)
+
+    def run(raw: RawFrame) -> np.ndarray:
+        geo = geometry(*raw.shape, raw.pattern)
+        height, width = geo.output_size
+        pad = ((geo.dy, height - geo.height - geo.dy), (geo.dx, width - geo.width - geo.dx))
+        mosaic = np.pad(raw.data, pad, mode="reflect")
+        planes = rggb_planes(normalise(mosaic, raw.black_level, raw.white_level, estimate_amplification(raw)))
+        with torch.inference_mode():
+            y = model(torch.from_numpy(planes)[None])[0, :, geo.dy : geo.dy + geo.height, geo.dx : geo.dx + geo.width]
+        return (y * 255 + 0.5).clamp(0, 255).byte().permute(1, 2, 0).numpy()[:, :, ::-1]
+
+    return run
+
+
 def bench_one(
     enhancer,
     weights_label: str,
@@ -153,7 +194,7 @@ def bench_one(
         eager_ms = statistics.median(time_per_frame(eager, frames[:eager_frames], warmup=1, budget_s=budget_s))
         diff = int(np.abs(enhancer.enhance(frames[0]).astype(np.int32) - eager(frames[0])).max())
     current, peak = rss_mib()
-    height, width = frames[0].shape[:2]
+    height, width = frames[0].shape[:2]  # a RawFrame's shape is its mosaic's
     return BenchRow(
         model=enhancer.name,
         backend=enhancer.backend,

@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from llie_core.bag.quality import match_count
 from llie_core.detect import Detection, Detector
-from llie_core.noise import NoiseRegime, darken, keyed_rng, random_processing
+from llie_core.noise import NoiseRegime, darken, keyed_rng, random_processing, raw_to_rgb, to_raw
 from llie_core.stages import Stage
 
 SPLIT_SALT = "llie-split-v1"
@@ -419,6 +419,7 @@ def evaluate(
     seed: int = 0,
     camera: str = "srgb",
     bayer: str | None = None,
+    raw: bool = False,
     count_conf: float = COUNT_CONF,
     cache: DetectionCache | None = None,
     examples: int = 2,
@@ -428,15 +429,20 @@ def evaluate(
 
     Conditions: one per regime (the frame darkened with it), or, with no regimes, ``input`` (the frame
     as read: real night frames). ``camera`` "random" unprocesses each image with its own seeded random
-    camera (Brooks et al.); ``bayer`` applies the noise on a mosaic of that pattern. Example crops
+    camera (Brooks et al.); ``bayer`` applies the noise on a mosaic of that pattern. ``raw`` makes every
+    dark frame through the RAW path (a mosaic of ``bayer``, default RGGB): stages that take RAW frames
+    (``Stage.takes_raw``: llpacknet) get the mosaic, the others and the ``dark`` row the camera's
+    rendering of it (the same frame ``bayer`` alone gives). Example crops
     (``examples`` images, those with most labels) show the reference, dark and each stage's output
     with detections at ``count_conf`` drawn.
     """
     t0 = time.perf_counter()
     example_ids = example_indices(dataset, examples)
-    gathered = gather(dataset, detector, stages, regimes, seed, camera, bayer, count_conf, cache, example_ids, progress)
+    gathered = gather(
+        dataset, detector, stages, regimes, seed, camera, bayer, count_conf, cache, example_ids, progress, raw=raw
+    )
     results = summarize(
-        dataset, detector_info(detector), list(stages), regimes, gathered, seed, camera, bayer, count_conf
+        dataset, detector_info(detector), list(stages), regimes, gathered, seed, camera, bayer, count_conf, raw=raw
     )
     results["wall_time_s"] = round(time.perf_counter() - t0, 1)
     results["cache"] = {"path": str(cache.path), "hits": cache.hits} if cache else None
@@ -455,12 +461,16 @@ def gather(
     cache: DetectionCache | None = None,
     example_ids: Collection[int] = (),
     progress: bool = True,
+    raw: bool = False,
 ) -> Gathered:
     """The evaluation loop of ``evaluate`` over ``dataset.images``; crops of the images at ``example_ids``."""
     if camera not in CAMERAS:
         raise ValueError(f"camera must be one of {', '.join(CAMERAS)}, got {camera!r}")
     if "dark" in stages or "clean" in stages:
         raise ValueError("stage labels 'clean' and 'dark' are reserved")
+    raw_stages = [label for label, stage in stages.items() if getattr(stage, "takes_raw", False)]
+    if raw_stages and not (raw and regimes):
+        raise ValueError(f"stages {', '.join(raw_stages)} take RAW frames: darken through the RAW path (raw=True)")
     reference_name = "clean" if dataset.labelled else "input"
     conditions = [r.name for r in regimes] or ["input"]
     if len(set(conditions)) != len(conditions):
@@ -483,18 +493,23 @@ def gather(
             cache.put(item.path, ref_dets)
         _add(reference, item, ref_dets, xyxy)
         for condition, regime in zip(conditions, regimes or [None], strict=True):
-            frames = {}
+            frames, mosaic = {}, None
             if regime is None:
                 source = bgr
             else:
                 rng = keyed_rng(seed, item.path.name, regime.name)
                 processing = random_processing(rng) if camera == "random" else None
-                source = darken(bgr[:, :, ::-1].copy(), regime, rng, processing, bayer)[:, :, ::-1].copy()
+                rgb = bgr[:, :, ::-1].copy()
+                if raw:  # to_raw + raw_to_rgb is darken's RAW path: the same frame, the mosaic kept
+                    mosaic = to_raw(rgb, regime, rng, processing, bayer or "RGGB")
+                    source = raw_to_rgb(mosaic)[:, :, ::-1].copy()
+                else:
+                    source = darken(rgb, regime, rng, processing, bayer)[:, :, ::-1].copy()
                 frames["dark"] = source
                 _add(tracks[condition]["dark"], item, detect(detector, source, dataset.class_map, dataset.names), xyxy)
             for label, stage in stages.items():
                 start = time.perf_counter()
-                out = stage(source)
+                out = stage(mosaic if getattr(stage, "takes_raw", False) else source)
                 tracks[condition][label].ms.append((time.perf_counter() - start) * 1000)
                 _check_output(out, source, label)
                 frames[label] = out
@@ -524,11 +539,12 @@ def summarize(
     camera: str = "srgb",
     bayer: str | None = None,
     count_conf: float = COUNT_CONF,
+    raw: bool = False,
 ) -> dict[str, Any]:
     """The results of ``evaluate`` (less wall time and cache) from gathered tracks: AP once over all images."""
     conditions = list(gathered.tracks)
     results = _results(dataset, detector, stages, regimes, conditions, gathered.reference, gathered.tracks, count_conf)
-    results["noise"] |= {"seed": seed, "camera": camera, "bayer": bayer}
+    results["noise"] |= {"seed": seed, "camera": camera, "bayer": bayer or ("RGGB" if raw else None), "raw": raw}
     results["reference"]["name"] = "clean" if dataset.labelled else "input"
     return results
 

@@ -226,7 +226,8 @@ def write_report(
         f"<p>{ds['images']} images ({html.escape(ds['part'])} part{', labelled' if labelled else ', unlabelled'}), "
         f"detector {html.escape(det['model'])} at imgsz {det['imgsz']}, conf {det['conf']}, NMS IoU {det['iou']}; "
         f"noise seed {noise['seed']}, camera {html.escape(noise['camera'])}"
-        f"{', Bayer ' + html.escape(noise['bayer']) if noise['bayer'] else ''}; {results['wall_time_s']} s.</p>"
+        f"{', Bayer ' + html.escape(noise['bayer']) if noise['bayer'] else ''}"
+        f"{' (RAW path: RAW models restore the mosaic)' if noise.get('raw') else ''}; {results['wall_time_s']} s.</p>"
     )
     page = html_page(title, intro + f"<ul>{regimes}</ul>" + "".join(sections))
     html_path.write_text(page, encoding="utf-8")

@@ -6,7 +6,9 @@ Image: header, height, width, encoding, is_bigendian, step, data; CompressedImag
 Decoded arrays use the engine's layouts: ``bgr8``/``rgb8`` H×W×3 uint8, ``mono8`` H×W uint8,
 ``mono16``/``16UC1`` H×W uint16. Colour formats that the engine does not take are converted on the way in:
 ``rgba8``/``bgra8`` drop their alpha channel (``rgb8``/``bgr8``; encoding back to them writes opaque alpha),
-``yuv422`` (UYVY) / ``yuv422_yuy2`` (YUYV) and ``bayer_*8`` (demosaiced) become ``bgr8``.
+``yuv422`` (UYVY) / ``yuv422_yuy2`` (YUYV) and ``bayer_*8``/``bayer_*16`` (demosaiced) become ``bgr8``.
+With ``mosaic=True`` Bayer messages are returned as their H×W uint8/uint16 mosaic, in their own encoding, for
+RAW models (``bayer_frame`` adds the pattern and levels); ``convert_layout`` demosaics such arrays on demand.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from typing import Any
 import cv2
 import numpy as np
 
+from llie_core.bayer import mosaic, to_bgr8
 from llie_core.frames import LUMA_WEIGHTS, max_value
 
 __all__ = [
+    "BAYER_ENCODINGS",
     "mean_luminance",
     "COLOR_ENCODINGS",
     "SUPPORTED_ENCODINGS",
     "FrameError",
     "array_to_compressed_fields",
     "array_to_image_fields",
+    "bayer_to_bgr8",
     "compressed_msg_to_array",
     "convert_layout",
     "decode_msg",
@@ -59,6 +64,10 @@ _LAYOUT: dict[str, tuple[int, int]] = {
     "bayer_bggr8": (1, 1),
     "bayer_gbrg8": (1, 1),
     "bayer_grbg8": (1, 1),
+    "bayer_rggb16": (1, 2),
+    "bayer_bggr16": (1, 2),
+    "bayer_gbrg16": (1, 2),
+    "bayer_grbg16": (1, 2),
 }
 SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(_LAYOUT)
 
@@ -94,22 +103,11 @@ _YUV_ENCODE = {
     "yuyv": getattr(cv2, "COLOR_BGR2YUV_YUY2", None),
 }
 _UYVY = frozenset({"yuv422", "uyvy"})
-# OpenCV names Bayer patterns by the second row's first two pixels, so ROS rggb is OpenCV "BG" (as in cv_bridge).
-_BAYER_DECODE = {
-    "bayer_rggb8": cv2.COLOR_BayerBG2BGR,
-    "bayer_bggr8": cv2.COLOR_BayerRG2BGR,
-    "bayer_gbrg8": cv2.COLOR_BayerGR2BGR,
-    "bayer_grbg8": cv2.COLOR_BayerGB2BGR,
+# The Bayer pattern of each bayer_* encoding (llie_core.bayer names).
+BAYER_ENCODINGS: dict[str, str] = {
+    f"bayer_{pattern.lower()}{bits}": pattern for bits in (8, 16) for pattern in ("RGGB", "BGGR", "GBRG", "GRBG")
 }
-# The BGR channel index (0 B, 1 G, 2 R) sampled at each position of the 2×2 Bayer tile, row-major.
-_BAYER_TILE = {
-    "bayer_rggb8": (2, 1, 1, 0),
-    "bayer_bggr8": (0, 1, 1, 2),
-    "bayer_gbrg8": (1, 0, 2, 1),
-    "bayer_grbg8": (1, 2, 0, 1),
-}
-
-for _enc in list(_YUV_DECODE) + list(_BAYER_DECODE):
+for _enc in list(_YUV_DECODE) + list(BAYER_ENCODINGS):
     _WORKING[_enc] = "bgr8"
 
 
@@ -139,8 +137,16 @@ def _as_bytes(data: Any, what: str) -> np.ndarray:
             raise FrameError(f"{what}.data is not a byte buffer ({type(data).__name__}): {exc}") from None
 
 
-def image_msg_to_array(msg: Any) -> tuple[np.ndarray, str]:
-    """Decode a sensor_msgs/Image into (array, encoding of the array); raises FrameError on bad input."""
+def bayer_to_bgr8(mosaic: np.ndarray, encoding: str, black: int = 0, white: int = 0) -> np.ndarray:
+    """A bayer_* mosaic demosaiced to BGR uint8, levels mapped to 0..255 (``bayer.to_bgr8``)."""
+    return to_bgr8(mosaic, BAYER_ENCODINGS[encoding], black, white)
+
+
+def image_msg_to_array(msg: Any, mosaic: bool = False) -> tuple[np.ndarray, str]:
+    """Decode a sensor_msgs/Image into (array, encoding of the array); raises FrameError on bad input.
+
+    ``mosaic``: Bayer images come back as their H×W mosaic in their own encoding instead of demosaiced bgr8.
+    """
     encoding = str(msg.encoding)
     if encoding not in _LAYOUT:
         raise FrameError(_unsupported(encoding))
@@ -160,18 +166,15 @@ def image_msg_to_array(msg: Any) -> tuple[np.ndarray, str]:
     if depth == 2:
         dtype = np.dtype(">u2" if msg.is_bigendian else "<u2")
         arr = np.ascontiguousarray(rows).view(dtype).reshape(height, width).astype(np.uint16)  # native order
+        if encoding in BAYER_ENCODINGS:
+            return (arr, encoding) if mosaic else (bayer_to_bgr8(arr, encoding), "bgr8")
         return arr, _WORKING[encoding]
     if encoding in _YUV_DECODE:
         packed = np.ascontiguousarray(rows).reshape(height, width, 2)
         return cv2.cvtColor(packed, _YUV_DECODE[encoding]), "bgr8"
-    if encoding in _BAYER_DECODE:
-        mosaic = np.ascontiguousarray(rows)
-        out = cv2.cvtColor(mosaic, _BAYER_DECODE[encoding])
-        # OpenCV's border interpolation alters some measured samples; put every measurement back.
-        for i, channel in enumerate(_BAYER_TILE[encoding]):
-            r, c = divmod(i, 2)
-            out[r::2, c::2, channel] = mosaic[r::2, c::2]
-        return out, "bgr8"
+    if encoding in BAYER_ENCODINGS:
+        codes = np.ascontiguousarray(rows)
+        return (codes, encoding) if mosaic else (bayer_to_bgr8(codes, encoding), "bgr8")
     arr = np.ascontiguousarray(rows)
     if channels == 1:
         return arr.reshape(height, width), _WORKING[encoding]
@@ -182,7 +185,9 @@ def image_msg_to_array(msg: Any) -> tuple[np.ndarray, str]:
 
 
 def convert_layout(array: np.ndarray, src: str, dst: str) -> np.ndarray:
-    """Convert a decoded array between working encodings (bgr8, rgb8, mono8, mono16, 16UC1)."""
+    """Convert a decoded array between working encodings (bgr8, rgb8, mono8, mono16, 16UC1; a Bayer mosaic in)."""
+    if src in BAYER_ENCODINGS and array.ndim == 2:
+        array, src = bayer_to_bgr8(array, src), "bgr8"
     src, dst = _WORKING.get(src, src), _WORKING.get(dst, dst)
     if src == dst or {src, dst} == {"mono16", "16UC1"}:
         return array
@@ -248,7 +253,10 @@ def array_to_image_fields(
     if arr.ndim != expect_dims:
         raise FrameError(f"array of shape {arr.shape} does not fit encoding {encoding} (from {src})")
     channels, depth = _LAYOUT[encoding]
-    if depth == 2:
+    if encoding in BAYER_ENCODINGS:
+        codes = mosaic(np.ascontiguousarray(arr[:, :, ::-1]), BAYER_ENCODINGS[encoding])
+        payload = (codes.astype("<u2") * 257).view(np.uint8) if depth == 2 else codes
+    elif depth == 2:
         payload = np.ascontiguousarray(arr, dtype="<u2").view(np.uint8)
     elif encoding in _YUV_ENCODE:
         if width % 2:
@@ -256,12 +264,6 @@ def array_to_image_fields(
         code = _YUV_ENCODE[encoding]
         bgr = np.ascontiguousarray(arr, dtype=np.uint8)
         payload = cv2.cvtColor(bgr, code) if code is not None else pack_yuv422(bgr, uyvy=encoding in _UYVY)
-    elif encoding in _BAYER_TILE:
-        tile = _BAYER_TILE[encoding]
-        payload = np.empty((height, width), np.uint8)
-        for i, channel in enumerate(tile):
-            r, c = divmod(i, 2)
-            payload[r::2, c::2] = arr[r::2, c::2, channel]
     elif channels == 4:
         alpha = np.full((height, width, 1), 255, np.uint8)  # alpha was dropped on the way in: write opaque
         payload = np.concatenate([arr.astype(np.uint8, copy=False), alpha], axis=2)
@@ -371,12 +373,15 @@ def default_output_encoding(source_encoding: str) -> str:
     return source_encoding if source_encoding in PASSTHROUGH_ENCODINGS else "bgr8"
 
 
-def decode_msg(msg: Any) -> tuple[np.ndarray, str, str]:
-    """(array, working encoding, source encoding) of an Image or CompressedImage (told apart by ``format``)."""
+def decode_msg(msg: Any, mosaic: bool = False) -> tuple[np.ndarray, str, str]:
+    """(array, working encoding, source encoding) of an Image or CompressedImage (told apart by ``format``).
+
+    ``mosaic``: Bayer images as their mosaic (working encoding: the bayer_* one), for RAW models.
+    """
     if hasattr(msg, "format") and not hasattr(msg, "encoding"):
         array, encoding = compressed_msg_to_array(msg)
         return array, encoding, encoding
-    array, encoding = image_msg_to_array(msg)
+    array, encoding = image_msg_to_array(msg, mosaic)
     return array, encoding, str(msg.encoding)
 
 

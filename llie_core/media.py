@@ -1,4 +1,8 @@
-"""Finding and reading the inputs of ``llie enhance``: image files, folders, globs and videos."""
+"""Finding and reading the inputs of ``llie enhance``: image files, RAW files, folders, globs and videos.
+
+RAW camera files (DNG, ARW, NEF, CR2, ...) are read with rawpy (LibRaw; ``pip install 'llie[raw]'``): the visible
+Bayer mosaic with the file's own pattern, black level and white level, as a ``bayer.RawFrame``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from llie_core.bayer import RawFrame, check_pattern
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+# Camera RAW formats LibRaw reads (Bayer sensors; X-Trans and Foveon files are refused when read).
+RAW_SUFFIXES = {
+    ".dng", ".arw", ".srf", ".sr2", ".nef", ".nrw", ".cr2", ".cr3", ".crw", ".raf", ".orf", ".rw2", ".rwl",
+    ".pef", ".srw", ".3fr", ".iiq", ".erf", ".kdc", ".dcr", ".mos", ".mef", ".mrw", ".x3f",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -26,9 +37,14 @@ class Job:
         """Whether the source is a video (by suffix)."""
         return self.source.suffix.lower() in VIDEO_SUFFIXES
 
+    @property
+    def is_raw(self) -> bool:
+        """Whether the source is a camera RAW file (by suffix); its result is written as PNG."""
+        return self.source.suffix.lower() in RAW_SUFFIXES
+
 
 def _is_media(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+    return path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES | RAW_SUFFIXES
 
 
 def _glob_root(pattern: str) -> Path:
@@ -95,6 +111,32 @@ def read_image(path: Path) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     return image
+
+
+def read_raw(path: Path) -> RawFrame:
+    """A camera RAW file's visible Bayer mosaic with its pattern and levels (rawpy); ValueError naming the file."""
+    try:
+        import rawpy
+    except ImportError:
+        raise ImportError(f"{path}: reading RAW files needs rawpy: pip install 'llie[raw]'") from None
+    try:
+        with rawpy.imread(str(path)) as raw:
+            colours = raw.raw_colors_visible[:2, :2]
+            names = raw.color_desc.decode("ascii", "replace")
+            if raw.raw_type != rawpy.RawType.Flat or raw.num_colors != 3 or colours.shape != (2, 2):
+                raise ValueError(f"{path}: not a Bayer RAW file (LibRaw: {raw.raw_type.name}, colours {names!r})")
+            pattern = "".join(names[i] for i in colours.ravel()).replace("g", "G")
+            blacks = [float(b) for b in raw.black_level_per_channel]
+            data = np.array(raw.raw_image_visible, dtype=np.uint16)
+            white = int(raw.white_level)
+    except (rawpy.LibRawError, OSError) as exc:
+        raise ValueError(f"{path}: cannot read the RAW file: {exc}") from None
+    try:
+        check_pattern(pattern)
+        # per-channel blacks differ by a few codes at most on Bayer sensors: one level for the mosaic
+        return RawFrame(data, pattern, int(round(sum(blacks) / len(blacks))), white)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def write_image(path: Path, image: np.ndarray) -> None:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from llie_core.bayer import BAYER_PATTERNS, RawFrame, check_pattern, mosaic
+
 __all__ = [
     "BAYER_PATTERNS",
     "REGIMES",
@@ -54,13 +56,6 @@ __all__ = [
     "unprocess",
 ]
 
-# Colour channel (0 R, 1 G, 2 B) at each position of the 2×2 Bayer tile, row by row.
-BAYER_PATTERNS = {
-    "RGGB": ((0, 1), (1, 2)),
-    "BGGR": ((2, 1), (1, 0)),
-    "GRBG": ((1, 0), (2, 1)),
-    "GBRG": ((1, 2), (0, 1)),
-}
 # OpenCV names a Bayer layout by the second row's second and third pixels: RGGB is its "BG".
 _CV_DEMOSAIC = {
     "RGGB": cv2.COLOR_BayerBG2RGB,
@@ -288,35 +283,21 @@ def darken(
 
 
 @dataclass(frozen=True)
-class RawMosaic:
-    """A RAW Bayer frame: H×W uint16 ADC codes and what is needed to process it.
+class RawMosaic(RawFrame):
+    """A synthetic RAW Bayer frame (``bayer.RawFrame``: H×W uint16 ADC codes, pattern, levels) and how it was made.
 
     ``ratio`` is the light reduction it was made with (a reference brightness needs gain = ratio);
     ``processing`` the camera parameters used to unprocess the scene (None: plain sRGB transfer).
     """
 
-    data: np.ndarray
-    pattern: str
-    black_level: int
-    white_level: int
     ratio: float
     processing: Processing | None
     regime: NoiseRegime
 
 
-def mosaic(rgb: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
-    """H×W×3 → H×W: each pixel keeps the one channel its Bayer site records (any H, W)."""
-    tile = _pattern(pattern)
-    out = np.empty(rgb.shape[:2], dtype=rgb.dtype)
-    for dy in range(2):
-        for dx in range(2):
-            out[dy::2, dx::2] = rgb[dy::2, dx::2, tile[dy][dx]]
-    return out
-
-
 def demosaic(raw: np.ndarray, pattern: str = "RGGB") -> np.ndarray:
     """H×W uint8/uint16 Bayer codes → H×W×3 RGB of the same dtype (OpenCV's bilinear demosaicing)."""
-    _pattern(pattern)
+    check_pattern(pattern)
     if raw.ndim != 2 or raw.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"demosaic needs an H×W uint8/uint16 mosaic, got {raw.shape} {raw.dtype}")
     return cv2.cvtColor(np.ascontiguousarray(raw), _CV_DEMOSAIC[pattern])
@@ -337,7 +318,7 @@ def to_raw(
     ``white_level`` to 2^bits − 1.
     """
     _check_rgb8(rgb)
-    _pattern(pattern)
+    check_pattern(pattern)
     top = (1 << regime.bit_depth) - 1
     if black_level is None:
         black_level = 64 << (regime.bit_depth - 10) if regime.bit_depth >= 10 else 0
@@ -354,13 +335,6 @@ def raw_to_rgb(raw: RawMosaic, gain: float = 1.0) -> np.ndarray:
     mosaic16 = np.rint(np.clip(signal * gain, 0.0, 1.0) * 65535).astype(np.uint16)
     camera = demosaic(mosaic16, raw.pattern) / 65535.0
     return _to_uint8(process(camera, raw.processing))
-
-
-def _pattern(pattern: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    try:
-        return BAYER_PATTERNS[pattern]
-    except KeyError:
-        raise ValueError(f"unknown Bayer pattern {pattern!r}; valid: {', '.join(BAYER_PATTERNS)}") from None
 
 
 def _check_rgb8(rgb: np.ndarray) -> None:

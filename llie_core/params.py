@@ -59,6 +59,29 @@ ENHANCER_PARAMS = (
     ParamSpec("backend", "auto", "inference backend", choices=BACKENDS),
     ParamSpec("device", "cpu", "device for the torch/onnxruntime backends: cpu, cuda, cuda:0, ..."),
     ParamSpec("scale_factor", 0, "networks: downscale factor for estimation; 0: the weights' default", 0, 64),
+    ParamSpec(
+        "amplification",
+        0.0,
+        "RAW models (llpacknet): digital gain of the black-subtracted mosaic, e.g. a known exposure ratio; "
+        "0: metered on each frame",
+        0.0,
+        1000.0,
+    ),
+    ParamSpec(
+        "raw_black_level",
+        0,
+        "Bayer topics (bayer_*8, bayer_*16): the sensor's black level in codes (sensor_msgs/Image does not carry it)",
+        0,
+        65535,
+    ),
+    ParamSpec(
+        "raw_white_level",
+        0,
+        "Bayer topics: the sensor's white level (full scale) in codes; 0: the encoding's, 255 for bayer_*8 and "
+        "65535 for bayer_*16",
+        0,
+        65535,
+    ),
     ParamSpec("enabled", True, "false: bypass, frames are republished unchanged"),
     ParamSpec("auto_gate", True, "skip enhancement on frames whose mean luminance is above gate_threshold"),
     ParamSpec("gate_threshold", 0.4, "mean luminance in [0, 1] at and above which a frame is not enhanced", 0.0, 1.0),
@@ -101,7 +124,7 @@ DETECTOR_PARAMS = (
 )
 
 # Parameters whose change requires building a new enhancer / detector.
-ENHANCER_BUILD_KEYS = ("model", "weights", "backend", "device", "scale_factor")
+ENHANCER_BUILD_KEYS = ("model", "weights", "backend", "device", "scale_factor", "amplification")
 DETECTOR_BUILD_KEYS = ("model", "conf", "iou", "imgsz", "classes", "device", "half")
 
 DETECTOR_PREFIX = "detector."
@@ -172,6 +195,20 @@ def check_gate(values: Mapping[str, Any]) -> tuple[bool, str]:
             f"gate_hysteresis {values['gate_hysteresis']} must not exceed gate_threshold {values['gate_threshold']}"
         )
     return True, ""
+
+
+def check_raw_levels(values: Mapping[str, Any]) -> tuple[bool, str]:
+    """Cross-parameter rule: a set white level lies above the black level."""
+    black, white = values.get("raw_black_level", 0), values.get("raw_white_level", 0)
+    if white and black >= white:
+        return False, f"raw_black_level {black} must be below raw_white_level {white} (0: the encoding's full scale)"
+    return True, ""
+
+
+def check_enhancer_values(values: Mapping[str, Any]) -> tuple[bool, str]:
+    """The enhancer's cross-parameter rules: ``check_gate`` and ``check_raw_levels``."""
+    ok, reason = check_gate(values)
+    return check_raw_levels(values) if ok else (ok, reason)
 
 
 def classes_value(value: list[int]) -> list[int] | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from llie_core.params import ENHANCER_PARAMS, QOS_PARAMS, ParamSpec, check_gate, normalize_value, validate
+from llie_core.params import ENHANCER_PARAMS, QOS_PARAMS, ParamSpec, check_enhancer_values, normalize_value, validate
 
 # The enhancer's parameters; a pipeline file (detector.* too) is read with pipeline_params().
 ENHANCER_SPECS = ENHANCER_PARAMS + QOS_PARAMS
@@ -80,7 +80,7 @@ def load_params_file(
             if not ok:
                 raise ParamsFileError(f"{path}: {reason}")
             values[name] = value
-    ok, reason = check_gate(values)
+    ok, reason = check_enhancer_values(values)
     if not ok:
         raise ParamsFileError(f"{path}: {reason}")
     return values

@@ -43,7 +43,7 @@ class ModelSpec:
 
     name: str
     # the family: "curve" (a DCE-family network), "denoise_curve" (noise-aware blend + curves), "iat" (an IAT-family
-    # network) or "classical"
+    # network), "raw" (RAW mosaic in: LLPackNet) or "classical"
     kind: str
     description: str
     params: int = 0
@@ -288,6 +288,15 @@ register(
             ),
         },
         input_range="unit",
+    )
+)
+register(
+    ModelSpec(
+        name="llpacknet",
+        kind="raw",
+        description="LLPackNet: RAW Bayer in, sRGB out; Pack to 1/16, dense residual blocks, UnPack (Lamba et al.)",
+        params=1_169_088,
+        default_scale_factor=1,  # the mosaic is binned by s before the network; 1 = the published computation
     )
 )
 

@@ -5,7 +5,8 @@ A stage spec is ``[LABEL=]PART[+PART...]``, each part ``MODEL[:WEIGHTS][@SCALE]`
 factor or ``maxN`` (the estimator sees at most N pixels on the longer side; the engine's
 ``max_estimation_side``). ``bilateral+tiny_dce`` denoises then enhances. Parts are built with ``create_enhancer``,
 the engine path the ROS nodes use. Python callers may also pass any callable taking and returning an
-H×W×3 BGR uint8 frame (a denoiser gated by a noise estimate, a model under training, ...).
+H×W×3 BGR uint8 frame (a denoiser gated by a noise estimate, a model under training, ...). A RAW model
+(``llpacknet``) may only start a chain: such a stage ``takes_raw`` (a ``bayer.RawFrame`` in, BGR out).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Stage:
 
     label: str
     steps: tuple[FrameFn, ...]
+    takes_raw: bool = False  # the first step takes a RAW frame (bayer.RawFrame), not a BGR frame
 
     def __call__(self, frame: Frame) -> Frame:
         """Run every step on the frame in turn."""
@@ -72,24 +74,29 @@ class Stage:
 
 
 def build_stage(spec: str, threads: int | None = None) -> Stage:
-    """A stage from ``[LABEL=]PART[+PART...]``; curve models get ``threads`` (None: the backend's default)."""
+    """A stage from ``[LABEL=]PART[+PART...]``; networks get ``threads`` (None: the backend's default)."""
     label, sep, chain = spec.partition("=")
     if not sep:
         label, chain = spec, spec
     parts = chain.split("+")
     if not label or not all(parts):
         raise ValueError(f"stage {spec!r}: expected [LABEL=]MODEL[:WEIGHTS][@SCALE][+MODEL...]")
-    return Stage(label, tuple(_enhancer(parse_model(p), threads).enhance for p in parts))
+    enhancers = [_enhancer(parse_model(p), threads) for p in parts]
+    if any(e.takes_raw for e in enhancers[1:]):
+        raw = next(e.name for e in enhancers[1:] if e.takes_raw)
+        raise ValueError(f"stage {spec!r}: {raw} takes RAW frames, so it can only start a chain")
+    return Stage(label, tuple(e.enhance for e in enhancers), takes_raw=enhancers[0].takes_raw)
 
 
 def as_stage(label: str, stage: str | Enhancer | FrameFn, threads: int | None = None) -> Stage:
     """A Stage from a spec string (relabelled), an Enhancer or any BGR-frame callable."""
     if isinstance(stage, Stage):
-        return Stage(label, stage.steps)
+        return Stage(label, stage.steps, stage.takes_raw)
     if isinstance(stage, str):
-        return Stage(label, build_stage(stage, threads).steps)
+        built = build_stage(stage, threads)
+        return Stage(label, built.steps, built.takes_raw)
     if isinstance(stage, Enhancer):
-        return Stage(label, (stage.enhance,))
+        return Stage(label, (stage.enhance,), stage.takes_raw)
     if callable(stage):
         return Stage(label, (stage,))
     raise TypeError(f"stage {label!r}: expected a spec string, an Enhancer or a callable, got {type(stage).__name__}")

@@ -11,7 +11,7 @@ from typing import Any
 from llie.msg import EnhancementStats
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from llie_core.params import ENHANCER_BUILD_KEYS, ENHANCER_PARAMS, QOS_PARAMS, check_gate
+from llie_core.params import ENHANCER_BUILD_KEYS, ENHANCER_PARAMS, QOS_PARAMS, check_enhancer_values
 from llie_core.stream import StreamProcessor, StreamSettings
 from llie_ros.processing import EnhancerCore, ModelHolder, Publishers, check_enhancer, enhancer_factory
 from llie_ros.ros_common import LlieNode, StartupError, rclpy_types, resolved, spin
@@ -40,7 +40,7 @@ class EnhancerNode(LlieNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("enhancer", SPECS, **kwargs)
-        ok, reason = check_gate(self.values)
+        ok, reason = check_enhancer_values(self.values)
         if not ok:
             raise StartupError(reason)
         self.holder = ModelHolder(enhancer_factory, ENHANCER_BUILD_KEYS, check_enhancer)
@@ -58,7 +58,9 @@ class EnhancerNode(LlieNode):
         self.diagnostics = self.start_diagnostics("llie enhancer", self._diag_extra)
         # A model change is checked at once and built in the background; the running model serves until it is warm.
         self.watch_parameters(
-            (self.holder,), check_gate, lambda merged: self.processor.configure(StreamSettings.from_params(merged))
+            (self.holder,),
+            check_enhancer_values,
+            lambda merged: self.processor.configure(StreamSettings.from_params(merged)),
         )
         enh = self.holder.current
         self.announce_ready(

@@ -13,7 +13,7 @@ from llie_core.params import (
     DETECTOR_BUILD_KEYS,
     DETECTOR_PREFIX,
     ENHANCER_BUILD_KEYS,
-    check_gate,
+    check_enhancer_values,
     pipeline_params,
     strip_prefix,
 )
@@ -44,7 +44,7 @@ class PipelineNode(LlieNode):
             tuple(DETECTOR_PREFIX + k for k in DETECTOR_BUILD_KEYS),
             lambda p: check_detector(strip_prefix(p)),
         )
-        ok, reason = check_gate(self.values)
+        ok, reason = check_enhancer_values(self.values)
         for holder in (self.holder, self.det_holder):
             if ok:
                 ok, reason = holder.load(self.values)
@@ -70,7 +70,7 @@ class PipelineNode(LlieNode):
         # Everything that changed is built (in the background) before anything is swapped: all or nothing.
         self.watch_parameters(
             (self.holder, self.det_holder),
-            check_gate,
+            check_enhancer_values,
             lambda merged: self.processor.configure(StreamSettings.from_params(merged)),
         )
         self.announce_ready(

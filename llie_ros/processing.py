@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from llie_core.bayer import RawFrame
 from llie_core.imgmsg import (
     FrameError,
     array_to_compressed_fields,
@@ -243,14 +244,19 @@ def _warmup_frame(dtype: type = np.uint8, channels: int = 3) -> np.ndarray:
 
 
 def check_enhancer(params: Mapping[str, Any]) -> None:
-    """The enhancer parameters' checks that need no build: a registered model, scale_factor on a curve model only,
-    a weights file that exists; ValueError with the reason."""
+    """The enhancer parameters' checks that need no build: a registered model, scale_factor on a network only,
+    amplification on a RAW model only, a weights file that exists; ValueError with the reason."""
     from llie_core.registry import get_spec
 
     name = str(params["model"])
     spec = get_spec(name)  # an unknown name lists the valid ones
     if int(params.get("scale_factor") or 0) > 0 and not spec.is_network:
         raise ValueError(f"scale_factor applies to networks only; {name!r} is a classical method (set it to 0)")
+    amplification = float(params.get("amplification") or 0.0)
+    if amplification and spec.kind != "raw":
+        raise ValueError(f"amplification applies to RAW models (llpacknet) only; {name!r} is not one (set it to 0)")
+    if amplification and amplification < 1.0:
+        raise ValueError(f"amplification must be >= 1 (0: metered on each frame), got {amplification}")
     weights = str(params.get("weights") or "")
     if weights not in ("", "reference") and not Path(weights).is_file():
         raise ValueError(f"weights file {weights!r} does not exist")
@@ -265,6 +271,8 @@ def enhancer_factory(params: Mapping[str, Any]) -> Any:
     scale = int(params.get("scale_factor") or 0)
     if scale > 0:
         options["scale_factor"] = scale
+    if float(params.get("amplification") or 0.0) > 0:
+        options["amplification"] = float(params["amplification"])
     name = str(params["model"])
     enhancer = create_enhancer(
         name,
@@ -273,6 +281,11 @@ def enhancer_factory(params: Mapping[str, Any]) -> Any:
         device=str(params.get("device") or "cpu"),
         **options,
     )
+    if getattr(enhancer, "takes_raw", False):  # RAW models take the mosaics of bayer_*8 and bayer_*16 topics
+        for dtype in (np.uint8, np.uint16):
+            mosaic = _warmup_frame(dtype, 1)
+            enhancer.enhance(RawFrame(mosaic, "RGGB", 0, int(np.iinfo(dtype).max)))
+        return enhancer
     for dtype, channels in WARMUP_LAYOUTS:
         enhancer.enhance(_warmup_frame(dtype, channels))
     return enhancer
@@ -400,7 +413,7 @@ class EnhancerCore(FrameCore):
 
     def process(self, msg: Any, arrived: float) -> None:
         """Enhance one message and publish the results with its header."""
-        array, work, source = decode_msg(msg)
+        array, work, source = decode_msg(msg, mosaic=True)  # the processor demosaics for all but RAW models
         frame = self.processor.process(array, work)
         self.publish_enhanced(frame, source, msg.header)
         self.publish_stats(self.processor.finish(frame, self.clock() - arrived), msg.header)
@@ -468,7 +481,7 @@ class PipelineCore(EnhancerCore):
 
     def process(self, msg: Any, arrived: float) -> None:
         """Enhance, publish, detect on the enhanced array, publish detections; stats with the whole latency."""
-        array, work, source = decode_msg(msg)
+        array, work, source = decode_msg(msg, mosaic=True)
         frame = self.processor.process(array, work)
         self.publish_enhanced(frame, source, msg.header)
         self.detector.detect_and_publish(to_bgr8(frame.array, frame.encoding), msg.header)

@@ -504,7 +504,8 @@ def test_model_swap_builds_off_the_executor(ros: Any, monkeypatch: pytest.Monkey
         errors = [text for level, text in node.logger.lines if level == "error"]
         assert errors == [
             "model=he failed; the running model stays: cannot load model with "
-            "{'model': 'he', 'weights': '', 'backend': 'auto', 'device': 'cpu', 'scale_factor': 0}: "
+            "{'model': 'he', 'weights': '', 'backend': 'auto', 'device': 'cpu', 'scale_factor': 0, "
+            "'amplification': 0.0}: "
             "RuntimeError: the warm-up frame failed"
         ]
         status = StatusWrapper()

@@ -16,7 +16,8 @@ from llie_core.registry import list_specs
 from llie_core.synthetic import night_scene
 
 # Every network with shipped weights: the curve models, the noise-aware DCE and llie's iat_student.
-NETWORKS = [s for s in list_specs() if s.kind != "classical" and s.default_weights(".pth").is_file()]
+# RAW models take mosaics: their own tests below.
+NETWORKS = [s for s in list_specs() if s.kind not in ("classical", "raw") and s.default_weights(".pth").is_file()]
 pytestmark = pytest.mark.skipif(not NETWORKS, reason="no weights shipped in llie_core/weights")
 
 
@@ -95,3 +96,35 @@ def test_shipped_sgz_is_fine_tuned_zero_dce_pp_and_its_card_names_the_guide():
     niqe = [t for t in card["evaluation"]["targets"] if t["target"].startswith("NIQE")]
     assert len(niqe) == len(card["evaluation"]["figures"]["ours_s12"]) > 1
     assert all(t["met"] == (abs(t["ours"] - t["published"]) <= 0.1) for t in niqe)
+
+
+RAW_MODELS = [s for s in list_specs("raw") if s.default_weights(".pth").is_file()]
+
+
+@pytest.mark.parametrize("spec", RAW_MODELS, ids=lambda s: s.name)
+def test_raw_card_matches_the_files(spec):
+    card = yaml.safe_load(spec.default_weights(".yaml").read_text())
+    assert card["name"] == spec.name and card["params"] == spec.params
+    assert card["sha256"] == _sha256(spec.default_weights(".pth"))
+    assert card["onnx"]["sha256"] == _sha256(spec.default_weights(".onnx")) and "int8" in card["onnx"]["precision"]
+    assert card["provenance"] and card["command"] and card["evaluation"]["targets"]
+
+
+@pytest.mark.parametrize("spec", RAW_MODELS, ids=lambda s: s.name)
+def test_shipped_int8_raw_graph_agrees_with_the_checkpoint_and_restores(spec):
+    """The int8 graph stays within a few codes (and 1 dB) of the fp32 checkpoint and beats the naive pipeline."""
+    pytest.importorskip("torch")
+    from llie_core.amplification import auto_expose
+    from llie_core.metrics import psnr
+    from llie_core.noise import keyed_rng, to_raw
+    from llie_core.raw_eval import RAW_REGIMES, evaluation_camera, naive
+
+    rng = keyed_rng(0, "shipped", spec.name)
+    reference = auto_expose(np.ascontiguousarray(night_scene(160, 224, seed=2, exposure=1.0)[:, :, ::-1]))
+    raw = to_raw(reference, RAW_REGIMES["raw100"], rng, evaluation_camera(rng), "GRBG")
+    int8 = create_enhancer(spec.name, backend="onnxruntime", threads=1).enhance(raw, rgb=True)
+    fp32 = create_enhancer(spec.name, backend="torch", threads=1).enhance(raw, rgb=True)
+    diff = np.abs(int8.astype(int) - fp32)
+    assert diff.mean() < 5.0 and np.percentile(diff, 99) <= 16
+    assert psnr(int8, reference) > psnr(fp32, reference) - 1.0
+    assert psnr(int8, reference) > psnr(naive(raw), reference) + 2.0

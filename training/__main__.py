@@ -53,6 +53,10 @@ def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> in
         from training.iat_student import train_iat_distill
 
         run_dir = train_iat_distill(cfg, resume=args.resume, command=command, progress=not args.no_progress)
+    elif cfg.mode == "raw":
+        from training.llpacknet import train_raw
+
+        run_dir = train_raw(cfg, resume=args.resume, command=command, progress=not args.no_progress)
     elif cfg.mode == "distill":
         from training.distill import train_distill
 

@@ -13,7 +13,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-MODES = ("zero_reference", "distill", "detection_aware", "iat_distill", "sgz")
+MODES = ("zero_reference", "distill", "detection_aware", "iat_distill", "sgz", "raw")
 
 
 class ConfigError(ValueError):
@@ -150,13 +150,31 @@ class SemanticConfig:
 
 
 @dataclass
+class RawConfig:
+    """Synthetic RAW training pairs (mode raw): training images unprocessed, darkened and sensed (llie_core.noise).
+
+    Each crop gets its own random camera (Brooks et al.), ratio, sensor and amplification error; the input is
+    the RGGB mosaic amplified by ratio × jitter and the target the clean crop rendered by that camera at the same
+    exposure (the clean image itself when the jitter is 1).
+    """
+
+    ratio_range: list[float] = field(default_factory=lambda: [50.0, 300.0])  # light ÷ ratio, log-uniform
+    jitter_range: list[float] = field(default_factory=lambda: [0.7, 1.4])  # amplification error, log-uniform
+    full_well_range: list[float] = field(default_factory=lambda: [4000.0, 100000.0])  # e⁻ at full scale, log-uniform
+    read_sigma_range: list[float] = field(default_factory=lambda: [1.0, 4.0])  # e⁻, uniform
+    row_sigma_range: list[float] = field(default_factory=lambda: [0.0, 0.3])  # e⁻, uniform
+    bit_depths: list[int] = field(default_factory=lambda: [12, 14])  # ADC depth, uniform choice
+    mean_range: list[float] = field(default_factory=lambda: [0.15, 0.8])  # images kept: mean sRGB in this range
+
+
+@dataclass
 class TrainConfig:
     """One training run: model, data, optimisation, losses, and where the outputs go."""
 
     name: str
     model: str  # zero_dce, zero_dce_pp, tiny_dce (zero_reference, distill), sgz (sgz); noise_aware_dce
-    # (detection_aware); iat_student (iat_distill)
-    mode: str = "zero_reference"  # "zero_reference", "distill", "detection_aware", "iat_distill" or "sgz"
+    # (detection_aware); iat_student (iat_distill); llpacknet (raw)
+    mode: str = "zero_reference"  # "zero_reference", "distill", "detection_aware", "iat_distill", "sgz" or "raw"
     seed: int = 0
     epochs: int = 10
     batch_size: int = 8
@@ -175,6 +193,7 @@ class TrainConfig:
     detect: DetectConfig = field(default_factory=DetectConfig)
     iat: IATDistillConfig = field(default_factory=IATDistillConfig)
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
+    raw: RawConfig = field(default_factory=RawConfig)
 
     def run_dir(self) -> Path:
         """Directory of this run's outputs (relative out_dir resolves against the repository root)."""
@@ -244,7 +263,7 @@ def _validate(cfg: TrainConfig) -> None:
         spec = get_spec(cfg.model)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
-    if spec.kind not in ("curve", "denoise_curve", "iat"):
+    if spec.kind not in ("curve", "denoise_curve", "iat", "raw"):
         raise ConfigError(f"model: {cfg.model!r} is not a trainable network")
     detection_aware = cfg.mode == "detection_aware"
     d = cfg.detect
@@ -255,6 +274,7 @@ def _validate(cfg: TrainConfig) -> None:
             "mode 'detection_aware' trains noise_aware_dce, and noise_aware_dce trains only in that mode",
         ),
         ((spec.kind == "iat") == (cfg.mode == "iat_distill"), "mode iat_distill trains IAT models, and only it does"),
+        ((spec.kind == "raw") == (cfg.mode == "raw"), "mode raw trains RAW models (llpacknet), and only it does"),
         (cfg.device in ("auto", "cpu", "cuda"), "device must be 'auto', 'cpu' or 'cuda'"),
         (cfg.optim.schedule in ("constant", "cosine"), "optim.schedule must be 'constant' or 'cosine'"),
         (cfg.epochs >= 1, "epochs must be >= 1"),
@@ -269,7 +289,7 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.loss.exposure_patch >= 1, "loss.exposure_patch must be >= 1"),
         (cfg.loss.spa_pool >= 1, "loss.spa_pool must be >= 1"),
         (
-            cfg.mode in ("zero_reference", "iat_distill", "sgz") or cfg.distill.stage1_epochs < cfg.epochs,
+            cfg.mode in ("zero_reference", "iat_distill", "sgz", "raw") or cfg.distill.stage1_epochs < cfg.epochs,
             "distill.stage1_epochs must be < epochs",
         ),
         (cfg.loss.spa_neighbours in (4, 8), "loss.spa_neighbours must be 4 or 8"),
@@ -313,6 +333,17 @@ def _validate(cfg: TrainConfig) -> None:
                 len(iat.identity_blend) == 2 and iat.identity_blend[0] < iat.identity_blend[1],
                 "iat.identity_blend must be [lo, hi] with lo < hi",
             ),
+        ]
+    if cfg.mode == "raw":
+        raw = cfg.raw
+        ranges = (raw.ratio_range, raw.jitter_range, raw.full_well_range, raw.read_sigma_range, raw.row_sigma_range)
+        checks += [
+            (cfg.data.image_size % 16 == 0, "data.image_size must be a multiple of 16 for RAW models"),
+            (all(len(r) == 2 and 0 <= r[0] <= r[1] for r in ranges), "raw.*_range must be [lo, hi], 0 <= lo <= hi"),
+            (raw.ratio_range[0] >= 1 and raw.jitter_range[0] > 0, "raw.ratio_range must be >= 1, jitter_range > 0"),
+            (raw.full_well_range[0] > 0, "raw.full_well_range must be > 0"),
+            (bool(raw.bit_depths) and all(10 <= b <= 16 for b in raw.bit_depths), "raw.bit_depths must be in 10..16"),
+            (len(raw.mean_range) == 2 and raw.mean_range[0] < raw.mean_range[1], "raw.mean_range must be [lo, hi]"),
         ]
     for ok, message in checks:
         if not ok:

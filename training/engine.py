@@ -28,7 +28,8 @@ from training.config import TrainConfig, resolve_path
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 # A step function maps (model, batch, epoch) to (loss to minimise, {part: float}); the batch is what the
-# sampler's load_batch returns (N×3×H×W images, or a dict of tensors for cached distillation targets).
+# sampler's load_batch returns (N×3×H×W images, or a dict of tensors: cached distillation targets, RAW inputs and
+# their targets).
 StepFn = Callable[[nn.Module, Any, int], tuple[torch.Tensor, dict[str, float]]]
 
 

@@ -11,6 +11,10 @@ runs/eval/iat_split_psnr.json and runs/eval/iat_split_time.json, written by ``ma
 
 sgz's card also quotes ``llie eval detect`` (runs/eval/sgz_detect*/report.json) and ``llie bag eval`` on the
 night video (runs/video/*/report.json) when those reports exist (training/Makefile, target eval-sgz).
+
+The RAW model (llpacknet) ships its estimator graph in int8 (training/quantize.py), its card quotes
+``llie eval raw`` on the held-out road images for the shipped int8 graph and the fp32 checkpoint
+(``eval raw``) and, when present, ``llie bench`` figures from runs/eval/raw_bench/bench.json.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from training.config import REPO_ROOT, load_config, resolve_path
 from training.engine import sha256_of
 
 WEIGHTS = REPO_ROOT / "llie_core" / "weights"
+RAW_MODELS = ("llpacknet",)
 RUNS = REPO_ROOT / "runs"
 EVAL_DIR = RUNS / "eval"
 CONFIGS = REPO_ROOT / "training" / "configs"
@@ -123,9 +128,22 @@ def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     dst = WEIGHTS / f"{name}.pth"
     shutil.copyfile(src, dst)
-    if onnx:
+    if onnx and name in RAW_MODELS:
+        export_raw_int8(name)
+    elif onnx:
         export_onnx_file(name)
     return dst
+
+
+def export_raw_int8(name: str) -> Path:
+    """Export the shipped NAME.pth's estimator graph and quantise it to int8 → NAME.onnx (the engine's default)."""
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+    from training.quantize import calibration_inputs, quantize_estimator
+
+    fp32 = export_onnx(create_model(name, weights=WEIGHTS / f"{name}.pth"), graph="estimator")
+    inputs = calibration_inputs(load_config(CONFIGS / f"{name}.yaml"))
+    return quantize_estimator(fp32, inputs, WEIGHTS / f"{name}.onnx")
 
 
 def export_onnx_file(name: str) -> Path | None:
@@ -823,6 +841,19 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
     return path
 
 
+def _card_head(name: str, pth: Path) -> dict:
+    """The fields every card starts with: name, file, format, parameter count, sha256."""
+    from llie_core.registry import get_spec
+
+    return {
+        "name": name,
+        "file": pth.name,
+        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
+        "params": get_spec(name).params,
+        "sha256": sha256_of(pth),
+    }
+
+
 def write_card(name: str, evals: dict[str, dict]) -> Path:
     """Write llie_core/weights/NAME.yaml from the run's config/summary, the files and the evaluations."""
     if name == NOISE_AWARE:
@@ -830,7 +861,6 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
     run = RUNS / name
     summary = yaml.safe_load((run / "summary.yaml").read_text())
     cfg = load_config(CONFIGS / f"{name}.yaml")
-    from llie_core.registry import get_spec
 
     pth = WEIGHTS / f"{name}.pth"
     onnx = WEIGHTS / f"{name}.onnx"
@@ -894,11 +924,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         how = f"distilled from {cfg.iat.teacher} {cfg.iat.teacher_weights}"
         views = f"whole images area-resized to {cfg.data.image_size}x{cfg.data.image_size}, all per epoch, no flips"
     card = {
-        "name": name,
-        "file": pth.name,
-        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
-        "params": get_spec(name).params,
-        "sha256": sha256_of(pth),
+        **_card_head(name, pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
         **extra,
         "provenance": (
@@ -1024,6 +1050,164 @@ def _sgz_extras() -> dict:
     return extras
 
 
+# folder under runs/eval → (backend, images): the shipped int8 graph on every held-out image, the fp32 checkpoint
+# on torch on the first 30 (by name) to measure what int8 costs
+RAW_EVAL: dict[str, tuple[str | None, int | None]] = {"raw": (None, None), "raw_fp32": ("torch", 30)}
+
+
+def run_raw_eval(threads: int = 1) -> None:
+    """``llie eval raw`` on the held-out road images: the shipped int8 graph and the fp32 checkpoint on torch."""
+    from llie_core.cli import main as llie_main
+
+    for folder, (backend, images) in RAW_EVAL.items():
+        model = "llpacknet" if backend is None else f"llpacknet:{WEIGHTS / 'llpacknet.pth'}"
+        argv = ["eval", "raw", "--model", model, "-o", str(EVAL_DIR / folder), "--threads", str(threads)]
+        argv += ([] if backend is None else ["--backend", backend]) + (
+            [] if images is None else ["--max-images", str(images)]
+        )
+        status = llie_main(argv)
+        if status:
+            raise SystemExit(status)
+
+
+def _raw_figures() -> dict:
+    """The card's figures: eval raw (int8, fp32) per regime and row, amplification, and bench.json when present."""
+    figures: dict = {}
+    for folder in RAW_EVAL:
+        path = EVAL_DIR / folder / "report.json"
+        if path.is_file():
+            report = json.loads(path.read_text())
+            figures[folder] = {"images": report["images"]} | {
+                name: {"rows": entry["rows"], "amplification": entry["amplification"]}
+                for name, entry in report["regimes"].items()
+            }
+    bench = EVAL_DIR / "raw_bench" / "bench.json"
+    if bench.is_file():
+        keep = ("model", "backend", "resolution", "threads", "median_ms", "estimate_ms", "apply_ms", "torch_eager_ms")
+        figures["bench"] = [{k: row[k] for k in keep} for row in json.loads(bench.read_text())]
+    return _round(figures)
+
+
+def _raw_targets(figures: dict) -> list[dict]:
+    targets = []
+    for name, entry in figures.get("raw", {}).items():
+        if name == "images":
+            continue
+        rows = entry["rows"]
+        ours, plain, dce = rows["llpacknet"], rows["naive"], rows["naive+tiny_dce"]
+        targets += [
+            {
+                "target": f"{name}: PSNR >= naive + 5 dB (demosaic + true ratio + gamma), PSNR and SSIM above naive "
+                "and naive + tiny_dce",
+                "ours_metered": {"psnr": ours["psnr"], "ssim": ours["ssim"]},
+                "ours_true_ratio": {k: rows["llpacknet (true ratio)"][k] for k in ("psnr", "ssim")},
+                "naive": {"psnr": plain["psnr"], "ssim": plain["ssim"]},
+                "naive_tiny_dce": {"psnr": dce["psnr"], "ssim": dce["ssim"]},
+                "met": bool(
+                    ours["psnr"] >= plain["psnr"] + 5.0
+                    and ours["psnr"] > dce["psnr"]
+                    and ours["ssim"] > max(plain["ssim"], dce["ssim"])
+                ),
+            },
+            {
+                "target": f"{name}: amplification estimate within 25% of the true ratio on >= 90% of frames",
+                "ours": entry["amplification"]["within_25pct"],
+                "met": bool(entry["amplification"]["within_25pct"] >= 0.9),
+            },
+        ]
+    return targets
+
+
+def write_raw_card(name: str) -> Path:
+    """Write llie_core/weights/NAME.yaml for a RAW model from its run, its files and the eval raw reports."""
+
+    run = RUNS / name
+    summary = yaml.safe_load((run / "summary.yaml").read_text())
+    cfg = load_config(CONFIGS / f"{name}.yaml")
+    pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
+    if sha256_of(pth) != summary["model_sha256"]:
+        raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
+    figures = _raw_figures()
+    raw = cfg.raw
+    card = {
+        **_card_head(name, pth),
+        "onnx": {
+            "file": onnx.name,
+            "graph": "estimator (packed RAW 256×h×w → 192×2h×2w sRGB sub-pixels; the engine packs and unpacks)",
+            "precision": "int8 (onnxruntime static quantisation, QOperator; weights per channel; training/quantize.py)",
+            "sha256": sha256_of(onnx),
+        }
+        if onnx.is_file()
+        else None,
+        "input": "RAW Bayer mosaic (any pattern, repacked to RGGB), black level subtracted, divided by white − black, "
+        "multiplied by the amplification (metered: llie_core.amplification; or explicit)",
+        "output": "sRGB (gamma-encoded, display-referred), 8 bits",
+        "provenance": f"llie's own training on synthetic dark RAW frames of SICE part 1, {summary['epochs']} epochs, "
+        f"seed {cfg.seed}; re-create with `make -C training llpacknet`",
+        "command": summary["command"],
+        "config": f"training/configs/{name}.yaml",
+        "seed": cfg.seed,
+        "data": {
+            "root": cfg.data.root,
+            "images": summary["training_images"],
+            "selection": f"mean sRGB brightness in {raw.mean_range}",
+            "source": "SICE part 1 (2,002 multi-exposure images, 512x512) from Li-Chongyi/Zero-DCE_extension @09f202b",
+            "terms": "SICE terms, research use",
+            "synthesis": {
+                "camera": "random per crop (Brooks et al. 2019: white balance, exposure gain, colour matrix, tone)",
+                "ratio": f"log-uniform {raw.ratio_range}",
+                "amplification_jitter": f"log-uniform {raw.jitter_range} (target rendered at the input's exposure)",
+                "full_well_e": f"log-uniform {raw.full_well_range}",
+                "read_sigma_e": f"uniform {raw.read_sigma_range}",
+                "row_sigma_e": f"uniform {raw.row_sigma_range}",
+                "bit_depths": raw.bit_depths,
+            },
+            "crops": f"{cfg.data.image_size}x{cfg.data.image_size} mosaics ({cfg.data.min_crop_fraction:.0%}-100% "
+            "crops, area-resized, horizontal flips)",
+        },
+        "training": {
+            "epochs": summary["epochs"],
+            "iterations": summary["iterations"],
+            "batch_size": cfg.batch_size,
+            "loss": "L1 on sRGB",
+            "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), grad-norm clip "
+            f"{cfg.optim.grad_clip:g}",
+            "wall_time_s": summary["wall_time_s"],
+            "resumed": bool(summary.get("resumed", False)),
+            "device": f"{summary['device']}, {summary['threads']} thread(s)",
+            "torch": summary["torch"],
+            "final_loss": _round(summary["final_loss"]),
+        },
+        "evaluation": {
+            "command": "python -m training.publish eval raw (llie eval raw; int8 = the shipped graph, fp32 = the .pth)",
+            "sets": "highway_dev evaluation part (150 images, detect_eval.split_names), auto-exposed, "
+            "raw100/raw300 (llie_core.raw_eval.RAW_REGIMES); never trained on",
+            "figures": figures,
+            "targets": _raw_targets(figures),
+        },
+        "notes": RAW_NOTES.get(name, []),
+    }
+    path = WEIGHTS / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
+    return path
+
+
+RAW_NOTES: dict[str, list[str]] = {
+    "llpacknet": [
+        "Schedule as run: epochs 1-8 under a 36-epoch cosine schedule, then resumed with epochs=18 (the cosine "
+        "shortened from epoch 9 on) and resumed once more after epoch 12 (a stopped session); 18 epochs in all, "
+        "ending at lr 1e-6. `make -C training llpacknet` runs the 18-epoch schedule in one go.",
+        "Output: sRGB (gamma-encoded) 8-bit; the white balance, colour matrix and tone curve are the network's own "
+        "(learned from random Brooks et al. cameras), so colours of a real camera may differ from its rendering.",
+        "Input amplification: metered on the green sites (llie_core.amplification) unless given (node parameter "
+        "amplification, llie enhance --amplification); trained with a 0.7-1.4 error on it.",
+        "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); the "
+        ".pth runs on torch in fp32.",
+        "Trained on synthetic RAW only: no real dark RAW pair was available (../shared/data/raw holds one dim DNG).",
+    ]
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: install | eval | cards."""
     parser = argparse.ArgumentParser(
@@ -1031,16 +1215,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("install")
-    p.add_argument("name", choices=sorted([*EVAL_GROUPS, NOISE_AWARE]))
+    p.add_argument("name", choices=sorted([*EVAL_GROUPS, NOISE_AWARE, *RAW_MODELS]))
     p.add_argument("--no-onnx", action="store_true")
     p = sub.add_parser("eval")
-    p.add_argument("group", choices=[*sorted(SUITES), "noise_aware"])
+    p.add_argument("group", choices=[*sorted(SUITES), "noise_aware", "raw"])
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--models", nargs="+", default=None, help=f"noise_aware: detect rows (default {DETECT_STAGES})")
     p.add_argument("--cameras", nargs="+", default=["srgb", "random"], choices=["srgb", "random"])
     p.add_argument("--parts", nargs="+", default=["detect", "quality", "bench"], choices=["detect", "quality", "bench"])
     p = sub.add_parser("cards")
-    p.add_argument("names", nargs="*", default=[*EVAL_GROUPS, NOISE_AWARE])
+    p.add_argument("names", nargs="*", default=[*EVAL_GROUPS, NOISE_AWARE, *RAW_MODELS])
     args = parser.parse_args(argv)
     if args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")
@@ -1048,6 +1232,8 @@ def main(argv: list[str] | None = None) -> int:
         run_noise_aware_eval(
             threads=args.threads or 1, stages=args.models, cameras=tuple(args.cameras), parts=tuple(args.parts)
         )
+    elif args.cmd == "eval" and args.group == "raw":
+        run_raw_eval(threads=args.threads or 1)
     elif args.cmd == "eval":
         run_eval(args.group, threads=args.threads)
     else:
@@ -1056,7 +1242,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (RUNS / name / "summary.yaml").is_file():
                 print(f"skipped {name}: no finished run in {RUNS / name}", file=sys.stderr)
                 continue
-            print(f"wrote {write_card(name, evals)}")
+            print(f"wrote {write_raw_card(name) if name in RAW_MODELS else write_card(name, evals)}")
     return 0
 
 

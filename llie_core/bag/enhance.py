@@ -125,7 +125,7 @@ def _enhance_one(reader: Any, stream: _Stream, raw: Any) -> tuple[Any, Any, np.n
         processor.receive(None)  # a frame arrived, without a readable stamp
         raise
     processor.receive(imgmsg.stamp_ns(msg.header))
-    arr, enc, source = imgmsg.decode_msg(msg)
+    arr, enc, source = imgmsg.decode_msg(msg, mosaic=True)  # the processor demosaics for all but RAW models
     frame = processor.process(arr, enc)
     hdr = ros2_header(msg.header)
     settings = processor.settings

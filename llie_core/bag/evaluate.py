@@ -48,8 +48,11 @@ class BagFrames:
     lost: int = 0  # frames missing from the recording (stamp gaps, camera_info without its image)
     error: str | None = None
 
-    def bgr(self, i: int) -> np.ndarray:
-        """Frame ``i`` as BGR uint8 (quality metrics, detector, thumbnails)."""
+    def bgr(self, i: int, black: int = 0, white: int = 0) -> np.ndarray:
+        """Frame ``i`` as BGR uint8 (quality metrics, detector, thumbnails); a Bayer mosaic demosaiced with these
+        levels (``white`` 0: the encoding's full scale)."""
+        if self.encodings[i] in imgmsg.BAYER_ENCODINGS:
+            return imgmsg.bayer_to_bgr8(self.frames[i], self.encodings[i], black, white)
         return imgmsg.convert_layout(self.frames[i], self.encodings[i], "bgr8")
 
 
@@ -80,7 +83,7 @@ def read_frames(path: Path, topic: str | None = None, max_frames: int | None = N
                     loss.on_camera_info(imgmsg.stamp_ns(msg.header))
                     continue
                 loss.on_image(imgmsg.stamp_ns(msg.header))
-                arr, enc, _ = imgmsg.decode_msg(msg)
+                arr, enc, _ = imgmsg.decode_msg(msg, mosaic=True)  # Bayer mosaics kept for RAW models
                 out.frames.append(arr)
                 out.encodings.append(enc)
                 out.stamps.append(imgmsg.stamp_ns(msg.header))
@@ -150,14 +153,17 @@ def evaluate_frames(
     loe_idx = set(np.linspace(0, n - 1, min(loe_frames, n)).round().astype(int).tolist())
     raw_rgb: dict[int, np.ndarray] = {}
     raw_quality, raw_luma, raw_grids, raw_dets = [], [], [], []
+    levels = (settings.raw_black_level, settings.raw_white_level)
     for i in tqdm(range(n), desc="raw", unit="frame", disable=not progress):
-        bgr = data.bgr(i)
+        bgr = data.bgr(i, *levels)
         rgb = as_rgb(bgr)
         if i in loe_idx:
             raw_rgb[i] = rgb
         raw_quality.append(frame_quality(rgb))
-        raw_luma.append(imgmsg.mean_luminance(frames[i], data.encodings[i], stride=1))
-        raw_grids.append(grid_luminance(frames[i], data.encodings[i]))
+        mosaic = data.encodings[i] in imgmsg.BAYER_ENCODINGS
+        frame, encoding = (bgr, "bgr8") if mosaic else (frames[i], data.encodings[i])
+        raw_luma.append(imgmsg.mean_luminance(frame, encoding, stride=1))
+        raw_grids.append(grid_luminance(frame, encoding))
         if detector:
             raw_dets.append(detector.detect(bgr))
     results: dict[str, Any] = {
@@ -186,9 +192,12 @@ def evaluate_frames(
     }
     if detector:
         results["raw"]["detections"] = _detection_summary(raw_dets)
-    thumbs: dict[str, list[np.ndarray]] = {"raw": [data.bgr(i) for i in thumb_idx]}
+    thumbs: dict[str, list[np.ndarray]] = {"raw": [data.bgr(i, *levels) for i in thumb_idx]}
     for name, (enhancer, weights) in enhancers.items():
-        enhancer.enhance(frames[0], rgb=data.encodings[0] == "rgb8")  # warm-up (compilation, caches) untimed
+        # warm-up (compilation, caches) untimed, as the rows run it (a RAW model takes the mosaic)
+        StreamProcessor(FixedModel(enhancer), dataclasses.replace(settings, auto_gate=False)).process(
+            frames[0], data.encodings[0]
+        )
         for row, row_settings in variants(name, settings).items():
             processor = StreamProcessor(FixedModel(enhancer), row_settings)
             times, luma, grids, quality, loe, dets, thumbs[row] = [], [], [], [], [], [], []

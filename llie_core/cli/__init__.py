@@ -19,7 +19,8 @@ SUBCOMMANDS = {
     "export": "export a model to ONNX (needs torch)",
     "demo": "build a night bag, enhance it and write an evaluation report",
     "bench": "time the enhancers against a frame copy and torch eager",
-    "eval": "quality of enhanced images (eval quality, the default) and detector mAP on darkened images (eval detect)",
+    "eval": "quality of enhanced images (eval quality, the default), detector mAP on darkened images (eval detect), "
+    "RAW models on synthetic dark RAW frames (eval raw)",
     "bag": "ROS bag tools: make, enhance, eval",
     "live": "enhance a camera, stream, video or bag live: Foxglove view, MCAP recording, latency",
 }
@@ -37,7 +38,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 # Subcommands with sub-commands of their own: (the one meant when none is named, all of them).
-NESTED = {"eval": ("quality", ("quality", "detect"))}
+NESTED = {"eval": ("quality", ("quality", "detect", "raw"))}
 
 
 def _with_default_subcommand(argv: list[str]) -> list[str]:

@@ -22,6 +22,7 @@ from llie_core.bench import (
     as_dicts,
     bench_frames,
     bench_one,
+    bench_raw_frames,
     plot_rows,
     ratios_table,
     rows_table,
@@ -29,6 +30,7 @@ from llie_core.bench import (
     speed_ratios,
     time_per_frame,
     torch_eager,
+    torch_eager_raw,
 )
 from llie_core.cli.common import REFERENCE, enhancer_or_reference
 from llie_core.registry import DEFAULT_MODEL, get_spec, list_specs
@@ -74,17 +76,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"llie bench: unknown resolutions {unknown}; valid: {', '.join(RESOLUTIONS)}", file=sys.stderr)
         return 2
     has_torch = importlib.util.find_spec("torch") is not None and not args.no_eager
-    rows = []
+    rows, sources = [], set()
     configs = [(r, t, m) for r in args.resolutions.split(",") for t in threads_list for m in models]
     for resolution, threads, name in tqdm(configs, desc="bench", unit="config"):
-        frames, source = bench_frames(*RESOLUTIONS[resolution], args.frames)
-        set_threads(threads)
-        copy_ms = statistics.median(time_per_frame(lambda f: f.copy(), frames))
         try:
-            network = get_spec(name).is_network
+            spec = get_spec(name)
         except ValueError as exc:
             tqdm.write(f"skipping {name}: {exc}")
             continue
+        network, raw = spec.is_network, spec.kind == "raw"
+        frames, source = (bench_raw_frames if raw else bench_frames)(*RESOLUTIONS[resolution], args.frames)
+        sources.add(source)
+        set_threads(threads)
+        arrays = [f.data for f in frames] if raw else frames  # a RAW frame's copy baseline is its mosaic's
+        copy_ms = statistics.median(time_per_frame(lambda f: f.copy(), arrays))
         options = {"scale_factor": args.scale_factor} if network and args.scale_factor else {}
         for backend in backends if network else ["numpy"]:
             try:
@@ -93,10 +98,14 @@ def run(args: argparse.Namespace) -> int:
                 tqdm.write(f"skipping {name} on {backend}: {exc}")
                 continue
             weights = "reference" if label == REFERENCE else None
-            scale = enhancer.scale_factor_for(*frames[0].shape[:2]) if network else None
-            eager = torch_eager(name, weights, scale) if network and has_torch else None
+            scale = enhancer.scale_factor_for(*frames[0].shape[:2]) if network and not raw else None
+            eager = None
+            if raw and has_torch and enhancer.scale_factor == 1:
+                eager = torch_eager_raw(name, weights)
+            elif network and not raw and has_torch:
+                eager = torch_eager(name, weights, scale)
             rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames, args.budget_s))
-    print(f"frames: {source}")
+    print(f"frames: {'; '.join(sorted(sources))}")
     print(rows_table(rows))
     ratios = speed_ratios(rows)
     if ratios:

@@ -104,12 +104,15 @@ def enhancer_from_params(
 
     ``threads``: a network's inference threads (None: the backend's default).
     """
+    name = model or values["model"]
     options: dict[str, Any] = {"backend": values["backend"], "device": values["device"]}
     if values["scale_factor"]:
         options["scale_factor"] = values["scale_factor"]
     if threads:
         options["threads"] = threads
-    return enhancer_or_reference(model or values["model"], values["weights"] or None, **options)
+    if values.get("amplification") and get_spec(name).kind == "raw":  # an explicit gain instead of the metered one
+        options["amplification"] = values["amplification"]
+    return enhancer_or_reference(name, values["weights"] or None, **options)
 
 
 def add_fleet_options(parser: argparse.ArgumentParser) -> None:

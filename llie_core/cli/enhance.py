@@ -3,6 +3,10 @@
 Videos (and, with ``--sequence``, the images of each folder in name order) are camera streams: their frames run
 through llie_core.stream.StreamProcessor with the enhancer node's parameters (``--params``, default the node's), so
 gating and temporal smoothing apply as on the robot. Other images are enhanced one by one by the model alone.
+
+Camera RAW files (DNG, ARW, NEF, CR2, ...: ``media.RAW_SUFFIXES``, read by rawpy with the file's pattern and
+levels) are written as PNG: restored by a RAW model (``--model llpacknet``, amplification metered per file or
+``--amplification``), or demosaiced at their levels and enhanced like an image by any other model.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from llie_core.bayer import RawFrame
 from llie_core.cli.common import add_model_options, params_from_args
 from llie_core.engine import Enhancer, MissingWeightsError, create_enhancer
-from llie_core.media import Job, VideoWriter, check_writable, plan_jobs, read_image, read_video, write_image
+from llie_core.media import Job, VideoWriter, check_writable, plan_jobs, read_image, read_raw, read_video, write_image
 from llie_core.stream import FixedModel, StreamProcessor, StreamSettings
 
 
@@ -33,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="treat the images of each folder, in name order, as one camera stream (gating, smoothing), like videos",
     )
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate of --sequence streams (default 30)")
+    parser.add_argument(
+        "--amplification",
+        type=float,
+        help="RAW models: digital gain of the black-subtracted mosaic, e.g. a known exposure ratio (default: metered)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,6 +73,13 @@ class _Source:
 
 def _video_dest(job: Job) -> Path:
     return job.dest if job.dest.suffix.lower() in (".mp4", ".avi") else job.dest.with_suffix(".mp4")
+
+
+def enhance_raw(enhancer: Enhancer, raw: RawFrame, side_by_side: bool) -> np.ndarray:
+    """A RAW frame as BGR uint8: restored by a RAW model, else demosaiced at its levels and enhanced (| the input)."""
+    dark = raw.to_bgr8()
+    out = enhancer.enhance(raw) if enhancer.takes_raw else enhancer.enhance(dark)
+    return np.concatenate([dark, out], axis=1) if side_by_side else out
 
 
 def _run_video(enhancer: Enhancer, settings: StreamSettings, job: Job, side_by_side: bool) -> int:
@@ -102,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         jobs = plan_jobs(args.inputs, args.output)
         check_writable(args.output)
         options = {"scale_factor": params["scale_factor"]} if params["scale_factor"] else {}
+        amplification = args.amplification if args.amplification is not None else params["amplification"] or None
+        if amplification is not None:
+            options["amplification"] = amplification
         enhancer = create_enhancer(
             params["model"],
             backend=params["backend"],
@@ -117,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     settings = StreamSettings.from_params(params)
-    images = [job for job in jobs if not job.is_video]
+    images = [job for job in jobs if not job.is_video and not job.is_raw]
     sources, streams = _image_sources(images, enhancer, settings if args.sequence else None, args.fps)
     failures: list[str] = []
     gated = 0
@@ -126,9 +146,13 @@ def run(args: argparse.Namespace) -> int:
             try:
                 if job.is_video:
                     gated += _run_video(enhancer, settings, job, args.side_by_side)
+                elif job.is_raw:
+                    write_image(
+                        job.dest.with_suffix(".png"), enhance_raw(enhancer, read_raw(job.source), args.side_by_side)
+                    )
                 else:
                     write_image(job.dest, sources[job].enhance(read_image(job.source), args.side_by_side))
-            except (ValueError, TypeError, OSError) as exc:
+            except (ValueError, TypeError, OSError, ImportError) as exc:
                 failures.append(str(exc) if str(job.source) in str(exc) else f"{job.source}: {exc}")
                 tqdm.write(f"failed: {failures[-1]}", file=sys.stderr)
             bar.update(1)

@@ -1,7 +1,8 @@
 """``llie eval``: no-reference quality and model-vs-model agreement over folders of low-light images.
 
 ``llie eval quality MODELS...`` (``quality`` may be left out: ``llie eval MODELS...``) is this tool;
-``llie eval detect`` measures what enhancement does to a detector (llie_core.cli.eval_detect).
+``llie eval detect`` measures what enhancement does to a detector (llie_core.cli.eval_detect);
+``llie eval raw`` a RAW model on synthetic dark RAW frames (llie_core.cli.eval_raw).
 
 Each model is given as ``LABEL=MODEL[:WEIGHTS][@SCALE]``: WEIGHTS is a path, ``reference`` (the
 published checkpoint in ../shared) or omitted (the shipped weights); SCALE is the estimation scale
@@ -247,10 +248,18 @@ def _write_csv(rows: list[dict], path: Path) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``llie eval``'s sub-commands: ``quality`` (meant when none is named) and ``detect``."""
-    from llie_core.cli import eval_detect
+    """Add ``llie eval``'s sub-commands: ``quality`` (meant when none is named), ``detect`` and ``raw``."""
+    from llie_core.cli import eval_detect, eval_raw
 
-    commands = parser.add_subparsers(dest="eval_command", required=True, metavar="{quality,detect}")
+    commands = parser.add_subparsers(dest="eval_command", required=True, metavar="{quality,detect,raw}")
+    eval_raw.add_arguments(
+        commands.add_parser(
+            "raw",
+            help=eval_raw.SUMMARY,
+            description=eval_raw.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     eval_detect.add_arguments(
         commands.add_parser(
             "detect",

@@ -10,6 +10,8 @@ confidence and the objects also found on the frame as read.
 
 Models: registry names, MODEL:WEIGHTS, MODEL@SCALE, LABEL=..., and chains run in order: bilateral+tiny_dce.
 Regimes: none, moderate, heavy or NAME=k:16,fw:400,read:2[,row:0.5][,bits:12].
+RAW models: ``--raw --camera random --models llpacknet,tiny_dce``: the dark frames are RAW mosaics; llpacknet
+restores the mosaic, the other models enhance the camera's demosaiced rendering of it (the dark row).
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="noise seed (each image and regime gets its own stream)")
     parser.add_argument("--camera", default="srgb", choices=("srgb", "random"), help="random: Brooks et al. camera")
     parser.add_argument("--bayer", choices=("RGGB", "BGGR", "GRBG", "GBRG"), help="apply the noise on a mosaic")
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="dark frames through the RAW path (mosaic of --bayer, default RGGB): RAW models (llpacknet) get the "
+        "mosaic, the others the camera's demosaiced frame; use with --camera random",
+    )
     parser.add_argument("--examples", type=int, default=2, help="example images shown per regime")
     parser.add_argument("-o", "--output", type=Path, default=Path("eval_detect"), help="report folder")
     parser.add_argument("--threads", type=int, default=1, help="torch and onnxruntime threads (default 1)")
@@ -105,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         f"regimes: {', '.join(r.name for r in regimes) or 'none (frames as read)'}, models: {', '.join(stages)}",
         flush=True,
     )
+    if fleet and args.raw:  # fleet tasks carry no RAW path yet: refuse rather than evaluate something else
+        print("llie eval detect: --raw runs in this process only (not with --shards or --ray)", file=sys.stderr)
+        return 2
     if fleet:
         return _run_fleet(args, datasets, specs, regimes, detector_path, conf)
     import torch
@@ -122,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         camera=args.camera,
         bayer=args.bayer,
+        raw=args.raw,
         count_conf=args.count_conf,
         cache=cache,
         examples=args.examples,

@@ -8,6 +8,7 @@ from pathlib import Path
 from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate
 from llie_core.engine.network import NetworkEnhancer
+from llie_core.engine.raw import RawEnhancer
 from llie_core.registry import (
     DEFAULT_MODEL,
     ModelSpec,
@@ -19,7 +20,15 @@ from llie_core.registry import (
 
 BACKENDS = ("auto", "onnxruntime", "torch", "numpy")
 
-__all__ = ["BACKENDS", "Enhancer", "Estimate", "MissingWeightsError", "NetworkEnhancer", "create_enhancer"]
+__all__ = [
+    "BACKENDS",
+    "Enhancer",
+    "Estimate",
+    "MissingWeightsError",
+    "NetworkEnhancer",
+    "RawEnhancer",
+    "create_enhancer",
+]
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -101,7 +110,10 @@ def create_enhancer(
     (default: ``default_scale_factor``, the shipped weights' model card's or the registry's),
     ``max_estimation_side`` (the estimator sees at most this many pixels on the frame's longer side, at a scale
     factor of at least ``scale_factor`` or 1; default: the card's ``max_estimation_side`` unless ``scale_factor``
-    is given, which then holds for every frame size) and ``threads``; method parameters for classical ones.
+    is given, which then holds for every frame size) and ``threads``; RAW models (``takes_raw``: a
+    ``bayer.RawFrame`` in, sRGB out) also ``amplification`` (None: estimated per frame; a number: that digital
+    gain, e.g. a known exposure ratio), and their scale factor bins the mosaic before the network; method
+    parameters for classical ones.
     """
     name = DEFAULT_MODEL if name is None else name
     spec = get_spec(name)
@@ -125,8 +137,9 @@ def create_enhancer(
         max_side = default_max_estimation_side(name, weights) if max_side is None else max_side
         scale_factor = default_scale_factor(name, weights) if max_side is None else 1
     threads = options.pop("threads", None)
+    amplification = options.pop("amplification", None) if spec.kind == "raw" else None
     if options:
-        valid = ["max_estimation_side", "scale_factor", "threads"]
+        valid = ["max_estimation_side", "scale_factor", "threads"] + (["amplification"] if spec.kind == "raw" else [])
         raise TypeError(f"unknown options for {name!r}: {sorted(options)}; valid: {valid}")
     if backend == "auto":
         backend = _pick_backend(spec, weights)
@@ -138,4 +151,6 @@ def create_enhancer(
         from llie_core.engine.onnx_backend import OrtEstimator
 
         estimator = OrtEstimator(_onnx_model(spec, weights), name, device, threads)
+    if spec.kind == "raw":
+        return RawEnhancer(spec, estimator, backend, scale_factor, amplification)
     return NetworkEnhancer(spec, estimator, backend, scale_factor, max_side)

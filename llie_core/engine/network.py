@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from llie_core.curves import estimation_size, frame_scale_factor
-from llie_core.engine.base import Enhancer
+from llie_core.engine.base import Enhancer, check_scale_factor
 from llie_core.engine.estimate import Estimate, Estimator, applier_for, check_estimate
 from llie_core.frames import check_frame, from_rgb, to_rgb
 from llie_core.kernels import downscale_normalised
@@ -39,14 +39,12 @@ class NetworkEnhancer(Enhancer):
         scale_factor: int,
         max_estimation_side: int | None = None,
     ) -> None:
-        if not _positive_int(scale_factor):
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
         if max_estimation_side is not None and not _positive_int(max_estimation_side):
             raise ValueError(f"max_estimation_side must be an integer >= 1 or None, got {max_estimation_side!r}")
         self.name = spec.name
         self.spec = spec
         self.backend = backend
-        self.scale_factor = scale_factor
+        self.scale_factor = check_scale_factor(scale_factor)
         self.max_estimation_side = max_estimation_side
         self._estimator = estimator
         self._applier = applier_for(spec)

@@ -50,13 +50,14 @@ class OrtEstimator:
             raise ValueError(f"{label} holds model {meta.get('llie_model')!r}, not {name!r}")
         self._input = self.session.get_inputs()[0].name
         outputs = [o.name for o in self.session.get_outputs()]
-        # curve models output "curves"; IAT models "maps" and "globals"; the noise-aware DCE "maps"
-        # (llie_core.export.output_names)
-        choices = (["curves"], ["maps", "globals"], ["maps"])
+        # curve models output "curves"; IAT models "maps" and "globals"; the noise-aware DCE "maps"; RAW models
+        # "packed_rgb" (llie_core.export.output_names)
+        choices = (["curves"], ["maps", "globals"], ["maps"], ["packed_rgb"])
         self._outputs = next((names for names in choices if set(names) <= set(outputs)), None)
         if self._outputs is None:
             raise ValueError(
-                f"{label} has outputs {outputs}; an estimator graph has 'curves', 'maps' and 'globals', or 'maps'"
+                f"{label} has outputs {outputs}; an estimator graph has 'curves', 'maps' and 'globals', 'maps', or "
+                "'packed_rgb'"
             )
 
     def __call__(self, image: np.ndarray) -> Estimate:
@@ -65,3 +66,7 @@ class OrtEstimator:
         results = self.session.run(self._outputs, {self._input: x})
         maps = results[0][0].transpose(1, 2, 0)
         return Estimate(maps) if len(results) == 1 else Estimate(maps, results[1][0])
+
+    def run_packed(self, packed: np.ndarray) -> np.ndarray:
+        """RAW models: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+        return self.session.run(self._outputs, {self._input: packed[None]})[0][0]

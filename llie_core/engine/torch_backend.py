@@ -12,7 +12,7 @@ from llie_core.models import create_model
 
 
 class TorchEstimator:
-    """Runs the model's ``estimate`` (curves; or IAT maps and globals) on h×w×3 float32 RGB arrays."""
+    """Runs the model's ``estimate``: curves, or IAT maps and globals, of h×w×3 float32 RGB; RAW models' network."""
 
     def __init__(self, name: str, weights: str | Path, device: str = "cpu", threads: int | None = None) -> None:
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -31,3 +31,8 @@ class TorchEstimator:
             return Estimate(estimated[0].permute(1, 2, 0).float().cpu().numpy())
         maps, params = estimated
         return Estimate(maps[0].permute(1, 2, 0).float().cpu().numpy(), params[0].float().cpu().numpy())
+
+    def run_packed(self, packed: np.ndarray) -> np.ndarray:
+        """RAW models: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+        with torch.inference_mode():
+            return self.model.estimate(torch.from_numpy(packed)[None].to(self.device))[0].float().cpu().numpy()

@@ -1,7 +1,7 @@
 """Torch models built by name: ``create_model("tiny_dce", weights=...)``, ``create_model("iat", ...)``.
 
-Three families: the Zero-DCE curve models (``CurveModel``), the noise-aware DCE (``NoiseAwareDCE``) and the IAT
-models (``IATFamily``). The name
+Four families: the Zero-DCE curve models (``CurveModel``), the noise-aware DCE (``NoiseAwareDCE``), the IAT
+models (``IATFamily``) and the RAW model LLPackNet (``LLPackNet``: a packed RAW frame in, sRGB out). The name
 ``iat_student`` covers two layouts: llie's own student (the default, ``BoundedIATStudent``) and the
 published one (``IATStudent``), chosen by the checkpoint's keys.
 """
@@ -16,6 +16,7 @@ from llie_core.models.checkpoints import CheckpointError, load_weights, read_sta
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.models.iat import IAT, IATFamily, IATStudent, apply_maps
 from llie_core.models.iat_student import BoundedIATStudent
+from llie_core.models.llpacknet import LLPackNet
 from llie_core.models.noise_dce import DENOISE_CLASSES, NoiseAwareDCE
 from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
@@ -25,6 +26,7 @@ __all__ = [
     "BoundedIATStudent",
     "IATFamily",
     "IATStudent",
+    "LLPackNet",
     "NoiseAwareDCE",
     "apply_curves",
     "apply_maps",
@@ -32,7 +34,12 @@ __all__ = [
     "resolve_weights",
 ]
 
-_OPTIONS = {"curve": ("scale_factor",), "denoise_curve": ("scale_factor",), "iat": ("scale_factor", "input_range")}
+_OPTIONS = {
+    "curve": ("scale_factor",),
+    "denoise_curve": ("scale_factor",),
+    "iat": ("scale_factor", "input_range"),
+    "raw": ("scale_factor",),
+}
 
 
 def iat_class(name: str, path: Path | None) -> type[IATFamily]:
@@ -51,7 +58,7 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
     IAT models also ``input_range`` ("unit" for [0, 1] or "signed" for Normalize(0.5, 0.5) input),
     which by default follows the weights: a published checkpoint is recognised by its content,
     anything else gets the registry's default. The module is returned in eval mode on the CPU; it
-    takes and returns RGB in [0, 1] either way.
+    takes and returns RGB in [0, 1] either way, except the RAW model (packed RGGB planes in, sRGB out).
     """
     spec = get_spec(name)
     if spec.kind not in _OPTIONS:
@@ -67,6 +74,8 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
         model = MODEL_CLASSES[name](**options)
     elif spec.kind == "denoise_curve":
         model = DENOISE_CLASSES[name](**options)
+    elif spec.kind == "raw":
+        model = LLPackNet(**options)
     else:
         if options.get("input_range") is None and path is not None and path.is_file():
             variant = reference_variant_of(name, path)

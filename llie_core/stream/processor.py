@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from llie_core.bayer import RawFrame
 from llie_core.frames import max_value
-from llie_core.imgmsg import default_output_encoding, mean_luminance
+from llie_core.imgmsg import BAYER_ENCODINGS, FrameError, default_output_encoding, mean_luminance
 from llie_core.params import ENHANCER_PARAMS
 from llie_core.stream.gate import FrameGate
 from llie_core.stream.stats import StatsCounter
@@ -36,6 +37,8 @@ class StreamSettings:
     output_encoding: str = _DEFAULTS["output_encoding"]
     publish_compressed: bool = _DEFAULTS["publish_compressed"]
     jpeg_quality: int = _DEFAULTS["jpeg_quality"]
+    raw_black_level: int = _DEFAULTS["raw_black_level"]
+    raw_white_level: int = _DEFAULTS["raw_white_level"]  # 0: the encoding's full scale
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> StreamSettings:
@@ -45,6 +48,14 @@ class StreamSettings:
     def output_encoding_for(self, source_encoding: str) -> str:
         """The encoding the enhanced frame of an input in ``source_encoding`` is published in."""
         return self.output_encoding or default_output_encoding(source_encoding)
+
+    def raw_frame(self, mosaic: np.ndarray, encoding: str) -> RawFrame:
+        """A bayer_* mosaic with its pattern and these settings' levels; FrameError when they do not fit it."""
+        white = self.raw_white_level or max_value(mosaic.dtype)
+        try:
+            return RawFrame(mosaic, BAYER_ENCODINGS[encoding], self.raw_black_level, white)
+        except ValueError as exc:
+            raise FrameError(f"image {encoding}: {exc} (parameters raw_black_level, raw_white_level)") from None
 
 
 class ModelSource(Protocol):
@@ -145,12 +156,25 @@ class StreamProcessor:
         self.stats.on_received(stamp_ns)
 
     def process(self, array: np.ndarray, encoding: str) -> StreamFrame:
-        """Enhance one decoded frame (unless bypassed or gated) and measure its luminance before and after."""
-        lum_in = mean_luminance(array, encoding)
+        """Enhance one decoded frame (unless bypassed or gated) and measure its luminance before and after.
+
+        A Bayer mosaic (``imgmsg.decode_msg(..., mosaic=True)``) goes to a RAW model as a RawFrame with the
+        settings' levels, enhanced into rgb8; every other model, and a bypassed or gated frame, gets it
+        demosaiced into bgr8 as the decoder would.
+        """
         enhancer, generation = self.model.current, self.model.generation
         name, backend = str(getattr(enhancer, "name", "")), str(getattr(enhancer, "backend", ""))
         settings = self.settings
         passed = {"model": name, "backend": backend, "enabled": settings.enabled}
+        takes_raw = bool(getattr(enhancer, "takes_raw", False)) and settings.enabled
+        if encoding in BAYER_ENCODINGS and array.ndim == 2:
+            raw = settings.raw_frame(array, encoding)
+            if takes_raw:
+                return self._process_raw(raw, encoding, generation, passed)
+            array, encoding = raw.to_bgr8(), "bgr8"
+        elif takes_raw:
+            raise FrameError(f"{name} takes RAW Bayer frames (bayer_* encodings); this frame is {encoding}")
+        lum_in = mean_luminance(array, encoding)
         if not settings.enabled or enhancer is None:
             return StreamFrame(array, encoding, lum_in, lum_in, gated=False, enhanced=False, **passed)
         if not self.gate.should_enhance(lum_in):
@@ -171,6 +195,22 @@ class StreamProcessor:
                 out = self._smooth_gain(out, encoding, lum_in, key)
         lum_out = mean_luminance(out, encoding)
         return StreamFrame(out, encoding, lum_in, lum_out, gated=False, enhanced=True, curve_mean=curve_mean, **passed)
+
+    def _process_raw(self, raw: RawFrame, encoding: str, generation: int, passed: dict[str, Any]) -> StreamFrame:
+        """A RAW model on a mosaic: gate on its mean level, smooth the amplification, enhance into rgb8."""
+        lum_in = max(0.0, raw.mean_level())
+        if not self.gate.should_enhance(lum_in):
+            self._restart()
+            return StreamFrame(raw.to_bgr8(), "bgr8", lum_in, lum_in, gated=True, enhanced=False, **passed)
+        enhancer = self.model.current
+        amplification = enhancer.estimate(raw)
+        if self.settings.smoothing > 0:
+            amplification = self.ema.update(amplification, key=(generation, raw.shape))
+        out = enhancer.apply(raw, amplification, rgb=True)
+        lum_out = mean_luminance(out, "rgb8")
+        return StreamFrame(
+            out, "rgb8", lum_in, lum_out, gated=False, enhanced=True, curve_mean=[float(amplification)], **passed
+        )
 
     def finish(self, frame: StreamFrame, latency_s: float) -> FrameStats:
         """Count a processed (published) frame and report it; ``latency_s`` from its arrival to its publication."""

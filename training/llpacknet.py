@@ -1,0 +1,109 @@
+"""RAW training (mode raw): LLPackNet on synthetic dark RAW frames made from sRGB training images.
+
+Per crop (``synthesize``): a random camera (Brooks et al. 2019, ``noise.random_processing``) unprocesses the clean
+sRGB crop to linear camera RGB; the light is divided by a ratio (log-uniform in ``raw.ratio_range``), an RGGB
+mosaic is sensed with Poisson shot noise, Gaussian read and row noise in electrons and an ADC of 12 or 14 bits
+(``noise.expose``); the network input is that mosaic, black-subtracted, normalised and amplified by ratio × jitter
+(the amplification error of an estimate, log-uniform in ``raw.jitter_range``); the target is the clean crop rendered
+by the same camera at the input's exposure, ``process(clip(camera × jitter))``: the clean image itself when the
+jitter is 1, brighter or darker as the amplification says otherwise. So the network learns noise removal and the
+camera's rendering (white balance, colour matrix, tone curve), while the brightness follows the amplification it
+is given, estimated or explicit (``llie_core.amplification``). Loss: L1 on sRGB, as SID and LLPackNet.
+
+Training images are the configured folder's (SICE part 1), restricted to mean sRGB brightness in ``raw.mean_range``:
+the folder holds exposure brackets, whose darkest frames would leave nothing above the noise after ÷300.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from llie_core.bayer import normalise, rggb_planes
+from llie_core.models.llpacknet import LLPackNet
+from llie_core.noise import NoiseRegime, expose, mosaic, process, random_processing, unprocess
+from training.config import RawConfig, TrainConfig
+from training.engine import PatchSampler, list_images, run_training
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def synthesize(clean: np.ndarray, rng: np.random.Generator, raw: RawConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A clean H×W×3 sRGB crop in [0, 1] (even sides) → (4×H/2×W/2 float32 input planes, 3×H×W float32 target)."""
+    processing = random_processing(rng)
+    camera = unprocess(clean, processing)
+    ratio = _log_uniform(rng, *raw.ratio_range)
+    jitter = _log_uniform(rng, *raw.jitter_range)
+    bits = int(rng.choice(raw.bit_depths))
+    regime = NoiseRegime(
+        "train",
+        ratio,
+        full_well=_log_uniform(rng, *raw.full_well_range),
+        read_sigma=float(rng.uniform(*raw.read_sigma_range)),
+        row_sigma=float(rng.uniform(*raw.row_sigma_range)),
+        bit_depth=bits,
+    )
+    black, white = 64 << (bits - 10), (1 << bits) - 1
+    codes = expose(mosaic(camera, "RGGB") / ratio, regime, rng, black, white)
+    planes = rggb_planes(normalise(codes, black, white, ratio * jitter))
+    target = process(np.clip(camera * jitter, 0.0, 1.0), processing)
+    return planes, np.ascontiguousarray(target.transpose(2, 0, 1), dtype=np.float32)
+
+
+def mean_brightness(path: Path) -> float:
+    """Mean sRGB value in [0, 1] of an image file (on a 4× subsample)."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"cannot read image {path}")
+    return float(image[::4, ::4].mean()) / 255.0
+
+
+def training_images(cfg: TrainConfig, progress: bool = True) -> list[Path]:
+    """The configured folder's images whose mean sRGB brightness is in ``raw.mean_range``."""
+    low, high = cfg.raw.mean_range
+    files = list_images(cfg.data.root, cfg.data.limit)
+    bar = tqdm(files, desc="selecting training images", unit="image", disable=not progress, mininterval=5.0)
+    kept = [f for f in bar if low <= mean_brightness(f) <= high]
+    if not kept:
+        raise ValueError(f"no image of {cfg.data.root} has a mean brightness in {cfg.raw.mean_range}")
+    return kept
+
+
+class RawPairSampler(PatchSampler):
+    """The training images' seeded crops (PatchSampler) turned into synthetic RAW input/target pairs."""
+
+    def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> dict[str, torch.Tensor]:
+        """{"planes": N×4×S/2×S/2 amplified RGGB planes, "target": N×3×S×S sRGB}; a function of (seed, epoch, step)."""
+        clean = super().load_batch(indices, epoch, step, gamma=False)
+        rng = np.random.default_rng([self.cfg.seed, epoch, step + 1, 7])
+        pairs = [synthesize(c.permute(1, 2, 0).double().numpy(), rng, self.cfg.raw) for c in clean]
+        return {
+            "planes": torch.from_numpy(np.stack([p for p, _ in pairs])),
+            "target": torch.from_numpy(np.stack([t for _, t in pairs])),
+        }
+
+
+def step(model: LLPackNet, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+    """L1 between the network's sRGB and the target; PSNR of the batch for the log."""
+    out = model(batch["planes"])
+    loss = F.l1_loss(out, batch["target"])
+    with torch.no_grad():
+        mse = F.mse_loss(out.clamp(0, 1), batch["target"])
+    return loss, {"l1": float(loss.detach()), "psnr": float(-10 * torch.log10(mse))}
+
+
+def train_raw(cfg: TrainConfig, resume: bool = False, command: str = "", progress: bool = True) -> Path:
+    """Train LLPackNet on synthetic RAW pairs; returns the run directory."""
+    if cfg.mode != "raw":
+        raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'raw'")
+    torch.manual_seed(cfg.seed)
+    model = LLPackNet()
+    sampler = RawPairSampler(training_images(cfg, progress), cfg)
+    return run_training(cfg, step, resume=resume, command=command, progress=progress, model=model, sampler=sampler)

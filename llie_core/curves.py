@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_scale_factor(value: object) -> int:
+    """A network's scale factor: an integer >= 1 (ValueError naming the value otherwise)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"scale_factor must be an integer >= 1, got {value!r}")
+    return value
+
+
 def estimation_size(height: int, width: int, scale_factor: int) -> tuple[int, int]:
     """Size (h, w) at which curves are estimated for an H×W frame: ⌈H/s⌉×⌈W/s⌉."""
     # (n + s - 1) // s rather than -(-n // s): exported to ONNX, Div truncates, so operands stay non-negative.

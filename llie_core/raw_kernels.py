@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from llie_core.bayer import RawFrame, canonical_offset
+from llie_core.curves import check_scale_factor
 
 try:
     import numba
@@ -56,8 +57,7 @@ class PackGeometry:
 
 def geometry(height: int, width: int, pattern: str, scale: int = 1) -> PackGeometry:
     """The packing of an H×W mosaic of ``pattern`` binned by ``scale``."""
-    if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
-        raise ValueError(f"scale_factor must be an integer >= 1, got {scale!r}")
+    check_scale_factor(scale)
     dy, dx = canonical_offset(pattern)
     hp = -(-((height + dy + 1) // 2) // scale)
     wp = -(-((width + dx + 1) // 2) // scale)

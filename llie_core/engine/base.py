@@ -10,13 +10,6 @@ import numpy as np
 from llie_core.frames import check_frame, from_rgb, to_rgb
 
 
-def check_scale_factor(value: object) -> int:
-    """A network's scale factor: an integer >= 1 (ValueError naming the value otherwise)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"scale_factor must be an integer >= 1, got {value!r}")
-    return value
-
-
 class Enhancer(ABC):
     """Enhances camera frames (H×W×3 BGR/RGB or H×W mono, uint8 or uint16) into the same layout."""
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from llie_core.curves import estimation_size, frame_scale_factor
-from llie_core.engine.base import Enhancer, check_scale_factor
+from llie_core.curves import check_scale_factor, estimation_size, frame_scale_factor
+from llie_core.engine.base import Enhancer
 from llie_core.engine.estimate import Estimate, Estimator, applier_for, check_estimate
 from llie_core.frames import check_frame, from_rgb, to_rgb
 from llie_core.kernels import downscale_normalised

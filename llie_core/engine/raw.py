@@ -22,7 +22,8 @@ import numpy as np
 
 from llie_core.amplification import MAX_AMPLIFICATION, estimate_amplification
 from llie_core.bayer import RawFrame
-from llie_core.engine.base import Enhancer, check_scale_factor
+from llie_core.curves import check_scale_factor
+from llie_core.engine.base import Enhancer
 from llie_core.raw_kernels import pack, unpack
 from llie_core.registry import ModelSpec
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llie_core.curves import estimation_size
+from llie_core.curves import check_scale_factor, estimation_size
 from llie_core.registry import get_spec
 
 
@@ -54,10 +54,7 @@ class CurveModel(nn.Module):
         super().__init__()
         spec = get_spec(self.spec_name)
         self.iterations = spec.iterations
-        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
-        self.scale_factor = scale_factor
+        self.scale_factor = check_scale_factor(spec.default_scale_factor if scale_factor is None else scale_factor)
 
     def estimate(self, x: torch.Tensor) -> torch.Tensor:
         """Curve maps in [-1, 1] for an image at estimation resolution: N×3×h×w → N×C×h×w."""

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llie_core.curves import estimation_size
+from llie_core.curves import check_scale_factor, estimation_size
 from llie_core.registry import INPUT_RANGES, get_spec
 
 # Clamp floor of the published models: keeps pow(·, gamma) finite for gamma < 1.
@@ -97,9 +97,7 @@ class IATFamily(nn.Module):
     def __init__(self, scale_factor: int | None = None, input_range: str | None = None) -> None:
         super().__init__()
         spec = get_spec(self.spec_name)
-        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        scale_factor = check_scale_factor(spec.default_scale_factor if scale_factor is None else scale_factor)
         if input_range is None:
             input_range = self.default_input_range or spec.input_range
         if input_range not in INPUT_RANGES:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from llie_core.curves import check_scale_factor
 from llie_core.raw_kernels import PACK, PLANES
 
 
@@ -56,8 +57,7 @@ class LLPackNet(nn.Module):
 
     def __init__(self, scale_factor: int = 1) -> None:
         super().__init__()
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
+        check_scale_factor(scale_factor)
         # The engine's binning of the mosaic before the network (llie_core.raw_kernels); the module itself always
         # runs at the resolution it is given.
         self.scale_factor = scale_factor

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from llie_core.curves import estimation_size
+from llie_core.curves import check_scale_factor, estimation_size
 from llie_core.models.dce import DepthwiseSeparableConv, apply_curves
 from llie_core.registry import get_spec
 
@@ -62,10 +62,7 @@ class NoiseAwareDCE(nn.Module):
         super().__init__()
         spec = get_spec(self.spec_name)
         self.iterations = spec.iterations
-        scale_factor = spec.default_scale_factor if scale_factor is None else scale_factor
-        if not isinstance(scale_factor, int) or isinstance(scale_factor, bool) or scale_factor < 1:
-            raise ValueError(f"scale_factor must be an integer >= 1, got {scale_factor!r}")
-        self.scale_factor = scale_factor
+        self.scale_factor = check_scale_factor(spec.default_scale_factor if scale_factor is None else scale_factor)
         n = 16
         self.e_conv1 = DepthwiseSeparableConv(self.input_channels, n)
         self.e_conv2 = DepthwiseSeparableConv(n, n)

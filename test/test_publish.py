@@ -1,4 +1,4 @@
-"""training/publish.py: sgz's detection and video figures merged from the reports the CLI writes."""
+"""training/publish.py: detection tables and video figures merged from the reports the CLI writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("yaml")
 
-from training.publish import detection_figures, video_figures  # noqa: E402
+from training.publish import detect_table, detection_figures, video_figures  # noqa: E402
 
 
 def _detect_report(path: Path, rows: dict[str, float], dark: float = 0.5) -> Path:
@@ -31,7 +31,7 @@ def test_detection_figures_merge_reports_and_check_targets(tmp_path: Path) -> No
     ours = _detect_report(tmp_path / "a", {"sgz": 0.7})
     base = _detect_report(tmp_path / "b", {"zero_dce_pp": 0.72, "sgz_published": 0.6})
     table, targets = detection_figures([ours, base])
-    assert table["heavy"]["sgz"] == {"map50": 70.0, "map50_95": 35.0} and table["none"]["clean"]["map50"] == 80.0
+    assert table["heavy"]["sgz"] == {"ap50": 70.0, "ap50_95": 35.0} and table["none"]["clean"]["ap50"] == 80.0
     met = {(t["target"], t["met"]) for t in targets}
     assert ("heavy: AP50 of sgz >= zero_dce_pp's", False) in met and (
         "none: AP50 of sgz >= sgz_published's",
@@ -40,6 +40,16 @@ def test_detection_figures_merge_reports_and_check_targets(tmp_path: Path) -> No
     other = _detect_report(tmp_path / "c", {"sgz_published": 0.6}, dark=0.4)  # another seed or split
     with pytest.raises(ValueError, match="dark differs"):
         detection_figures([ours, other])
+
+
+def test_detect_table_of_one_report_has_clean_dark_and_every_stage(tmp_path: Path) -> None:
+    table = detect_table([_detect_report(tmp_path / "a", {"noise_aware_dce": 0.75}, dark=0.7)])
+    assert set(table) == {"none", "heavy"}
+    assert table["none"] == {
+        "clean": {"ap50": 80.0, "ap50_95": 60.0},
+        "dark": {"ap50": 70.0, "ap50_95": 35.0},
+        "noise_aware_dce": {"ap50": 75.0, "ap50_95": 37.5},
+    }
 
 
 def test_video_figures_recommend_the_smoothing_with_least_flicker(tmp_path: Path) -> None:

@@ -89,7 +89,6 @@ SGZ_DETECT_REPORTS = [
     RUNS / "eval" / "sgz_detect_baselines" / "report.json",
 ]
 SGZ_VIDEO_DIR = RUNS / "video"
-AP_KEYS = ("map50", "map50_95")
 COMPARE: dict[str, list[tuple[str, str]]] = {
     "distill": [
         ("tiny_dce", "zero_dce_pp"),
@@ -353,13 +352,21 @@ def _figures(name: str, evals: dict[str, dict]) -> tuple[dict, list[dict]]:
     return _round(figures), _round(targets)
 
 
-def _detect_table(report: dict) -> dict:
-    """AP50 / AP50-95 (%) per regime and row (clean, dark, each stage) of an ``llie eval detect`` report.json."""
-    ref = report["reference"]
-    table = {}
-    for regime, entry in report["conditions"].items():
-        rows = {"clean": ref, **entry["rows"]}
-        table[regime] = {k: {"ap50": 100 * v["map50"], "ap50_95": 100 * v["map50_95"]} for k, v in rows.items()}
+def detect_table(reports: list[Path]) -> dict[str, dict[str, dict[str, float]]]:
+    """AP50 / AP50-95 (%) per regime and row (clean, dark, each stage) of ``llie eval detect`` report.json files.
+
+    Rows of several reports are merged; their clean and dark rows must agree (same images, seed and regimes).
+    """
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for path in reports:
+        report = json.loads(path.read_text())
+        for regime, entry in report["conditions"].items():
+            rows = table.setdefault(regime, {})
+            for row, metrics in ({"clean": report["reference"]} | entry["rows"]).items():
+                values = {"ap50": 100 * metrics["map50"], "ap50_95": 100 * metrics["map50_95"]}
+                if row in ("clean", "dark") and row in rows and rows[row] != values:
+                    raise ValueError(f"{path}: {regime} {row} differs from the other reports ({values} vs {rows[row]})")
+                rows[row] = values
     return table
 
 
@@ -370,7 +377,7 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
     for camera in ("srgb", "random"):
         path = folder / f"detect_{camera}" / "report.json"
         if path.is_file():
-            figures[f"detect_ap_{camera}_camera"] = _detect_table(json.loads(path.read_text()))
+            figures[f"detect_ap_{camera}_camera"] = detect_table([path])
     srgb = figures.get("detect_ap_srgb_camera")
     if srgb:
         ap = {r: {k: v["ap50"] for k, v in rows.items()} for r, rows in srgb.items()}
@@ -605,29 +612,14 @@ def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
 def detection_figures(
     reports: list[Path], ours: str = "sgz", baselines: tuple[str, ...] = ("zero_dce_pp", "sgz_published")
 ):
-    """(AP50 / AP50-95 % per regime and row, target checks) from ``llie eval detect`` reports of the same split.
-
-    Rows of several reports are merged; their clean and dark rows must agree (same images, seed and regimes).
-    """
-    table: dict[str, dict[str, dict[str, float]]] = {}
-    for path in reports:
-        report = json.loads(path.read_text())
-        clean = {k: 100 * report["reference"][k] for k in AP_KEYS}
-        for regime, entry in report["conditions"].items():
-            rows = table.setdefault(regime, {})
-            new = {"clean": clean} | {
-                r: {k: 100 * m[k] for k in ("map50", "map50_95")} for r, m in entry["rows"].items()
-            }
-            for row, values in new.items():
-                if row in ("clean", "dark") and row in rows and rows[row] != values:
-                    raise ValueError(f"{path}: {regime} {row} differs from the other reports ({values} vs {rows[row]})")
-                rows[row] = values
+    """(``detect_table`` of the reports, target checks: AP50 of ``ours`` at least each baseline's per regime)."""
+    table = detect_table(reports)
     targets = [
         {
             "target": f"{regime}: AP50 of {ours} >= {base}'s",
-            "ours": rows[ours]["map50"],
-            base: rows[base]["map50"],
-            "met": bool(rows[ours]["map50"] >= rows[base]["map50"]),
+            "ours": rows[ours]["ap50"],
+            base: rows[base]["ap50"],
+            "met": bool(rows[ours]["ap50"] >= rows[base]["ap50"]),
         }
         for regime, rows in table.items()
         for base in baselines
@@ -753,8 +745,6 @@ NOTES = {
 
 def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_DIR / "noise_aware") -> Path:
     """Write llie_core/weights/noise_aware_dce.yaml: run, data, losses and the figures of ``eval noise_aware``."""
-    from llie_core.registry import get_spec
-
     name = NOISE_AWARE
     summary = yaml.safe_load((run / "summary.yaml").read_text())
     cfg = load_config(run / "config.yaml")  # the run's own settings (with its --set overrides)
@@ -764,11 +754,7 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
     figures, targets = noise_aware_figures(folder)
     d, dist = cfg.detect, cfg.distill
     card = {
-        "name": name,
-        "file": pth.name,
-        "format": "plain state_dict (torch.save), load with torch.load(weights_only=True)",
-        "params": get_spec(name).params,
-        "sha256": sha256_of(pth),
+        **_card_head(name, pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
         "default": True,
         "provenance": f"llie's own detection-aware training ({summary['epochs']} epochs, seed {cfg.seed}); "

@@ -17,7 +17,14 @@ from llie_core.resize import resize_bilinear
 torch = pytest.importorskip("torch")
 
 from llie_core.models import create_model  # noqa: E402
-from llie_core.models.noise_dce import apply_denoise_curves, upsample_guide  # noqa: E402
+from llie_core.models.dce import apply_curves  # noqa: E402
+from llie_core.models.noise_dce import (  # noqa: E402
+    NOISE_FLOOR,
+    amplified_noise,
+    apply_denoise_curves,
+    blend_floor,
+    upsample_guide,
+)
 
 NAME = "noise_aware_dce"
 
@@ -126,6 +133,33 @@ def test_estimator_sees_the_noise_sigma(weights):
     # the noisier the frame, the more the (random but fixed) estimator's output depends on the plane
     quiet = enhancer.estimate(np.full((64, 96, 3), 40, np.uint8)).maps
     assert not np.allclose(quiet, enhancer.estimate(frame).maps)
+
+
+def test_amplified_noise_is_sigma_times_the_curves_slope():
+    torch.manual_seed(1)
+    low, a = torch.rand(2, 3, 5, 7, dtype=torch.float64), torch.rand(2, 3, 5, 7, dtype=torch.float64) * 2 - 1
+    sigma = torch.tensor([0.0, 6.0], dtype=torch.float64).view(2, 1, 1, 1).expand(2, 1, 5, 7)
+    eps = 1e-6  # central difference of the LE curves at each pixel's value
+    slope = (apply_curves(low + eps, a, 4) - apply_curves(low - eps, a, 4)) / (2 * eps)
+    expected = sigma * slope.abs().mean(dim=1, keepdim=True)
+    torch.testing.assert_close(amplified_noise(low, a, sigma, 4), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_blend_floor_ramps_with_the_amplified_noise():
+    start, full, top = NOISE_FLOOR
+    noise = torch.tensor([0.0, start, (start + full) / 2, full, 10 * full])
+    torch.testing.assert_close(blend_floor(noise), torch.tensor([0.0, 0.0, top / 2, top, top]))
+
+
+def test_the_weight_is_floored_only_under_noise(weights):
+    model = create_model(NAME, weights=weights)
+    low = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(2)) * 0.3
+    with torch.no_grad():
+        quiet, noisy = (model.estimate(torch.cat([low, torch.full((1, 1, 8, 8), s)], 1)) for s in (0.0, 30.0))
+    floor = blend_floor(amplified_noise(low, noisy[:, :3], torch.full((1, 1, 8, 8), 30.0), model.iterations))
+    assert floor.min() > 0 and torch.all(noisy[:, 3:] >= floor)
+    # without noise there is no floor: the weight is the learned sigmoid, below the floor's top here
+    assert quiet[:, 3:].min() < NOISE_FLOOR[2] <= noisy[:, 3:].min()
 
 
 def test_onnx_estimator_agrees_with_torch(weights, tmp_path):

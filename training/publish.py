@@ -410,7 +410,7 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
     if quality.is_file():
         summary = yaml.safe_load(quality.read_text())
         q = {m: _rows(summary, "quality", "model", m) for m in ("input", *QUALITY_MODELS)}
-        figures["quality_native_size"] = {m: {s: r["niqe"] for s, r in rows.items()} for m, rows in q.items()}
+        figures["quality_native_size"] = {m: {s: r["niqe"] for s, r in rows.items()} for m, rows in q.items() if rows}
         ours, pp = q[NOISE_AWARE], q["zero_dce_pp"]
         lol = ours["lol_eval15_low"]["niqe"]
         targets.append(
@@ -812,8 +812,8 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
         },
         "evaluation": {
             "command": "python -m training.publish eval noise_aware --models noise_aware_dce adaptive_denoise "
-            "--cameras srgb --parts detect; python -m training.publish eval noise_aware --parts quality bench "
-            "(loaded 2-core CPU)",
+            "zero_dce_pp --cameras srgb --parts detect; python -m training.publish eval noise_aware --parts quality "
+            "bench (loaded 2-core CPU)",
             "detect": "llie eval detect: the 150 held-out highway_dev images, yolov8n imgsz 640 conf 0.001, seed 0, "
             "regimes none / moderate / heavy (light /16; 4,000 / 400 e- at full scale; read sigma 1 / 2 e-)",
             "quality": "llie eval quality --max-side 0 (native size) over ../shared/data/lowlight sets",

@@ -308,8 +308,15 @@ def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
     with estimation_scale(model, 4):
         assert model.scale_factor == 4
     assert model.scale_factor == 1
-    loss, parts = make_step(cfg, FrozenDetector(semantic["detector"]))(model, batch, 0)
+    detector = FrozenDetector(semantic["detector"])
+    loss, parts = make_step(cfg, detector)(model, batch, 0)
     assert parts["sem_dark"] > 0 and float(loss.detach()) > parts["sem"] + parts["sem_dark"]
+    # semantic.dark_weight weighs the dark frames' term alone (default: semantic.weight)
+    light_only = config_from_dict(
+        _smoke_config(tmp_path, model="sgz", mode="sgz", batch_size=3, semantic={**semantic, "dark_weight": 0.0})
+    )
+    _, parts_light = make_step(light_only, detector)(model, batch, 0)
+    assert parts_light["sem_dark"] == 0 and parts_light["sem"] == pytest.approx(parts["sem"])
     loss.backward()  # the dark frames' semantic loss reaches the network through the s = 4 estimate
     assert all(p.grad is not None for p in model.parameters())
     with pytest.raises(ConfigError, match="dark_size"):

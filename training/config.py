@@ -152,6 +152,7 @@ class SemanticConfig:
     # model on a camera frame, so the guide judges what it will see at test; they carry the semantic loss only.
     dark_size: int = 0
     dark_scale: int = 12
+    dark_weight: float = -1.0  # of the semantic loss on those whole frames; < 0: the same as ``weight``
 
 
 @dataclass

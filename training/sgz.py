@@ -113,12 +113,15 @@ def estimation_scale(model: CurveModel, scale_factor: int) -> Iterator[CurveMode
 
 
 def make_step(cfg: TrainConfig, detector: FrozenDetector):
-    """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss
-    (on the SICE views, and on the dark frames enhanced at ``semantic.dark_scale`` when the batch has them)."""
+    """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss on the
+    SICE views, and semantic.dark_weight × it on the dark frames enhanced at ``semantic.dark_scale`` when the batch
+    has them."""
     sem = cfg.semantic
 
-    def focal_of(enhanced: torch.Tensor) -> torch.Tensor:
-        return sem.weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
+    dark_weight = sem.weight if sem.dark_weight < 0 else sem.dark_weight
+
+    def focal_of(enhanced: torch.Tensor, weight: float) -> torch.Tensor:
+        return weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
 
     def step(
         model: CurveModel, batch: torch.Tensor | dict[str, torch.Tensor], epoch: int
@@ -126,11 +129,11 @@ def make_step(cfg: TrainConfig, detector: FrozenDetector):
         x = batch["images"] if isinstance(batch, dict) else batch
         enhanced, curves = model.enhance_with_curves(x)
         task, parts = task_losses(cfg, enhanced, x, curves)
-        focal = focal_of(enhanced)
+        focal = focal_of(enhanced, sem.weight)
         parts = {**parts, "sem": float(focal.detach())}
         if isinstance(batch, dict):
             with estimation_scale(model, sem.dark_scale):
-                dark = focal_of(model(batch["dark"]))
+                dark = focal_of(model(batch["dark"]), dark_weight)
             focal = focal + dark
             parts["sem_dark"] = float(dark.detach())
         return task + focal, parts

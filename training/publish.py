@@ -719,22 +719,13 @@ NOTES = {
     ],
     "sgz": [
         "SGZ's loss set (Zheng and Gupta 2022): 1600 TV + 8-neighbour spatial consistency (diagonals 0.5) + 5 colour "
-        "+ 10 exposure (E = 0.6) + the semantic focal loss (gamma 2; weight 0.1 in stage 1, 40 in stage 2). SGZ's "
-        "semantic guide, a 21-class segmentation network, cannot be obtained here; the frozen yolov8n detector llie "
-        "runs is the guide instead, its class confidences per anchor on the enhanced image giving the argmax "
-        "pseudo-labels (training/task_loss.py).",
-        "Two stages, both from llie's own weights (a from-scratch run, ~1600 iterations with the detector in the "
-        "loop, did not fit the shared 2-core CPU). Stage 1 (configs/sgz_stage1.yaml): llie's zero_dce_pp fine-tuned "
-        "120 iterations (2027 s), 2 of every 8 views darkened 128 px crops of highway_dev's training part "
-        "(none/moderate/heavy), semantic weight 0.1. On the held-out detection benchmark it stayed below zero_dce_pp "
-        "and the published sgz.pth in every regime (AP50 79.08 / 74.39 / 33.58): it had brightened the frames, and "
-        "with them the noise, while the focal term was ~0.1% of the loss.",
-        "Stage 2 (configs/sgz.yaml, these weights): the same loss set with semantic weight 40, 2 of every 8 views "
-        "whole 640x640 training-part frames darkened with moderate or heavy sensor noise and enhanced at s = 12 as "
-        "the engine runs the model, so the network sees the thumbnail it gets at test and the detector the "
-        "full-resolution output with the noise the curves amplified (crops at s = 1 showed the network pixel noise "
-        "it never sees at s = 12). They carry only the semantic loss. Constant learning rate, 8 epochs (320 "
-        "iterations), the last epoch's weights ship: nothing was chosen on the 150 held-out images the figures use.",
+        "+ 10 exposure (E = 0.6) + 0.1 semantic focal loss (gamma 2). SGZ's semantic guide, a 21-class segmentation "
+        "network, cannot be obtained here; the frozen yolov8n detector llie runs is the guide instead, its class "
+        "confidences per anchor on the enhanced image giving the argmax pseudo-labels (training/task_loss.py).",
+        "Initialised from llie's zero_dce_pp and fine-tuned 120 iterations: with the detector in the loop one "
+        "iteration took ~20-30 s on the loaded 2-core CPU, so a from-scratch run (~1600 iterations) did not fit.",
+        "2 of every 8 views are darkened crops of highway_dev's training part (none/moderate/heavy sensor noise), so "
+        "the guide sees dark road scenes; the 150 held-out images the detection figures use were never seen.",
         "A curve network maps each pixel through a brightening curve and cannot remove noise: the semantic loss "
         "only reshapes the curves, so under sensor noise sgz (like zero_dce_pp) stays below the dark frame's AP; "
         "a denoiser before it (adaptive_denoise, bilateral+tiny_dce) is what recovers heavy-noise AP.",
@@ -965,14 +956,9 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         card["evaluation"] |= _sgz_extras()
         if cfg.semantic.dark_per_batch:
             sem = cfg.semantic
-            views = (
-                f"whole frames area-resized to {sem.dark_size}x{sem.dark_size}, enhanced at s = {sem.dark_scale} and "
-                "carrying only the semantic loss"
-                if sem.dark_size
-                else f"square crops ({sem.dark_crop[0]:g}-{sem.dark_crop[1]:g}x {cfg.data.image_size} px, native scale)"
-            )
             card["data"]["dark_views"] = (
-                f"{sem.dark_per_batch} of every {cfg.batch_size} views: {views}, of the TRAINING part of "
+                f"{sem.dark_per_batch} of every {cfg.batch_size} views: square crops ({sem.dark_crop[0]:g}-"
+                f"{sem.dark_crop[1]:g}x {cfg.data.image_size} px, native scale) of the TRAINING part of "
                 f"{sem.dark_root} (llie_core.detect_eval.split_names, never the 150 held-out images; no labels "
                 f"used), darkened by llie_core.noise at a random regime of {sem.dark_regimes}"
             )

@@ -280,3 +280,44 @@ def test_sgz_smoke_run_uses_the_semantic_loss_and_dark_views(tmp_path: Path) -> 
     assert len(rows) == 4 and all(float(r["sem"]) > 0 for r in rows)
     assert all(float(r["total"]) > float(r["sem"]) for r in rows)
     assert (run_dir / "model.pth").is_file()
+
+
+def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
+    from conftest import shared_path
+
+    pytest.importorskip("ultralytics")
+    from llie_core.models import create_model
+    from training.sgz import DarkMixSampler, estimation_scale, make_step
+    from training.task_loss import FrozenDetector
+
+    semantic = {
+        "detector": str(shared_path("models", "detect", "yolov8n.pt")),
+        "dark_root": str(shared_path("data", "detect", "highway_dev")),
+        "dark_per_batch": 1,
+        "dark_regimes": ["heavy"],
+        "dark_size": 64,
+        "dark_scale": 4,
+    }
+    cfg = config_from_dict(_smoke_config(tmp_path, model="sgz", mode="sgz", batch_size=3, semantic=semantic))
+    cfg.data.image_size = 32
+    batch = DarkMixSampler(sorted((tmp_path / "data").iterdir()), cfg).load_batch([0, 1, 2], epoch=0, step=0)
+    # the SICE views at the training size, one whole dark frame at dark_size
+    assert batch["images"].shape == (2, 3, 32, 32) and batch["dark"].shape == (1, 3, 64, 64)
+    assert batch["dark"].mean() < 0.15
+    model = create_model("sgz", scale_factor=1).train()
+    with estimation_scale(model, 4):
+        assert model.scale_factor == 4
+    assert model.scale_factor == 1
+    detector = FrozenDetector(semantic["detector"])
+    loss, parts = make_step(cfg, detector)(model, batch, 0)
+    assert parts["sem_dark"] > 0 and float(loss.detach()) > parts["sem"] + parts["sem_dark"]
+    # semantic.dark_weight weighs the dark frames' term alone (default: semantic.weight)
+    light_only = config_from_dict(
+        _smoke_config(tmp_path, model="sgz", mode="sgz", batch_size=3, semantic={**semantic, "dark_weight": 0.0})
+    )
+    _, parts_light = make_step(light_only, detector)(model, batch, 0)
+    assert parts_light["sem_dark"] == 0 and parts_light["sem"] == pytest.approx(parts["sem"])
+    loss.backward()  # the dark frames' semantic loss reaches the network through the s = 4 estimate
+    assert all(p.grad is not None for p in model.parameters())
+    with pytest.raises(ConfigError, match="dark_size"):
+        config_from_dict(_smoke_config(tmp_path, model="sgz", mode="sgz", semantic={**semantic, "dark_size": 50}))

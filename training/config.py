@@ -147,6 +147,12 @@ class SemanticConfig:
     dark_per_batch: int = 0
     dark_regimes: list[str] = field(default_factory=lambda: ["none", "moderate", "heavy"])
     dark_crop: list[float] = field(default_factory=lambda: [1.0, 1.5])  # crop side ÷ image_size, then resize
+    # 0: dark views are crops resized to data.image_size, in the batch with the SICE views (every loss, the training
+    # scale). N > 0: they are whole frames area-resized to N×N and enhanced at dark_scale, as the engine runs the
+    # model on a camera frame, so the guide judges what it will see at test; they carry the semantic loss only.
+    dark_size: int = 0
+    dark_scale: int = 12
+    dark_weight: float = -1.0  # of the semantic loss on those whole frames; < 0: the same as ``weight``
 
 
 @dataclass
@@ -301,6 +307,8 @@ def _validate(cfg: TrainConfig) -> None:
             "semantic.dark_crop must be [low, high] with 0 < low <= high",
         ),
         (cfg.mode != "sgz" or cfg.data.image_size % 32 == 0, "data.image_size must be a multiple of 32 for sgz"),
+        (cfg.semantic.dark_size >= 0 and cfg.semantic.dark_size % 32 == 0, "semantic.dark_size must be 0 or k×32"),
+        (cfg.semantic.dark_scale >= 1, "semantic.dark_scale must be >= 1"),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
         (d.part in ("train", "all"), "detect.part must be 'train' or 'all' (the held-out part is never trained on)"),
         (d.targets in ("auto", "labels", "detections"), "detect.targets must be 'auto', 'labels' or 'detections'"),

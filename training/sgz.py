@@ -9,10 +9,16 @@ frozen ultralytics detector the pipeline runs is the guide.
 Optionally part of every batch comes from the TRAINING part of a labelled detection folder (never its
 held-out part, ``detect_eval.split_names``), darkened by the sensor noise model at a random regime, so the
 guide also sees dark, noisy road scenes like those the enhancer will be deployed on. No labels are used.
+With ``semantic.dark_size`` those views are whole frames enhanced at the deployment scale (``dark_scale``): the
+network then sees the low-resolution thumbnail it gets at test, where the frame's noise is averaged away, while the
+detector sees the full-resolution output with the noise its curves amplified; crops at the training scale (s = 1)
+show the network pixel-level noise that it never sees at s = 12.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -44,7 +50,9 @@ class DarkMixSampler(PatchSampler):
 
     A dark view: a random square crop (side ``dark_crop`` × image_size at native resolution), darkened with
     a random regime of ``semantic.dark_regimes`` (``llie_core.noise.darken``), area-resized to image_size,
-    optional flip. Every draw is seeded by (seed, epoch, step), so resume is exact.
+    optional flip; with ``semantic.dark_size`` N > 0 the whole frame, darkened, area-resized to N×N, and the
+    batch is a dict {"images": the SICE views, "dark": the dark frames}. Every draw is seeded by (seed, epoch,
+    step), so resume is exact.
     """
 
     def __init__(self, files: list[Path], cfg: TrainConfig) -> None:
@@ -55,13 +63,20 @@ class DarkMixSampler(PatchSampler):
         self.dark_files = dark_training_files(sem.dark_root) if sem.dark_per_batch > 0 else []
         self.regimes = [get_regime(r) for r in sem.dark_regimes]
 
-    def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> torch.Tensor:
-        """N×3×S×S in [0, 1]: the batch's SICE views, the last ``dark_per_batch`` replaced by dark road views."""
+    def load_batch(
+        self, indices: list[int], epoch: int, step: int, gamma: bool = True
+    ) -> torch.Tensor | dict[str, torch.Tensor]:
+        """N×3×S×S in [0, 1]: the batch's SICE views, the last ``dark_per_batch`` replaced by dark road views
+        (with ``dark_size``: {"images": the SICE views, "dark": k×3×dark_size×dark_size frames})."""
         k = min(self.cfg.semantic.dark_per_batch, len(indices))
         if k == 0:
             return super().load_batch(indices, epoch, step, gamma)
         light = super().load_batch(indices[: len(indices) - k], epoch, step, gamma) if k < len(indices) else None
         dark = torch.stack([self._dark_view(epoch, step, j) for j in range(k)])
+        if self.cfg.semantic.dark_size:
+            if light is None:
+                raise ValueError("semantic.dark_size needs dark_per_batch < batch_size (SICE views carry the losses)")
+            return {"images": light, "dark": dark}
         return dark if light is None else torch.cat([light, dark])
 
     def _dark_view(self, epoch: int, step: int, j: int) -> torch.Tensor:
@@ -76,22 +91,52 @@ class DarkMixSampler(PatchSampler):
         y = int(rng.integers(0, h - side + 1))
         x = int(rng.integers(0, w - side + 1))
         regime = self.regimes[int(rng.integers(len(self.regimes)))]
-        crop = darken(np.ascontiguousarray(img[y : y + side, x : x + side]), regime, rng)
-        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+        view = img[y : y + side, x : x + side]
+        if self.cfg.semantic.dark_size:
+            # The whole frame, as the camera gives it (the crop is still drawn, so the draws after it stay the same).
+            view, size = img, self.cfg.semantic.dark_size
+        crop = cv2.resize(darken(np.ascontiguousarray(view), regime, rng), (size, size), interpolation=cv2.INTER_AREA)
         if self.cfg.data.hflip and rng.random() < 0.5:
             crop = crop[:, ::-1]
         return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float() / 255.0
 
 
+@contextmanager
+def estimation_scale(model: CurveModel, scale_factor: int) -> Iterator[CurveModel]:
+    """The model with its scale factor set to ``scale_factor`` inside the block (restored after)."""
+    saved = model.scale_factor
+    model.scale_factor = scale_factor
+    try:
+        yield model
+    finally:
+        model.scale_factor = saved
+
+
 def make_step(cfg: TrainConfig, detector: FrozenDetector):
-    """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss."""
+    """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss on the
+    SICE views, and semantic.dark_weight × it on the dark frames enhanced at ``semantic.dark_scale`` when the batch
+    has them."""
     sem = cfg.semantic
 
-    def step(model: CurveModel, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+    dark_weight = sem.weight if sem.dark_weight < 0 else sem.dark_weight
+
+    def focal_of(enhanced: torch.Tensor, weight: float) -> torch.Tensor:
+        return weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
+
+    def step(
+        model: CurveModel, batch: torch.Tensor | dict[str, torch.Tensor], epoch: int
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        x = batch["images"] if isinstance(batch, dict) else batch
         enhanced, curves = model.enhance_with_curves(x)
         task, parts = task_losses(cfg, enhanced, x, curves)
-        focal = sem.weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
-        return task + focal, {**parts, "sem": float(focal.detach())}
+        focal = focal_of(enhanced, sem.weight)
+        parts = {**parts, "sem": float(focal.detach())}
+        if isinstance(batch, dict):
+            with estimation_scale(model, sem.dark_scale):
+                dark = focal_of(model(batch["dark"]), dark_weight)
+            focal = focal + dark
+            parts["sem_dark"] = float(dark.detach())
+        return task + focal, parts
 
     return step
 

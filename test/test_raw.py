@@ -325,3 +325,53 @@ def test_raw_pairs_for_training_are_consistent() -> None:
     assert planes.shape == (4, 16, 24) and target.shape == (3, 32, 48)
     assert np.abs(target.transpose(1, 2, 0) - np.clip(clean, 0, 1)).max() < 0.02  # the camera round trip
     assert 0 < planes.mean() < 1
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.0, 300.0), (1.0, 60.0)])
+def test_low_ratio_share_draws_the_ratio_from_the_low_range(
+    monkeypatch: pytest.MonkeyPatch, share: float, expected: float
+) -> None:
+    pytest.importorskip("torch")
+    import training.llpacknet as raw_training
+    from training.config import RawConfig
+
+    ratios, expose = [], raw_training.expose
+    monkeypatch.setattr(raw_training, "expose", lambda *a, **k: ratios.append(a[1].ratio) or expose(*a, **k))
+    config = RawConfig(ratio_range=[300.0, 300.0], low_ratio_share=share, low_ratio_range=[60.0, 60.0])
+    for seed in range(4):
+        raw_training.synthesize(RNG.random((16, 16, 3)), keyed_rng(seed, "share"), config)
+    assert ratios == pytest.approx([expected] * 4)
+
+
+def test_raw_fine_tune_starts_from_init_weights(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    cv2 = pytest.importorskip("cv2")
+    from llie_core.models.llpacknet import LLPackNet
+    from training.config import config_from_dict
+    from training.llpacknet import train_raw
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(data / f"{i}.png"), (RNG.random((32, 32, 3)) * 255).astype(np.uint8))
+    torch.manual_seed(123)
+    start = tmp_path / "start.pth"
+    torch.save(LLPackNet().state_dict(), start)
+    cfg = config_from_dict(
+        {
+            "name": "ft",
+            "model": "llpacknet",
+            "mode": "raw",
+            "epochs": 1,
+            "batch_size": 2,
+            "device": "cpu",
+            "out_dir": str(tmp_path / "runs"),
+            "init_weights": str(start),
+            "data": {"root": str(data), "image_size": 32, "min_crop_fraction": 1.0},
+            "optim": {"lr": 1e-9, "lr_min": 1e-9},  # a step too small to move the weights off the start
+            "raw": {"mean_range": [0.0, 1.0], "low_ratio_share": 0.5},
+        }
+    )
+    trained = torch.load(train_raw(cfg, progress=False) / "model.pth", weights_only=True)
+    initial = torch.load(start, weights_only=True)
+    assert all(torch.allclose(trained[k], initial[k], atol=1e-6) for k in initial)

@@ -33,6 +33,9 @@ from training.engine import sha256_of
 
 WEIGHTS = REPO_ROOT / "llie_core" / "weights"
 RAW_MODELS = ("llpacknet",)
+# A RAW model's training runs in order (runs/RUN, training/configs/RUN.yaml): each later one is a fine-tune that
+# starts from the one before (its init_weights); the last one's model.pth is what ships.
+RAW_STAGES: dict[str, tuple[str, ...]] = {"llpacknet": ("llpacknet", "llpacknet_finetune")}
 RUNS = REPO_ROOT / "runs"
 EVAL_DIR = RUNS / "eval"
 CONFIGS = REPO_ROOT / "training" / "configs"
@@ -119,7 +122,7 @@ EVAL_GROUPS = {
 
 def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     """Copy a run's model.pth into llie_core/weights/NAME.pth and export NAME.onnx (estimator graph)."""
-    run_dir = run_dir or RUNS / name
+    run_dir = run_dir or RUNS / shipped_run(name)
     src = run_dir / "model.pth"
     if not src.is_file():
         raise FileNotFoundError(
@@ -133,6 +136,11 @@ def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     elif onnx:
         export_onnx_file(name)
     return dst
+
+
+def shipped_run(name: str) -> str:
+    """The run whose model.pth ships as NAME: the last training stage of a RAW model, else NAME's own."""
+    return RAW_STAGES.get(name, (name,))[-1]
 
 
 def export_raw_int8(name: str) -> Path:
@@ -1121,9 +1129,10 @@ def _raw_targets(figures: dict) -> list[dict]:
 def write_raw_card(name: str) -> Path:
     """Write llie_core/weights/NAME.yaml for a RAW model from its run, its files and the eval raw reports."""
 
-    run = RUNS / name
+    stages = RAW_STAGES.get(name, (name,))
+    run = RUNS / stages[-1]
     summary = yaml.safe_load((run / "summary.yaml").read_text())
-    cfg = load_config(CONFIGS / f"{name}.yaml")
+    cfg = load_config(CONFIGS / f"{stages[-1]}.yaml")
     pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
@@ -1142,10 +1151,11 @@ def write_raw_card(name: str) -> Path:
         "input": "RAW Bayer mosaic (any pattern, repacked to RGGB), black level subtracted, divided by white − black, "
         "multiplied by the amplification (metered: llie_core.amplification; or explicit)",
         "output": "sRGB (gamma-encoded, display-referred), 8 bits",
-        "provenance": f"llie's own training on synthetic dark RAW frames of SICE part 1, {summary['epochs']} epochs, "
-        f"seed {cfg.seed}; re-create with `make -C training llpacknet`",
-        "command": summary["command"],
-        "config": f"training/configs/{name}.yaml",
+        "provenance": "llie's own training on synthetic dark RAW frames of SICE part 1: "
+        + ", then ".join(_stage_line(stage) for stage in stages)
+        + "; re-create with `make -C training llpacknet`",
+        "command": " && ".join(_stage_summary(stage)["command"] for stage in stages),
+        "config": " then ".join(f"training/configs/{stage}.yaml" for stage in stages),
         "seed": cfg.seed,
         "data": {
             "root": cfg.data.root,
@@ -1155,7 +1165,12 @@ def write_raw_card(name: str) -> Path:
             "terms": "SICE terms, research use",
             "synthesis": {
                 "camera": "random per crop (Brooks et al. 2019: white balance, exposure gain, colour matrix, tone)",
-                "ratio": f"log-uniform {raw.ratio_range}",
+                "ratio": f"log-uniform {raw.ratio_range}"
+                + (
+                    f"; {raw.low_ratio_share:.0%} of the crops log-uniform {raw.low_ratio_range} instead"
+                    if raw.low_ratio_share
+                    else ""
+                ),
                 "amplification_jitter": f"log-uniform {raw.jitter_range} (target rendered at the input's exposure)",
                 "full_well_e": f"log-uniform {raw.full_well_range}",
                 "read_sigma_e": f"uniform {raw.read_sigma_range}",
@@ -1166,6 +1181,7 @@ def write_raw_card(name: str) -> Path:
             "crops, area-resized, horizontal flips)",
         },
         "training": {
+            "stages": {stage: _stage_figures(stage) for stage in stages[:-1]},
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
@@ -1190,6 +1206,24 @@ def write_raw_card(name: str) -> Path:
     path = WEIGHTS / f"{name}.yaml"
     path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
     return path
+
+
+def _stage_summary(stage: str) -> dict:
+    return yaml.safe_load((RUNS / stage / "summary.yaml").read_text())
+
+
+def _stage_line(stage: str) -> str:
+    """'N epochs, seed S (config C)' of one training stage, from its config and run summary."""
+    cfg = load_config(CONFIGS / f"{stage}.yaml")
+    start = f", from {cfg.init_weights}" if cfg.init_weights else ""
+    return f"{_stage_summary(stage)['epochs']} epochs, seed {cfg.seed} ({stage}.yaml{start})"
+
+
+def _stage_figures(stage: str) -> dict:
+    """What an earlier training stage ran: epochs, iterations, time, its model's sha256 and final loss."""
+    summary = _stage_summary(stage)
+    keep = ("epochs", "iterations", "wall_time_s", "resumed", "model_sha256")
+    return {k: summary[k] for k in keep if k in summary} | {"final_loss": _round(summary["final_loss"])}
 
 
 RAW_NOTES: dict[str, list[str]] = {
@@ -1239,8 +1273,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         evals = {g: e for g in SUITES if (e := _load_eval(g)) is not None}
         for name in args.names:
-            if not (RUNS / name / "summary.yaml").is_file():
-                print(f"skipped {name}: no finished run in {RUNS / name}", file=sys.stderr)
+            if not (RUNS / shipped_run(name) / "summary.yaml").is_file():
+                print(f"skipped {name}: no finished run in {RUNS / shipped_run(name)}", file=sys.stderr)
                 continue
             print(f"wrote {write_raw_card(name) if name in RAW_MODELS else write_card(name, evals)}")
     return 0

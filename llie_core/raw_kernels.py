@@ -6,8 +6,9 @@ plane, black level, normalisation and amplification (as ``bayer.normalise``), mi
 16, and the per-colour space-to-depth by 8 (the Pack of ``models.llpacknet``) → 256×h×w float32 at 1/16 of the
 mosaic, the layout the estimator graph takes: no float copy of the mosaic and no transpose is made. ``unpack``
 does the network's UnPack (depth-to-space by 8 of its 192-channel output), crops back to the frame and rounds to
-uint8 in RGB or BGR order, in one pass; with binning the output is then upsampled by s (OpenCV bilinear at pixel
-centres). With numba both loops are compiled; without it, numpy computes the same values (to rounding).
+uint8 in RGB or BGR order, in one pass (the int8 graph outputs the 8-bit values already: then they are only
+moved); with binning the output is then upsampled by s (OpenCV bilinear at pixel centres). With numba both
+loops are compiled; without it, numpy computes the same values (to rounding).
 
 Loops nested in another loop are ``while`` loops, for the reason given in ``llie_core.kernels``.
 """
@@ -138,24 +139,24 @@ def pack(raw: RawFrame, amplification: float, scale: int = 1) -> tuple[np.ndarra
     return out, geo
 
 
-def _unpack_numpy(maps, dy, dx, bgr, out):
+def _unpack_numpy(maps, dy, dx, bgr, gain, offset, out):
     height, width = out.shape[:2]
     _, h8, w8 = maps.shape
     image = maps.reshape(3, PACK, PACK, h8, w8).transpose(3, 1, 4, 2, 0).reshape(h8 * PACK, w8 * PACK, 3)
     image = image[dy : dy + height, dx : dx + width]
     if bgr:
         image = image[:, :, ::-1]
-    out[...] = np.clip(image * np.float32(255.0) + np.float32(0.5), 0, 255)
+    out[...] = np.clip(image * np.float32(gain) + np.float32(offset), 0, 255)
 
 
 _unpack = _unpack_numpy
 if numba is not None:
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
-    def _unpack(maps, dy, dx, bgr, out):  # pragma: no cover - compiled
+    def _unpack(maps, dy, dx, bgr, gain, offset, out):  # pragma: no cover - compiled
         height, width = out.shape[0], out.shape[1]
         w8 = maps.shape[2]
-        top, half, zero = np.float32(255.0), np.float32(0.5), np.float32(0.0)
+        top, zero = np.float32(255.0), np.float32(0.0)
         for y in range(height):
             i, a = (y + dy) // 8, (y + dy) % 8
             row = out[y]
@@ -168,22 +169,29 @@ if numba is not None:
                     j = 0 if off >= 0 else 1
                     end = min(w8, (width - off + 7) // 8)
                     while j < end:
-                        row[8 * j + off, channel] = np.uint8(min(max(src[j] * top + half, zero), top))
+                        row[8 * j + off, channel] = np.uint8(min(max(src[j] * gain + offset, zero), top))
                         j += 1
 
 
 def unpack(maps: np.ndarray, geo: PackGeometry, bgr: bool = False) -> np.ndarray:
-    """The network's 192×h8×w8 output → the frame's H×W×3 uint8 sRGB (BGR with ``bgr``), cropped and upsampled."""
+    """The network's 192×h8×w8 output → the frame's H×W×3 uint8 sRGB (BGR with ``bgr``), cropped and upsampled.
+
+    ``maps``: float sRGB in [0, 1] (rounded to 8 bits here), or uint8 codes that are already the 8-bit values
+    (the int8 graph's output: ``training.quantize``), which are only moved.
+    """
     if maps.ndim != 3 or maps.shape[0] != OUTPUT_CHANNELS:
         raise ValueError(f"network output has shape {maps.shape}; expected {OUTPUT_CHANNELS}×h×w")
-    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    if maps.dtype == np.uint8:
+        maps, gain, offset = np.ascontiguousarray(maps), np.float32(1.0), np.float32(0.0)
+    else:
+        maps, gain, offset = np.ascontiguousarray(maps, dtype=np.float32), np.float32(255.0), np.float32(0.5)
     if geo.scale == 1:
         out = np.empty((geo.height, geo.width, 3), np.uint8)
-        _unpack(maps, geo.dy, geo.dx, bgr, out)
+        _unpack(maps, geo.dy, geo.dx, bgr, gain, offset, out)
         return out
     # Binned: the output covers the binned canonical mosaic; upsample the part that holds it by s, then crop.
     hp, wp = geo.planes
     low = np.empty((2 * hp, 2 * wp, 3), np.uint8)
-    _unpack(maps, 0, 0, bgr, low)
+    _unpack(maps, 0, 0, bgr, gain, offset, low)
     full = cv2.resize(low, (2 * wp * geo.scale, 2 * hp * geo.scale), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(full[geo.dy : geo.dy + geo.height, geo.dx : geo.dx + geo.width])

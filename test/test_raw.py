@@ -75,8 +75,12 @@ def test_unpack_is_depth_to_space_cropped_to_the_frame(pattern: str, scale: int)
         dy, dx = canonical_offset(pattern)
         assert np.abs(rgb / 255.0 - full[dy : dy + 37, dx : dx + 50]).max() <= 0.5 / 255 + 1e-6
         numpy_version = np.empty_like(rgb)
-        raw_kernels._unpack_numpy(maps, dy, dx, False, numpy_version)
+        raw_kernels._unpack_numpy(maps, dy, dx, False, 255.0, 0.5, numpy_version)
         assert np.array_equal(rgb, numpy_version)
+    # uint8 codes (the int8 graph's output) are the 8-bit values: moved as they are
+    codes = (maps * np.float32(255) + np.float32(0.5)).astype(np.uint8)
+    assert np.array_equal(raw_kernels.unpack(codes, geo), rgb)
+    assert np.array_equal(raw_kernels.unpack(codes, geo, bgr=True), bgr)
     with pytest.raises(ValueError, match="expected 192×h×w"):
         raw_kernels.unpack(maps[:3], geo)
 
@@ -143,9 +147,13 @@ def test_llpacknet_parameters_forward_and_export(llpacknet_weights: Path) -> Non
 
     from llie_core.export import export_onnx
     from llie_core.models import create_model
+    from llie_core.models.llpacknet import pixel_shuffle_channels_last
 
     model = create_model("llpacknet", weights=llpacknet_weights)
     assert sum(p.numel() for p in model.parameters()) == get_spec("llpacknet").params == 1_169_088
+    for factor in (2, 3):
+        x = torch.rand(2, 4 * factor**2, 5, 7)
+        assert torch.equal(pixel_shuffle_channels_last(x, factor), torch.nn.functional.pixel_shuffle(x, factor))
     planes = torch.rand(1, 4, 24, 40)
     with torch.inference_mode():
         out = model(planes)
@@ -375,3 +383,35 @@ def test_raw_fine_tune_starts_from_init_weights(tmp_path: Path) -> None:
     trained = torch.load(train_raw(cfg, progress=False) / "model.pth", weights_only=True)
     initial = torch.load(start, weights_only=True)
     assert all(torch.allclose(trained[k], initial[k], atol=1e-6) for k in initial)
+
+
+def test_int8_graph_outputs_the_8_bit_values(tmp_path: Path, llpacknet_weights: Path) -> None:
+    """training.quantize: the int8 graph returns uint8 codes = round(255·sRGB); the engine moves them as they are."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    import onnx
+
+    from llie_core.engine import RawEnhancer, create_enhancer
+    from llie_core.engine.onnx_backend import OrtEstimator
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+    from training.quantize import quantize_estimator
+
+    model = create_model("llpacknet", weights=llpacknet_weights)
+    frames = [_raw_frame(seed=seed) for seed in range(4)]  # calibrated on frames like the one checked below
+    inputs = [raw_kernels.pack(frame, estimate_amplification(frame))[0][None] for frame in frames]
+    path = quantize_estimator(export_onnx(model, graph="estimator"), inputs, tmp_path / "int8.onnx")
+    graph = onnx.load(str(path))
+    meta = {p.key: p.value for p in graph.metadata_props}
+    assert meta["llie_precision"] == "int8" and meta["llie_output"] == "uint8" and meta["llie_model"] == "llpacknet"
+    assert graph.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    network = OrtEstimator(path, "llpacknet", threads=1)
+    codes = network.run_packed(inputs[0][0])
+    with torch.inference_mode():
+        reference = model.estimate(torch.from_numpy(inputs[0])).numpy()[0] * 255
+    assert codes.dtype == np.uint8 and codes.shape == reference.shape
+    assert np.abs(codes - reference).mean() < 3.0
+    raw = _raw_frame(seed=5)
+    int8 = RawEnhancer(get_spec("llpacknet"), network, "onnxruntime", 1).enhance(raw)
+    fp32 = create_enhancer("llpacknet", backend="torch", weights=llpacknet_weights, threads=1).enhance(raw)
+    assert int8.dtype == np.uint8 and np.abs(int8.astype(int) - fp32).mean() < 3.0

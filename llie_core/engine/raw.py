@@ -29,7 +29,10 @@ from llie_core.registry import ModelSpec
 
 
 class PackedNetwork(Protocol):
-    """A backend's RAW network: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+    """A backend's RAW network: 256×h×w float32 packed RAW → 192×2h×2w sRGB sub-pixels.
+
+    The sub-pixels are float32 in [0, 1], or uint8 codes that are the 8-bit values (the int8 graph's output).
+    """
 
     def run_packed(self, packed: np.ndarray) -> np.ndarray:
         """The network's output for one packed frame."""

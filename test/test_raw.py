@@ -62,6 +62,16 @@ def test_pack_levels_clip_and_binning() -> None:
     assert binned[0, 0, 0] == pytest.approx(red[:2, :2].mean() / 4095, abs=1e-6)
 
 
+@pytest.mark.parametrize("pattern", list(BAYER_PATTERNS))
+@pytest.mark.parametrize("scale", [2, 3])
+def test_compiled_binning_matches_numpy(pattern: str, scale: int) -> None:
+    raw = RawFrame(RNG.integers(0, 4096, (37, 50)).astype(np.uint16), pattern, 64, 4095)
+    geo = raw_kernels.geometry(37, 50, pattern, scale)
+    expected = np.empty((2 * geo.planes[0], 2 * geo.planes[1]), np.float32)
+    raw_kernels._bin_numpy(raw.data, geo.dy, geo.dx, scale, expected)
+    assert np.array_equal(raw_kernels._binned(raw, geo), expected)
+
+
 @pytest.mark.parametrize("pattern", ["RGGB", "GBRG"])
 @pytest.mark.parametrize("scale", [1, 3])
 def test_unpack_is_depth_to_space_cropped_to_the_frame(pattern: str, scale: int) -> None:
@@ -196,7 +206,7 @@ def test_raw_enhancer_backends_agree_and_take_raw_frames_only(llpacknet_weights:
     with pytest.raises(TypeError, match="valid: \\['max_estimation_side', 'scale_factor', 'threads'\\]"):
         create_enhancer("tiny_dce", amplification=10.0)
     binned = create_enhancer("llpacknet", weights=llpacknet_weights, scale_factor=2)
-    assert binned.enhance(raw).shape == (48, 80, 3)
+    assert binned.enhance(raw).shape == (48, 80, 3) and binned.scale_factor_for(1080, 1920) == 2
 
 
 class FakeRaw:

@@ -70,6 +70,10 @@ class RawEnhancer(Enhancer):
         self.amplification = check_amplification(amplification)
         self._network = network
 
+    def scale_factor_for(self, height: int, width: int) -> int:
+        """The binning of an H×W mosaic before the network: the scale factor, at every size."""
+        return self.scale_factor
+
     def enhance(self, frame: RawFrame, rgb: bool = False) -> np.ndarray:
         """The sRGB frame of a RAW frame: H×W×3 uint8, BGR (RGB with ``rgb``)."""
         return self.apply(frame, self.estimate(frame), rgb)

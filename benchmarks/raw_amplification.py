@@ -7,7 +7,7 @@ random sensor as in training; the target is the median of metered level × ratio
 (llie_core.raw_eval.RAW_REGIMES): the fraction of frames whose estimate is within 25% of the true ratio.
 Never calibrated on the images it is checked on.
 
-    python benchmarks/raw_amplification.py [--images 400]
+    python benchmarks/raw_amplification.py [--images 400] [--calibrate-on sice|road]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from llie_core.amplification import GREEN_TARGET, auto_expose, estimate_amplification, metered_level
+from llie_core.detect_eval import load_dataset
 from llie_core.noise import NoiseRegime, keyed_rng, to_raw
 from llie_core.raw_eval import RAW_REGIMES, evaluation_camera, held_out_images, read_rgb
 from llie_core.registry import shared_dir
@@ -61,16 +62,27 @@ def main() -> None:
     """Print the calibrated GREEN_TARGET and the held-out accuracy of the current one."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=400, help="training images used for calibration")
+    parser.add_argument(
+        "--calibrate-on",
+        choices=("sice", "road"),
+        default="sice",
+        help="sice: the RAW training selection of SICE part 1 (GREEN_TARGET's calibration); road: highway_dev's "
+        "training part (the robot's scenes, to see how far their level is from SICE's)",
+    )
     args = parser.parse_args()
-    from training.config import load_config
-    from training.llpacknet import training_images
+    if args.calibrate_on == "road":
+        train = [
+            item.path for item in load_dataset(shared_dir() / "data" / "detect" / "highway_dev", part="train").images
+        ]
+    else:
+        from training.config import load_config
+        from training.llpacknet import training_images
 
-    cfg = load_config("training/configs/llpacknet.yaml")
-    train = training_images(cfg)
+        train = training_images(load_config("training/configs/llpacknet.yaml"))
     step = max(1, len(train) // args.images)
     values = calibrate(train[::step][: args.images])
     print(
-        f"calibration on {len(values)} training images: median {np.median(values):.4f} "
+        f"calibration on {len(values)} {args.calibrate_on} training images: median {np.median(values):.4f} "
         f"(5-95%: {np.percentile(values, 5):.4f}-{np.percentile(values, 95):.4f}); GREEN_TARGET = {GREEN_TARGET}"
     )
     held_out = held_out_images(shared_dir() / "data" / "detect" / "highway_dev")

@@ -63,6 +63,9 @@ class BenchRow:
     estimate_ms: float | None = None  # networks: the estimate alone (downscale + estimator) ...
     apply_ms: float | None = None  # ... and the full-resolution apply pass alone
     load_average: float | None = None  # the machine's 1-minute load average when the row was timed
+    # median CPU time of the process per frame (all its threads): on a machine whose cores are shared, the wall
+    # time holds the waits for a core and this does not
+    cpu_ms: float | None = None
 
 
 def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
@@ -89,9 +92,13 @@ def bench_raw_frames(width: int, height: int, count: int) -> tuple[list[RawFrame
 
 
 def time_per_frame(
-    fn: Callable[[np.ndarray], object], frames: list[np.ndarray], warmup: int = 2, budget_s: float = float("inf")
+    fn: Callable[[np.ndarray], object],
+    frames: list[np.ndarray],
+    warmup: int = 2,
+    budget_s: float = float("inf"),
+    cpu_ms: list[float] | None = None,
 ) -> list[float]:
-    """Milliseconds of ``fn`` on each frame, after ``warmup`` untimed calls.
+    """Milliseconds of ``fn`` on each frame, after ``warmup`` untimed calls (``cpu_ms`` collects the CPU times).
 
     Stops once ``budget_s`` seconds have been timed and at least MIN_FRAMES frames; a warm-up call that takes a
     tenth of the budget is the only one.
@@ -105,9 +112,11 @@ def time_per_frame(
     for frame in frames:
         if len(times) >= MIN_FRAMES and sum(times) > budget_s * 1e3:
             break
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         fn(frame)
         times.append((time.perf_counter() - start) * 1e3)
+        if cpu_ms is not None:
+            cpu_ms.append((time.process_time() - cpu_start) * 1e3)
     return times
 
 
@@ -182,7 +191,8 @@ def bench_one(
     budget_s: float = float("inf"),
 ) -> BenchRow:
     """Time one enhancer on the frames (a network also in its two parts) and compare it with the baselines."""
-    times = time_per_frame(enhancer.enhance, frames, budget_s=budget_s)
+    cpu_ms: list[float] = []
+    times = time_per_frame(enhancer.enhance, frames, budget_s=budget_s, cpu_ms=cpu_ms)
     median = statistics.median(times)
     estimate_ms = apply_ms = None
     if hasattr(enhancer, "estimate"):
@@ -216,6 +226,7 @@ def bench_one(
         estimate_ms=None if estimate_ms is None else round(estimate_ms, 3),
         apply_ms=None if apply_ms is None else round(apply_ms, 3),
         load_average=round(os.getloadavg()[0], 2),
+        cpu_ms=round(statistics.median(cpu_ms), 3),
     )
 
 
@@ -282,6 +293,7 @@ def rows_table(rows: list[BenchRow]) -> str:
         "frames",
         "median ms",
         "p95 ms",
+        "cpu ms",
         "fps",
         "estimate ms",
         "apply ms",
@@ -302,6 +314,7 @@ def rows_table(rows: list[BenchRow]) -> str:
                 str(r.frames),
                 f"{r.median_ms:.2f}",
                 f"{r.p95_ms:.2f}",
+                "-" if r.cpu_ms is None else f"{r.cpu_ms:.2f}",
                 f"{r.fps:.1f}" if r.fps < 10 else f"{r.fps:.0f}",
                 "-" if r.estimate_ms is None else f"{r.estimate_ms:.2f}",
                 "-" if r.apply_ms is None else f"{r.apply_ms:.2f}",

@@ -6,8 +6,9 @@ plane, black level, normalisation and amplification (as ``bayer.normalise``), mi
 16, and the per-colour space-to-depth by 8 (the Pack of ``models.llpacknet``) → 256×h×w float32 at 1/16 of the
 mosaic, the layout the estimator graph takes: no float copy of the mosaic and no transpose is made. ``unpack``
 does the network's UnPack (depth-to-space by 8 of its 192-channel output), crops back to the frame and rounds to
-uint8 in RGB or BGR order, in one pass; with binning the output is then upsampled by s (OpenCV bilinear at pixel
-centres). With numba both loops are compiled; without it, numpy computes the same values (to rounding).
+uint8 in RGB or BGR order, in one pass (the int8 graph outputs the 8-bit values already: then they are only
+moved); with binning the output is then upsampled by s (OpenCV bilinear at pixel centres). With numba both
+loops are compiled; without it, numpy computes the same values (to rounding).
 
 Loops nested in another loop are ``while`` loops, for the reason given in ``llie_core.kernels``.
 """
@@ -64,16 +65,13 @@ def geometry(height: int, width: int, pattern: str, scale: int = 1) -> PackGeome
     return PackGeometry(height, width, dy, dx, scale, (hp, wp), (-(-hp // PACK), -(-wp // PACK)))
 
 
-def _binned(raw: RawFrame, geo: PackGeometry) -> np.ndarray:
-    """The mosaic mirrored into the canonical RGGB layout, each colour plane box-averaged by s (float32 codes)."""
-    (hp, wp), s = geo.planes, geo.scale
-    pad = ((geo.dy, 2 * hp * s - geo.height - geo.dy), (geo.dx, 2 * wp * s - geo.width - geo.dx))
-    mosaic = np.pad(raw.data, pad, mode="reflect")
-    planes = np.stack([mosaic[0::2, 0::2], mosaic[0::2, 1::2], mosaic[1::2, 0::2], mosaic[1::2, 1::2]])
+def _bin_numpy(mosaic, dy, dx, s, out):
+    hp, wp = out.shape[0] // 2, out.shape[1] // 2
+    pad = ((dy, 2 * hp * s - mosaic.shape[0] - dy), (dx, 2 * wp * s - mosaic.shape[1] - dx))
+    padded = np.pad(mosaic, pad, mode="reflect")
+    planes = np.stack([padded[0::2, 0::2], padded[0::2, 1::2], padded[1::2, 0::2], padded[1::2, 1::2]])
     binned = planes.reshape(PLANES, hp, s, wp, s).mean(axis=(2, 4), dtype=np.float32)
-    out = np.empty((2 * hp, 2 * wp), np.float32)
     out[0::2, 0::2], out[0::2, 1::2], out[1::2, 0::2], out[1::2, 1::2] = binned
-    return out
 
 
 def _pack_numpy(mosaic, dy, dx, black, scale, out):
@@ -124,6 +122,45 @@ if numba is not None:
                                 dst[j] = min(max((x - black) * scale, lo), hi)
 
 
+_bin = _bin_numpy
+if numba is not None:
+
+    @numba.njit(nogil=True, boundscheck=False, cache=True)  # no fastmath: the same quotient as numpy's mean
+    def _bin(mosaic, dy, dx, s, out):  # pragma: no cover - compiled
+        height, width = mosaic.shape
+        count = np.float32(s * s)
+        # the source columns of each output column's s sites, mirrored once here rather than per row
+        columns = np.empty((out.shape[1], s), np.int64)
+        for x in range(out.shape[1]):
+            for v in range(s):
+                columns[x, v] = _mirror(2 * ((x // 2) * s + v) + x % 2 - dx, width)
+        for y in range(out.shape[0]):
+            row = out[y]
+            row[:] = 0.0
+            for u in range(s):
+                src = mosaic[_mirror(2 * ((y // 2) * s + u) + y % 2 - dy, height)]
+                x = 0
+                while x < out.shape[1]:
+                    total = row[x]
+                    v = 0
+                    while v < s:
+                        total += np.float32(src[columns[x, v]])
+                        v += 1
+                    row[x] = total
+                    x += 1
+            x = 0
+            while x < out.shape[1]:
+                row[x] /= count
+                x += 1
+
+
+def _binned(raw: RawFrame, geo: PackGeometry) -> np.ndarray:
+    """The mosaic mirrored into the canonical RGGB layout, each colour plane box-averaged by s (float32 codes)."""
+    out = np.empty((2 * geo.planes[0], 2 * geo.planes[1]), np.float32)
+    _bin(np.ascontiguousarray(raw.data), geo.dy, geo.dx, geo.scale, out)
+    return out
+
+
 def pack(raw: RawFrame, amplification: float, scale: int = 1) -> tuple[np.ndarray, PackGeometry]:
     """The network input of a RAW frame: (256×hq×wq float32, its geometry); values as ``bayer.normalise``."""
     if not np.isfinite(amplification) or amplification <= 0:
@@ -133,29 +170,29 @@ def pack(raw: RawFrame, amplification: float, scale: int = 1) -> tuple[np.ndarra
     gain = np.float32(float(amplification) / (float(raw.white_level) - float(raw.black_level)))
     if scale == 1:
         _pack(np.ascontiguousarray(raw.data), geo.dy, geo.dx, np.float32(raw.black_level), gain, out)
-    else:  # binning: the binned canonical mosaic (numpy), then the same pass over it
+    else:  # binning: the binned canonical mosaic (one compiled pass), then the same pass over it
         _pack(_binned(raw, geo), 0, 0, np.float32(raw.black_level), gain, out)
     return out, geo
 
 
-def _unpack_numpy(maps, dy, dx, bgr, out):
+def _unpack_numpy(maps, dy, dx, bgr, gain, offset, out):
     height, width = out.shape[:2]
     _, h8, w8 = maps.shape
     image = maps.reshape(3, PACK, PACK, h8, w8).transpose(3, 1, 4, 2, 0).reshape(h8 * PACK, w8 * PACK, 3)
     image = image[dy : dy + height, dx : dx + width]
     if bgr:
         image = image[:, :, ::-1]
-    out[...] = np.clip(image * np.float32(255.0) + np.float32(0.5), 0, 255)
+    out[...] = np.clip(image * np.float32(gain) + np.float32(offset), 0, 255)
 
 
 _unpack = _unpack_numpy
 if numba is not None:
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
-    def _unpack(maps, dy, dx, bgr, out):  # pragma: no cover - compiled
+    def _unpack(maps, dy, dx, bgr, gain, offset, out):  # pragma: no cover - compiled
         height, width = out.shape[0], out.shape[1]
         w8 = maps.shape[2]
-        top, half, zero = np.float32(255.0), np.float32(0.5), np.float32(0.0)
+        top, zero = np.float32(255.0), np.float32(0.0)
         for y in range(height):
             i, a = (y + dy) // 8, (y + dy) % 8
             row = out[y]
@@ -168,22 +205,29 @@ if numba is not None:
                     j = 0 if off >= 0 else 1
                     end = min(w8, (width - off + 7) // 8)
                     while j < end:
-                        row[8 * j + off, channel] = np.uint8(min(max(src[j] * top + half, zero), top))
+                        row[8 * j + off, channel] = np.uint8(min(max(src[j] * gain + offset, zero), top))
                         j += 1
 
 
 def unpack(maps: np.ndarray, geo: PackGeometry, bgr: bool = False) -> np.ndarray:
-    """The network's 192×h8×w8 output → the frame's H×W×3 uint8 sRGB (BGR with ``bgr``), cropped and upsampled."""
+    """The network's 192×h8×w8 output → the frame's H×W×3 uint8 sRGB (BGR with ``bgr``), cropped and upsampled.
+
+    ``maps``: float sRGB in [0, 1] (rounded to 8 bits here), or uint8 codes that are already the 8-bit values
+    (the int8 graph's output: ``training.quantize``), which are only moved.
+    """
     if maps.ndim != 3 or maps.shape[0] != OUTPUT_CHANNELS:
         raise ValueError(f"network output has shape {maps.shape}; expected {OUTPUT_CHANNELS}×h×w")
-    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    if maps.dtype == np.uint8:
+        maps, gain, offset = np.ascontiguousarray(maps), np.float32(1.0), np.float32(0.0)
+    else:
+        maps, gain, offset = np.ascontiguousarray(maps, dtype=np.float32), np.float32(255.0), np.float32(0.5)
     if geo.scale == 1:
         out = np.empty((geo.height, geo.width, 3), np.uint8)
-        _unpack(maps, geo.dy, geo.dx, bgr, out)
+        _unpack(maps, geo.dy, geo.dx, bgr, gain, offset, out)
         return out
     # Binned: the output covers the binned canonical mosaic; upsample the part that holds it by s, then crop.
     hp, wp = geo.planes
     low = np.empty((2 * hp, 2 * wp, 3), np.uint8)
-    _unpack(maps, 0, 0, bgr, low)
+    _unpack(maps, 0, 0, bgr, gain, offset, low)
     full = cv2.resize(low, (2 * wp * geo.scale, 2 * hp * geo.scale), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(full[geo.dy : geo.dy + geo.height, geo.dx : geo.dx + geo.width])

@@ -66,3 +66,7 @@ def test_time_budget_stops_a_slow_series_after_three_frames():
     times = time_per_frame(slow, list(range(20)), warmup=2, budget_s=0.01)
     assert len(times) == MIN_FRAMES == 3 and len(calls) == 1 + 3  # one warm-up call: it took over a tenth
     assert len(time_per_frame(lambda f: None, list(range(20)), budget_s=0.01)) == 20
+    # CPU time leaves out the waits (here a sleep; on a shared machine, the waits for a core)
+    cpu: list[float] = []
+    times = time_per_frame(slow, list(range(4)), warmup=0, cpu_ms=cpu)
+    assert len(cpu) == len(times) == 4 and all(c < t / 2 for c, t in zip(cpu, times, strict=True))

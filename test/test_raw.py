@@ -62,6 +62,16 @@ def test_pack_levels_clip_and_binning() -> None:
     assert binned[0, 0, 0] == pytest.approx(red[:2, :2].mean() / 4095, abs=1e-6)
 
 
+@pytest.mark.parametrize("pattern", list(BAYER_PATTERNS))
+@pytest.mark.parametrize("scale", [2, 3])
+def test_compiled_binning_matches_numpy(pattern: str, scale: int) -> None:
+    raw = RawFrame(RNG.integers(0, 4096, (37, 50)).astype(np.uint16), pattern, 64, 4095)
+    geo = raw_kernels.geometry(37, 50, pattern, scale)
+    expected = np.empty((2 * geo.planes[0], 2 * geo.planes[1]), np.float32)
+    raw_kernels._bin_numpy(raw.data, geo.dy, geo.dx, scale, expected)
+    assert np.array_equal(raw_kernels._binned(raw, geo), expected)
+
+
 @pytest.mark.parametrize("pattern", ["RGGB", "GBRG"])
 @pytest.mark.parametrize("scale", [1, 3])
 def test_unpack_is_depth_to_space_cropped_to_the_frame(pattern: str, scale: int) -> None:
@@ -75,8 +85,12 @@ def test_unpack_is_depth_to_space_cropped_to_the_frame(pattern: str, scale: int)
         dy, dx = canonical_offset(pattern)
         assert np.abs(rgb / 255.0 - full[dy : dy + 37, dx : dx + 50]).max() <= 0.5 / 255 + 1e-6
         numpy_version = np.empty_like(rgb)
-        raw_kernels._unpack_numpy(maps, dy, dx, False, numpy_version)
+        raw_kernels._unpack_numpy(maps, dy, dx, False, 255.0, 0.5, numpy_version)
         assert np.array_equal(rgb, numpy_version)
+    # uint8 codes (the int8 graph's output) are the 8-bit values: moved as they are
+    codes = (maps * np.float32(255) + np.float32(0.5)).astype(np.uint8)
+    assert np.array_equal(raw_kernels.unpack(codes, geo), rgb)
+    assert np.array_equal(raw_kernels.unpack(codes, geo, bgr=True), bgr)
     with pytest.raises(ValueError, match="expected 192×h×w"):
         raw_kernels.unpack(maps[:3], geo)
 
@@ -143,9 +157,13 @@ def test_llpacknet_parameters_forward_and_export(llpacknet_weights: Path) -> Non
 
     from llie_core.export import export_onnx
     from llie_core.models import create_model
+    from llie_core.models.llpacknet import pixel_shuffle_channels_last
 
     model = create_model("llpacknet", weights=llpacknet_weights)
     assert sum(p.numel() for p in model.parameters()) == get_spec("llpacknet").params == 1_169_088
+    for factor in (2, 3):
+        x = torch.rand(2, 4 * factor**2, 5, 7)
+        assert torch.equal(pixel_shuffle_channels_last(x, factor), torch.nn.functional.pixel_shuffle(x, factor))
     planes = torch.rand(1, 4, 24, 40)
     with torch.inference_mode():
         out = model(planes)
@@ -188,7 +206,7 @@ def test_raw_enhancer_backends_agree_and_take_raw_frames_only(llpacknet_weights:
     with pytest.raises(TypeError, match="valid: \\['max_estimation_side', 'scale_factor', 'threads'\\]"):
         create_enhancer("tiny_dce", amplification=10.0)
     binned = create_enhancer("llpacknet", weights=llpacknet_weights, scale_factor=2)
-    assert binned.enhance(raw).shape == (48, 80, 3)
+    assert binned.enhance(raw).shape == (48, 80, 3) and binned.scale_factor_for(1080, 1920) == 2
 
 
 class FakeRaw:
@@ -325,3 +343,85 @@ def test_raw_pairs_for_training_are_consistent() -> None:
     assert planes.shape == (4, 16, 24) and target.shape == (3, 32, 48)
     assert np.abs(target.transpose(1, 2, 0) - np.clip(clean, 0, 1)).max() < 0.02  # the camera round trip
     assert 0 < planes.mean() < 1
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.0, 300.0), (1.0, 60.0)])
+def test_low_ratio_share_draws_the_ratio_from_the_low_range(
+    monkeypatch: pytest.MonkeyPatch, share: float, expected: float
+) -> None:
+    pytest.importorskip("torch")
+    import training.llpacknet as raw_training
+    from training.config import RawConfig
+
+    ratios, expose = [], raw_training.expose
+    monkeypatch.setattr(raw_training, "expose", lambda *a, **k: ratios.append(a[1].ratio) or expose(*a, **k))
+    config = RawConfig(ratio_range=[300.0, 300.0], low_ratio_share=share, low_ratio_range=[60.0, 60.0])
+    for seed in range(4):
+        raw_training.synthesize(RNG.random((16, 16, 3)), keyed_rng(seed, "share"), config)
+    assert ratios == pytest.approx([expected] * 4)
+
+
+def test_raw_fine_tune_starts_from_init_weights(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    cv2 = pytest.importorskip("cv2")
+    from llie_core.models.llpacknet import LLPackNet
+    from training.config import config_from_dict
+    from training.llpacknet import train_raw
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(data / f"{i}.png"), (RNG.random((32, 32, 3)) * 255).astype(np.uint8))
+    torch.manual_seed(123)
+    start = tmp_path / "start.pth"
+    torch.save(LLPackNet().state_dict(), start)
+    cfg = config_from_dict(
+        {
+            "name": "ft",
+            "model": "llpacknet",
+            "mode": "raw",
+            "epochs": 1,
+            "batch_size": 2,
+            "device": "cpu",
+            "out_dir": str(tmp_path / "runs"),
+            "init_weights": str(start),
+            "data": {"root": str(data), "image_size": 32, "min_crop_fraction": 1.0},
+            "optim": {"lr": 1e-9, "lr_min": 1e-9},  # a step too small to move the weights off the start
+            "raw": {"mean_range": [0.0, 1.0], "low_ratio_share": 0.5},
+        }
+    )
+    trained = torch.load(train_raw(cfg, progress=False) / "model.pth", weights_only=True)
+    initial = torch.load(start, weights_only=True)
+    assert all(torch.allclose(trained[k], initial[k], atol=1e-6) for k in initial)
+
+
+def test_int8_graph_outputs_the_8_bit_values(tmp_path: Path, llpacknet_weights: Path) -> None:
+    """training.quantize: the int8 graph returns uint8 codes = round(255·sRGB); the engine moves them as they are."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    import onnx
+
+    from llie_core.engine import RawEnhancer, create_enhancer
+    from llie_core.engine.onnx_backend import OrtEstimator
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+    from training.quantize import quantize_estimator
+
+    model = create_model("llpacknet", weights=llpacknet_weights)
+    frames = [_raw_frame(seed=seed) for seed in range(4)]  # calibrated on frames like the one checked below
+    inputs = [raw_kernels.pack(frame, estimate_amplification(frame))[0][None] for frame in frames]
+    path = quantize_estimator(export_onnx(model, graph="estimator"), inputs, tmp_path / "int8.onnx")
+    graph = onnx.load(str(path))
+    meta = {p.key: p.value for p in graph.metadata_props}
+    assert meta["llie_precision"] == "int8" and meta["llie_output"] == "uint8" and meta["llie_model"] == "llpacknet"
+    assert graph.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    network = OrtEstimator(path, "llpacknet", threads=1)
+    codes = network.run_packed(inputs[0][0])
+    with torch.inference_mode():
+        reference = model.estimate(torch.from_numpy(inputs[0])).numpy()[0] * 255
+    assert codes.dtype == np.uint8 and codes.shape == reference.shape
+    assert np.abs(codes - reference).mean() < 3.0
+    raw = _raw_frame(seed=5)
+    int8 = RawEnhancer(get_spec("llpacknet"), network, "onnxruntime", 1).enhance(raw)
+    fp32 = create_enhancer("llpacknet", backend="torch", weights=llpacknet_weights, threads=1).enhance(raw)
+    assert int8.dtype == np.uint8 and np.abs(int8.astype(int) - fp32).mean() < 3.0

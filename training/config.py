@@ -171,6 +171,9 @@ class RawConfig:
     row_sigma_range: list[float] = field(default_factory=lambda: [0.0, 0.3])  # e⁻, uniform
     bit_depths: list[int] = field(default_factory=lambda: [12, 14])  # ADC depth, uniform choice
     mean_range: list[float] = field(default_factory=lambda: [0.15, 0.8])  # images kept: mean sRGB in this range
+    # share of crops whose ratio comes from low_ratio_range instead of ratio_range (0: none): weights the low ratios
+    low_ratio_share: float = 0.0
+    low_ratio_range: list[float] = field(default_factory=lambda: [50.0, 150.0])  # log-uniform
 
 
 @dataclass
@@ -344,11 +347,22 @@ def _validate(cfg: TrainConfig) -> None:
         ]
     if cfg.mode == "raw":
         raw = cfg.raw
-        ranges = (raw.ratio_range, raw.jitter_range, raw.full_well_range, raw.read_sigma_range, raw.row_sigma_range)
+        ranges = (
+            raw.ratio_range,
+            raw.low_ratio_range,
+            raw.jitter_range,
+            raw.full_well_range,
+            raw.read_sigma_range,
+            raw.row_sigma_range,
+        )
         checks += [
             (cfg.data.image_size % 16 == 0, "data.image_size must be a multiple of 16 for RAW models"),
             (all(len(r) == 2 and 0 <= r[0] <= r[1] for r in ranges), "raw.*_range must be [lo, hi], 0 <= lo <= hi"),
-            (raw.ratio_range[0] >= 1 and raw.jitter_range[0] > 0, "raw.ratio_range must be >= 1, jitter_range > 0"),
+            (
+                min(raw.ratio_range[0], raw.low_ratio_range[0]) >= 1 and raw.jitter_range[0] > 0,
+                "raw.ratio_range and raw.low_ratio_range must be >= 1, jitter_range > 0",
+            ),
+            (0.0 <= raw.low_ratio_share <= 1.0, "raw.low_ratio_share must be in [0, 1]"),
             (raw.full_well_range[0] > 0, "raw.full_well_range must be > 0"),
             (bool(raw.bit_depths) and all(10 <= b <= 16 for b in raw.bit_depths), "raw.bit_depths must be in 10..16"),
             (len(raw.mean_range) == 2 and raw.mean_range[0] < raw.mean_range[1], "raw.mean_range must be [lo, hi]"),

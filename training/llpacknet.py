@@ -25,8 +25,10 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from llie_core.bayer import normalise, rggb_planes
+from llie_core.models.checkpoints import load_weights
 from llie_core.models.llpacknet import LLPackNet
 from llie_core.noise import NoiseRegime, expose, mosaic, process, random_processing, unprocess
+from llie_core.registry import resolve_weights
 from training.config import RawConfig, TrainConfig
 from training.engine import PatchSampler, list_images, run_training
 
@@ -39,7 +41,9 @@ def synthesize(clean: np.ndarray, rng: np.random.Generator, raw: RawConfig) -> t
     """A clean H×W×3 sRGB crop in [0, 1] (even sides) → (4×H/2×W/2 float32 input planes, 3×H×W float32 target)."""
     processing = random_processing(rng)
     camera = unprocess(clean, processing)
-    ratio = _log_uniform(rng, *raw.ratio_range)
+    # the share's draw only when it is set, so configs without it keep their random streams
+    low = raw.low_ratio_share > 0 and rng.uniform() < raw.low_ratio_share
+    ratio = _log_uniform(rng, *(raw.low_ratio_range if low else raw.ratio_range))
     jitter = _log_uniform(rng, *raw.jitter_range)
     bits = int(rng.choice(raw.bit_depths))
     regime = NoiseRegime(
@@ -105,5 +109,7 @@ def train_raw(cfg: TrainConfig, resume: bool = False, command: str = "", progres
         raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'raw'")
     torch.manual_seed(cfg.seed)
     model = LLPackNet()
+    if cfg.init_weights:  # a fine-tune: start from these weights (path, or the shipped ones)
+        load_weights(model, resolve_weights(cfg.model, cfg.init_weights))
     sampler = RawPairSampler(training_images(cfg, progress), cfg)
     return run_training(cfg, step, resume=resume, command=command, progress=progress, model=model, sampler=sampler)

@@ -14,7 +14,8 @@ night video (runs/video/*/report.json) when those reports exist (training/Makefi
 
 The RAW model (llpacknet) ships its estimator graph in int8 (training/quantize.py), its card quotes
 ``llie eval raw`` on the held-out road images for the shipped int8 graph and the fp32 checkpoint
-(``eval raw``) and, when present, ``llie bench`` figures from runs/eval/raw_bench/bench.json.
+(``eval raw``; and the int8 graph binning the mosaic by 2) and, when present, ``llie bench`` figures from
+runs/eval/raw_bench*/bench.json (RAW_BENCH_COMMANDS).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from training.engine import sha256_of
 
 WEIGHTS = REPO_ROOT / "llie_core" / "weights"
 RAW_MODELS = ("llpacknet",)
+# A RAW model's training runs in order (runs/RUN, training/configs/RUN.yaml): each later one is a fine-tune that
+# starts from the one before (its init_weights); the last one's model.pth is what ships.
+RAW_STAGES: dict[str, tuple[str, ...]] = {"llpacknet": ("llpacknet", "llpacknet_finetune")}
 RUNS = REPO_ROOT / "runs"
 EVAL_DIR = RUNS / "eval"
 CONFIGS = REPO_ROOT / "training" / "configs"
@@ -115,7 +119,7 @@ EVAL_GROUPS = {
 
 def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     """Copy a run's model.pth into llie_core/weights/NAME.pth and export NAME.onnx (estimator graph)."""
-    run_dir = run_dir or RUNS / name
+    run_dir = run_dir or RUNS / shipped_run(name)
     src = run_dir / "model.pth"
     if not src.is_file():
         raise FileNotFoundError(
@@ -129,6 +133,11 @@ def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     elif onnx:
         export_onnx_file(name)
     return dst
+
+
+def shipped_run(name: str) -> str:
+    """The run whose model.pth ships as NAME: the last training stage of a RAW model, else NAME's own."""
+    return RAW_STAGES.get(name, (name,))[-1]
 
 
 def export_raw_int8(name: str) -> Path:
@@ -1033,28 +1042,43 @@ def _sgz_extras() -> dict:
     return extras
 
 
-# folder under runs/eval → (backend, images): the shipped int8 graph on every held-out image, the fp32 checkpoint
-# on torch on the first 30 (by name) to measure what int8 costs
-RAW_EVAL: dict[str, tuple[str | None, int | None]] = {"raw": (None, None), "raw_fp32": ("torch", 30)}
+# folder under runs/eval → (backend, images, scale factor): the shipped int8 graph on every held-out image, the fp32
+# checkpoint on torch on the first 30 (by name) to measure what int8 costs, and the int8 graph binning the mosaic
+# by 2 (the speed knob that 1080p in 60 ms on one thread needs: what it costs)
+RAW_EVAL: dict[str, tuple[str | None, int | None, int]] = {
+    "raw": (None, None, 1),
+    "raw_fp32": ("torch", 30, 1),
+    "raw_s2": (None, None, 2),
+}
+# folder under runs/eval → the llie bench run it holds (see RAW_BENCH_COMMANDS)
+RAW_BENCH = {"bench": "raw_bench", "bench_s2": "raw_bench_s2"}
+RAW_BENCH_COMMANDS = {
+    "raw_bench": "llie bench --models llpacknet,tiny_dce --resolutions 1920x1080,4256x2848 --threads 1 "
+    "-o runs/eval/raw_bench",
+    "raw_bench_s2": "llie bench --models llpacknet,tiny_dce --resolutions 1920x1080 --threads 1 --scale-factor 2 "
+    "-o runs/eval/raw_bench_s2",
+}
 
 
 def run_raw_eval(threads: int = 1) -> None:
     """``llie eval raw`` on the held-out road images: the shipped int8 graph and the fp32 checkpoint on torch."""
     from llie_core.cli import main as llie_main
 
-    for folder, (backend, images) in RAW_EVAL.items():
+    for folder, (backend, images, scale) in RAW_EVAL.items():
         model = "llpacknet" if backend is None else f"llpacknet:{WEIGHTS / 'llpacknet.pth'}"
         argv = ["eval", "raw", "--model", model, "-o", str(EVAL_DIR / folder), "--threads", str(threads)]
         argv += ([] if backend is None else ["--backend", backend]) + (
             [] if images is None else ["--max-images", str(images)]
         )
+        argv += [] if scale == 1 else ["--scale-factor", str(scale)]
         status = llie_main(argv)
         if status:
             raise SystemExit(status)
 
 
 def _raw_figures() -> dict:
-    """The card's figures: eval raw (int8, fp32) per regime and row, amplification, and bench.json when present."""
+    """The card's figures: eval raw (int8, fp32, int8 binned by 2) per regime and row, amplification, and the
+    llie bench rows (frame copy and tiny_dce in the same run, the load average, the CPU time) when present."""
     figures: dict = {}
     for folder in RAW_EVAL:
         path = EVAL_DIR / folder / "report.json"
@@ -1064,10 +1088,13 @@ def _raw_figures() -> dict:
                 name: {"rows": entry["rows"], "amplification": entry["amplification"]}
                 for name, entry in report["regimes"].items()
             }
-    bench = EVAL_DIR / "raw_bench" / "bench.json"
-    if bench.is_file():
-        keep = ("model", "backend", "resolution", "threads", "median_ms", "estimate_ms", "apply_ms", "torch_eager_ms")
-        figures["bench"] = [{k: row[k] for k in keep} for row in json.loads(bench.read_text())]
+    keep = ("model", "backend", "resolution", "threads", "scale_factor", "median_ms", "copy_ms", "estimate_ms")
+    keep += ("apply_ms", "cpu_ms", "torch_eager_ms", "load_average")
+    for key, folder in RAW_BENCH.items():
+        bench = EVAL_DIR / folder / "bench.json"
+        if bench.is_file():
+            rows = [{k: row.get(k) for k in keep} for row in json.loads(bench.read_text())]
+            figures[key] = {"command": RAW_BENCH_COMMANDS[folder], "rows": rows}
     return _round(figures)
 
 
@@ -1104,9 +1131,10 @@ def _raw_targets(figures: dict) -> list[dict]:
 def write_raw_card(name: str) -> Path:
     """Write llie_core/weights/NAME.yaml for a RAW model from its run, its files and the eval raw reports."""
 
-    run = RUNS / name
+    stages = RAW_STAGES.get(name, (name,))
+    run = RUNS / stages[-1]
     summary = yaml.safe_load((run / "summary.yaml").read_text())
-    cfg = load_config(CONFIGS / f"{name}.yaml")
+    cfg = load_config(CONFIGS / f"{stages[-1]}.yaml")
     pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
@@ -1116,7 +1144,8 @@ def write_raw_card(name: str) -> Path:
         **_card_head(name, pth),
         "onnx": {
             "file": onnx.name,
-            "graph": "estimator (packed RAW 256×h×w → 192×2h×2w sRGB sub-pixels; the engine packs and unpacks)",
+            "graph": "estimator (packed RAW 256×h×w → 192×2h×2w sRGB sub-pixels as uint8 codes, the 8-bit values; the "
+            "engine packs and unpacks)",
             "precision": "int8 (onnxruntime static quantisation, QOperator; weights per channel; training/quantize.py)",
             "sha256": sha256_of(onnx),
         }
@@ -1125,10 +1154,11 @@ def write_raw_card(name: str) -> Path:
         "input": "RAW Bayer mosaic (any pattern, repacked to RGGB), black level subtracted, divided by white − black, "
         "multiplied by the amplification (metered: llie_core.amplification; or explicit)",
         "output": "sRGB (gamma-encoded, display-referred), 8 bits",
-        "provenance": f"llie's own training on synthetic dark RAW frames of SICE part 1, {summary['epochs']} epochs, "
-        f"seed {cfg.seed}; re-create with `make -C training llpacknet`",
-        "command": summary["command"],
-        "config": f"training/configs/{name}.yaml",
+        "provenance": "llie's own training on synthetic dark RAW frames of SICE part 1: "
+        + ", then ".join(_stage_line(stage) for stage in stages)
+        + "; re-create with `make -C training llpacknet`",
+        "command": " && ".join(_stage_summary(stage)["command"] for stage in stages),
+        "config": " then ".join(f"training/configs/{stage}.yaml" for stage in stages),
         "seed": cfg.seed,
         "data": {
             "root": cfg.data.root,
@@ -1138,7 +1168,12 @@ def write_raw_card(name: str) -> Path:
             "terms": "SICE terms, research use",
             "synthesis": {
                 "camera": "random per crop (Brooks et al. 2019: white balance, exposure gain, colour matrix, tone)",
-                "ratio": f"log-uniform {raw.ratio_range}",
+                "ratio": f"log-uniform {raw.ratio_range}"
+                + (
+                    f"; {raw.low_ratio_share:.0%} of the crops log-uniform {raw.low_ratio_range} instead"
+                    if raw.low_ratio_share
+                    else ""
+                ),
                 "amplification_jitter": f"log-uniform {raw.jitter_range} (target rendered at the input's exposure)",
                 "full_well_e": f"log-uniform {raw.full_well_range}",
                 "read_sigma_e": f"uniform {raw.read_sigma_range}",
@@ -1149,6 +1184,7 @@ def write_raw_card(name: str) -> Path:
             "crops, area-resized, horizontal flips)",
         },
         "training": {
+            "stages": {stage: _stage_figures(stage) for stage in stages[:-1]},
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
@@ -1175,17 +1211,43 @@ def write_raw_card(name: str) -> Path:
     return path
 
 
+def _stage_summary(stage: str) -> dict:
+    return yaml.safe_load((RUNS / stage / "summary.yaml").read_text())
+
+
+def _stage_line(stage: str) -> str:
+    """'N epochs, seed S (config C)' of one training stage, from its config and run summary."""
+    cfg = load_config(CONFIGS / f"{stage}.yaml")
+    start = f", from {cfg.init_weights}" if cfg.init_weights else ""
+    return f"{_stage_summary(stage)['epochs']} epochs, seed {cfg.seed} ({stage}.yaml{start})"
+
+
+def _stage_figures(stage: str) -> dict:
+    """What an earlier training stage ran: epochs, iterations, time, its model's sha256 and final loss."""
+    summary = _stage_summary(stage)
+    keep = ("epochs", "iterations", "wall_time_s", "resumed", "model_sha256")
+    return {k: summary[k] for k in keep if k in summary} | {"final_loss": _round(summary["final_loss"])}
+
+
 RAW_NOTES: dict[str, list[str]] = {
     "llpacknet": [
-        "Schedule as run: epochs 1-8 under a 36-epoch cosine schedule, then resumed with epochs=18 (the cosine "
-        "shortened from epoch 9 on) and resumed once more after epoch 12 (a stopped session); 18 epochs in all, "
-        "ending at lr 1e-6. `make -C training llpacknet` runs the 18-epoch schedule in one go.",
+        "Stage 1 (llpacknet.yaml) as run: epochs 1-8 under a 36-epoch cosine schedule, then resumed with epochs=18 "
+        "(the cosine shortened from epoch 9 on) and resumed once more after epoch 12 (a stopped session); 18 epochs "
+        "in all, ending at lr 1e-6. Stage 2 (llpacknet_finetune.yaml): 12 epochs from stage 1's weights, lr 1.5e-4 "
+        "cosine to 1e-6, half of the crops at ratios 50-150 (raw100 was the set below its target). "
+        "`make -C training llpacknet` runs both stages in one go each.",
         "Output: sRGB (gamma-encoded) 8-bit; the white balance, colour matrix and tone curve are the network's own "
         "(learned from random Brooks et al. cameras), so colours of a real camera may differ from its rendering.",
         "Input amplification: metered on the green sites (llie_core.amplification) unless given (node parameter "
         "amplification, llie enhance --amplification); trained with a 0.7-1.4 error on it.",
-        "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); the "
-        ".pth runs on torch in fp32.",
+        "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); its "
+        "output is the 8-bit sRGB values as uint8 codes; the .pth runs on torch in fp32.",
+        "Speed (figures.bench*): the int8 graph takes about 85% of a 1080p frame on one thread (2/3 of it in "
+        "convolutions, 1/8 in concatenations); 1080p in "
+        "60 ms on one thread needs scale_factor 2 (the mosaic binned 2×2 before the network, the output upsampled), "
+        "which costs PSNR and SSIM (figures.raw_s2: about 1.2-1.6 dB on the 640×640 held-out images). Rows timed "
+        "on a shared machine (load_average above its core count) wait for a core: their cpu_ms, the process's own "
+        "time, is the figure to compare with a quiet machine's wall time.",
         "Trained on synthetic RAW only: no real dark RAW pair was available (../shared/data/raw holds one dim DNG).",
     ]
 }
@@ -1222,8 +1284,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         evals = {g: e for g in SUITES if (e := _load_eval(g)) is not None}
         for name in args.names:
-            if not (RUNS / name / "summary.yaml").is_file():
-                print(f"skipped {name}: no finished run in {RUNS / name}", file=sys.stderr)
+            if not (RUNS / shipped_run(name) / "summary.yaml").is_file():
+                print(f"skipped {name}: no finished run in {RUNS / shipped_run(name)}", file=sys.stderr)
                 continue
             print(f"wrote {write_raw_card(name) if name in RAW_MODELS else write_card(name, evals)}")
     return 0

@@ -49,10 +49,17 @@ def calibration_inputs(cfg: TrainConfig, count: int = 24, size: int = 512, seed:
 
 
 def quantize_estimator(fp32: bytes, inputs: list[np.ndarray], path: Path) -> Path:
-    """Write the int8 version of an fp32 estimator graph to ``path``, keeping its llie metadata (+ llie_precision)."""
+    """Write the int8 version of an fp32 estimator graph to ``path``, keeping its llie metadata (+ llie_precision).
+
+    The output (the sigmoid's sRGB in [0, 1]) is quantised with scale 1/255 and zero point 0, so its uint8 codes
+    are the frame's 8-bit values, and the graph returns them as they are (``llie_output: uint8``): the float copy
+    of the output that a final DequantizeLinear would write, and its rounding in the UnPack, are left out.
+    """
     source = onnx.load_from_string(fp32)
     meta = {p.key: p.value for p in source.metadata_props}
     input_name = source.graph.input[0].name
+    output_name = source.graph.output[0].name
+    codes = {"scale": np.array(1.0 / 255.0, np.float32), "zero_point": np.array(0, np.uint8)}
     with tempfile.TemporaryDirectory() as tmp:
         plain, prepared, quantised = (Path(tmp) / n for n in ("fp32.onnx", "prepared.onnx", "int8.onnx"))
         plain.write_bytes(fp32)
@@ -65,11 +72,25 @@ def quantize_estimator(fp32: bytes, inputs: list[np.ndarray], path: Path) -> Pat
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             per_channel=True,
+            extra_options={"TensorQuantOverrides": {output_name: [codes]}},
         )
-        model = onnx.load(str(quantised))
+        model = _output_codes(onnx.load(str(quantised)))
     del model.metadata_props[:]
-    for key, value in {**meta, "llie_precision": "int8"}.items():
+    for key, value in {**meta, "llie_precision": "int8", "llie_output": "uint8"}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(model, str(path))
     return path
+
+
+def _output_codes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The quantised graph with its final DequantizeLinear removed: the output is the uint8 tensor before it."""
+    output = model.graph.output[0]
+    last = next(n for n in model.graph.node if output.name in n.output)
+    if last.op_type != "DequantizeLinear":
+        raise ValueError(f"the quantised graph ends in {last.op_type}, not DequantizeLinear")
+    producer = next(n for n in model.graph.node if last.input[0] in n.output)
+    producer.output[list(producer.output).index(last.input[0])] = output.name
+    model.graph.node.remove(last)
+    output.type.tensor_type.elem_type = onnx.TensorProto.UINT8
+    return model

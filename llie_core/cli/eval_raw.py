@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="noise seed (each image and regime its own stream)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime/torch threads (default 1)")
     parser.add_argument("--backend", default="auto", help="backend of the RAW model (auto, onnxruntime, torch)")
+    parser.add_argument(
+        "--scale-factor",
+        type=int,
+        help="the RAW model's binning of the mosaic (default: the model's, 1): its speed knob",
+    )
     parser.add_argument("-o", "--output", type=Path, default=Path("eval_raw"), help="report folder")
     parser.set_defaults(func=run)
 
@@ -51,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--model {name!r} is not a RAW model (llpacknet)")
         regimes = [raw_eval.RAW_REGIMES.get(r) or parse_regime(r) for r in args.regimes]
         files = raw_eval.held_out_images(args.data or shared_dir() / "data" / "detect" / "highway_dev", args.max_images)
-        model = create_enhancer(name, backend=args.backend, weights=weights or None, threads=args.threads)
+        scale = {} if args.scale_factor is None else {"scale_factor": args.scale_factor}
+        model = create_enhancer(name, backend=args.backend, weights=weights or None, threads=args.threads, **scale)
         enhancer = create_enhancer(
             args.enhancer, **({"threads": args.threads} if get_spec(args.enhancer).is_network else {})
         )
@@ -59,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"llie eval raw: {exc}", file=sys.stderr)
         return 2
     results, strips = raw_eval.evaluate(files, regimes, model, enhancer, args.seed, args.pattern)
-    results |= {"model": args.model, "enhancer": args.enhancer, "backend": model.backend}
+    results |= {
+        "model": args.model,
+        "enhancer": args.enhancer,
+        "backend": model.backend,
+        "scale_factor": model.scale_factor,
+    }
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "report.json").write_text(json.dumps(results, indent=2))
     rows = [row for regime in strips.values() for row in regime]

@@ -68,5 +68,5 @@ class OrtEstimator:
         return Estimate(maps) if len(results) == 1 else Estimate(maps, results[1][0])
 
     def run_packed(self, packed: np.ndarray) -> np.ndarray:
-        """RAW models: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+        """RAW models: 256×h×w float32 packed RAW → 192×2h×2w sRGB sub-pixels (uint8 codes from an int8 graph)."""
         return self.session.run(self._outputs, {self._input: packed[None]})[0][0]

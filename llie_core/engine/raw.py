@@ -29,7 +29,10 @@ from llie_core.registry import ModelSpec
 
 
 class PackedNetwork(Protocol):
-    """A backend's RAW network: 256×h×w float32 packed RAW → 192×2h×2w float32 sRGB sub-pixels."""
+    """A backend's RAW network: 256×h×w float32 packed RAW → 192×2h×2w sRGB sub-pixels.
+
+    The sub-pixels are float32 in [0, 1], or uint8 codes that are the 8-bit values (the int8 graph's output).
+    """
 
     def run_packed(self, packed: np.ndarray) -> np.ndarray:
         """The network's output for one packed frame."""
@@ -66,6 +69,10 @@ class RawEnhancer(Enhancer):
         self.scale_factor = check_scale_factor(scale_factor)
         self.amplification = check_amplification(amplification)
         self._network = network
+
+    def scale_factor_for(self, height: int, width: int) -> int:
+        """The binning of an H×W mosaic before the network: the scale factor, at every size."""
+        return self.scale_factor
 
     def enhance(self, frame: RawFrame, rgb: bool = False) -> np.ndarray:
         """The sRGB frame of a RAW frame: H×W×3 uint8, BGR (RGB with ``rgb``)."""

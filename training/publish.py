@@ -972,7 +972,14 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
 
 def _iat_losses(cfg) -> tuple[dict, dict]:
     """(losses block, extra top-level card keys) of an iat_distill run."""
-    from llie_core.models.iat_student import GAIN_RANGE, GAMMA_RANGE, OFFDIAGONAL_RANGE, THUMBNAIL
+    from llie_core.models.iat_student import (
+        GAIN_RANGE,
+        GAMMA_RANGE,
+        OFFDIAGONAL_RANGE,
+        SMOOTHING_GAIN,
+        SMOOTHING_MAX,
+        THUMBNAIL,
+    )
     from llie_core.registry import resolve_weights
 
     c = cfg.iat
@@ -1004,8 +1011,10 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
             "llie's IAT student (llie_core/models/iat_student.py): image + log-image input, shared conv, FiLM from a "
             "thumbnail "
             f"{THUMBNAIL[0]}x{THUMBNAIL[1]} global head, 1 BN residual block per map; gamma in {list(GAMMA_RANGE)}, "
-            f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; the published "
-            "student (weights='reference') has 43,504 parameters"
+            f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; input "
+            f"pre-smoothed by the 3x3 binomial with weight beta rising from 0 to {SMOOTHING_MAX} as the noise gain "
+            f"d out/dx goes from {SMOOTHING_GAIN[0]:g} to {SMOOTHING_GAIN[1]:g} (computed from the estimate, no "
+            "parameters); the published student (weights='reference') has 43,504 parameters"
         ),
     }
     return losses, extra

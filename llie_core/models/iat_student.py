@@ -38,9 +38,9 @@ and the engine's applier are shared with the published models (which have no β:
 
 Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
 8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
-estimated at 1080p/8 they are 42.6 dB from the same student at s = 1 (28 real frames, min 31.2; globals
-alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.7 dB at the
-card's point, 25.3 at s = 1.
+estimated at 1080p/8 they are 42.8 dB from the same student at s = 1 (28 real frames, min 31.3; globals
+alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.8 dB at the
+card's point, 25.4 at s = 1 (with the pre-smoothing).
 """
 
 from __future__ import annotations

@@ -737,8 +737,8 @@ NOTES = {
         "took 21.3 ms on a quiet moment (estimate 12.3, apply 8.8); the pre-smoothing adds ~2 ms of apply. The "
         "student : teacher ratio at the card's operating point is mostly the split (4.7x at 256x256 where both run "
         "at s = 1, 41x at 600x400, 237x at 1080p); with both at s = 1 (the architectures alone, as the paper compares "
-        "them) 6.3x / 4.9x / 5.6x at 256x256 / 600x400 / 1080p in a run at load average 10-14 (4.6x / 5.0x / 4.8x on "
-        "a quieter one; the paper: ~4x).",
+        "them) 3.5x / 4.9x / 5.5x at 256x256 / 600x400 / 1080p (load average 1.1-1.8; 6.3x / 4.9x / 5.6x at 10-14, "
+        "4.6x / 5.0x / 4.8x before the pre-smoothing; the paper: ~4x).",
         "Detection (llie eval detect --threads 1 --models iat_student,zero_dce_pp: yolov8n, highway_dev's 150 "
         "held-out images, seed 0, s = 3 on 640x640; table above): AP50 / AP50-95 none 79.9 / 63.1, moderate 76.7 / "
         "60.7, heavy 45.9 / 31.8, against the dark frame's 79.3 / 62.9, 77.8 / 61.6, 49.0 / 34.0 and zero_dce_pp's "

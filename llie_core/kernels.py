@@ -179,8 +179,19 @@ def apply_curves_fast(frame: np.ndarray, curves: np.ndarray, iterations: int, bg
     return out.reshape(frame.shape)
 
 
-# IAT maps: out = clamp(M·(x·mul + add), FLOOR, 1) ^ gamma, as models.iat.apply_maps computes it.
+# IAT maps: out = clamp(M·(x̃·mul + add), FLOOR, 1) ^ gamma, x̃ the frame pre-smoothed by β, as models.iat.apply_maps
+# computes it.
 MAPS_FLOOR = 1e-8
+
+
+def _binomial_rows(frame: np.ndarray, rows: slice) -> np.ndarray:
+    """16 × the 3×3 binomial blur of rows of an H×(W·3) interleaved frame (float32; the border replicated)."""
+    height = frame.shape[0]
+    index = np.arange(height)[rows]
+    above, below = frame[np.maximum(index - 1, 0)], frame[np.minimum(index + 1, height - 1)]
+    v = above.astype(np.float32) + np.float32(2.0) * frame[rows] + below
+    v = np.concatenate([v[:, :3], v, v[:, -3:]], axis=1)  # replicate the first and last pixel
+    return v[:, :-6] + np.float32(2.0) * v[:, 3:-3] + v[:, 6:]
 
 
 def _maps_numpy(frame, rows, i0, i1, tw, r0, r1, wr, matrix, gamma, full_scale, out):
@@ -193,8 +204,10 @@ def _maps_numpy(frame, rows, i0, i1, tw, r0, r1, wr, matrix, gamma, full_scale, 
         rows = slice(start, start + 64)
         t = wr[rows, None]
         lo, hi = maps_w[:, r0[rows]], maps_w[:, r1[rows]]
-        mul, add = lo + t * (hi - lo)
-        y = (frame[rows].astype(np.float32) * inv * mul + add).reshape(-1, width, 3)
+        mul, add, beta = lo + t * (hi - lo)
+        x = frame[rows].astype(np.float32)
+        x = x + beta * (_binomial_rows(frame, rows) * np.float32(1 / 16) - x)
+        y = (x * inv * mul + add).reshape(-1, width, 3)
         z = np.clip(y @ matrix.T, np.float32(MAPS_FLOOR), np.float32(1.0)) ** gamma
         out[rows] = np.clip(z * top + np.float32(0.5), 0, top).reshape(-1, width * 3)
 
@@ -286,53 +299,66 @@ if numba is not None:
         width = n // 3
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
+        sixteenth = np.float32(1.0 / 16.0)
         e = _EXP2
         scaled = (e[0] * top, e[1] * top, e[2] * top, e[3] * top, e[4] * top, e[5] * top)
         m00, m01, m02 = matrix[0, 0], matrix[0, 1], matrix[0, 2]
         m10, m11, m12 = matrix[1, 0], matrix[1, 1], matrix[1, 2]
         m20, m21, m22 = matrix[2, 0], matrix[2, 1], matrix[2, 2]
+        linear = np.empty(n, np.float32)
         mixed = np.empty(n, np.float32)
-        # The maps are widened one low-resolution row at a time into two slots (mul and add each), kept while
-        # output rows use them: a whole widened map (6 MB at 1080p, s = 8) cost a write, page faults and reads.
-        mul_a, add_a = np.empty(n, np.float32), np.empty(n, np.float32)
-        mul_b, add_b = np.empty(n, np.float32), np.empty(n, np.float32)
+        # The vertical [1, 2, 1] sums of the binomial pre-smoothing, with the first and last pixel repeated on
+        # either side, so that the horizontal taps need no border test.
+        vsum = np.empty(n + 6, np.int32)
+        # The maps [mul, add, beta] are widened one low-resolution row at a time into two slots, kept while output
+        # rows use them: a whole widened map (6 MB at 1080p, s = 8) cost a write, page faults and reads.
+        slots = np.empty((2, 3, n), np.float32)
         row_a, row_b = -1, -1
-        # Two passes per output row over buffers that stay in L1/L2: the pixel pass (maps, with their row
-        # interpolation fused in as in the curve kernel, and the colour matrix) walks pixels; the power runs on
-        # contiguous values.
+        # Passes per output row over buffers that stay in L1/L2: the vertical sums; per value the pre-smoothing and
+        # the maps (their row interpolation fused in, as in the curve kernel); per pixel the colour matrix; per value
+        # the power.
         for y in range(height):
             lo, hi = r0[y], r1[y]
             for need, keep in ((lo, hi), (hi, lo)):
                 if need != row_a and need != row_b:
                     if row_a == keep:  # refill the other slot
-                        _widen_row(rows[0, need], i0, i1, tw, mul_b)
-                        _widen_row(rows[1, need], i0, i1, tw, add_b)
+                        for m in range(3):
+                            _widen_row(rows[m, need], i0, i1, tw, slots[1, m])
                         row_b = need
                     else:
-                        _widen_row(rows[0, need], i0, i1, tw, mul_a)
-                        _widen_row(rows[1, need], i0, i1, tw, add_a)
+                        for m in range(3):
+                            _widen_row(rows[m, need], i0, i1, tw, slots[0, m])
                         row_a = need
-            mul_lo, add_lo = (mul_a, add_a) if row_a == lo else (mul_b, add_b)
-            mul_hi, add_hi = (mul_a, add_a) if row_a == hi else (mul_b, add_b)
+            s_lo, s_hi = (0 if row_a == lo else 1), (0 if row_a == hi else 1)
+            mul_lo, add_lo, beta_lo = slots[s_lo, 0], slots[s_lo, 1], slots[s_lo, 2]
+            mul_hi, add_hi, beta_hi = slots[s_hi, 0], slots[s_hi, 1], slots[s_hi, 2]
             t = wr[y]
-            src = frame[y]
-            dst = out[y]
+            above, src, below = frame[max(y - 1, 0)], frame[y], frame[min(y + 1, height - 1)]
+            i = 0
+            while i < n:
+                vsum[i + 3] = np.int32(above[i]) + 2 * np.int32(src[i]) + np.int32(below[i])
+                i += 1
+            for c in range(3):
+                vsum[c] = vsum[c + 3]
+                vsum[n + 3 + c] = vsum[n + c]
+            # per value over contiguous buffers: pre-smoothing, then x̃·mul + add
+            i = 0
+            while i < n:
+                x = np.float32(src[i])
+                b = np.float32(vsum[i] + 2 * vsum[i + 3] + vsum[i + 6]) * sixteenth
+                x = x + (beta_lo[i] + t * (beta_hi[i] - beta_lo[i])) * (b - x)
+                mul = mul_lo[i] + t * (mul_hi[i] - mul_lo[i])
+                linear[i] = x * inv * mul + (add_lo[i] + t * (add_hi[i] - add_lo[i]))
+                i += 1
             p = 0
             while p < width:
                 i = 3 * p
-                y0 = np.float32(src[i]) * inv * (mul_lo[i] + t * (mul_hi[i] - mul_lo[i])) + (
-                    add_lo[i] + t * (add_hi[i] - add_lo[i])
-                )
-                y1 = np.float32(src[i + 1]) * inv * (mul_lo[i + 1] + t * (mul_hi[i + 1] - mul_lo[i + 1])) + (
-                    add_lo[i + 1] + t * (add_hi[i + 1] - add_lo[i + 1])
-                )
-                y2 = np.float32(src[i + 2]) * inv * (mul_lo[i + 2] + t * (mul_hi[i + 2] - mul_lo[i + 2])) + (
-                    add_lo[i + 2] + t * (add_hi[i + 2] - add_lo[i + 2])
-                )
+                y0, y1, y2 = linear[i], linear[i + 1], linear[i + 2]
                 mixed[i] = m00 * y0 + m01 * y1 + m02 * y2
                 mixed[i + 1] = m10 * y0 + m11 * y1 + m12 * y2
                 mixed[i + 2] = m20 * y0 + m21 * y1 + m22 * y2
                 p += 1
+            dst = out[y]
             i = 0
             while i < n:
                 dst[i] = _gamma_level(mixed[i], gamma, scaled)
@@ -342,12 +368,15 @@ if numba is not None:
 def apply_maps_fast(frame: np.ndarray, maps: np.ndarray, params: np.ndarray, bgr: bool = True) -> np.ndarray:
     """Enhance an H×W×3 uint8/uint16 frame with IAT maps and global parameters, in the frame's layout.
 
-    maps: h×w×6 float32 [mul RGB, add RGB] (any h×w; upsampled bilinearly at sample centres, align_corners=False,
-    as ``models.iat.apply_maps``); params: (10,) [gamma, M row-major, RGB]. Equals rounding
-    clamp(M·(x·mul + add), 1e-8, 1)^gamma · full scale to the frame's dtype, within one level.
+    maps: h×w×6 float32 [mul RGB, add RGB] or h×w×9 [mul RGB, add RGB, β RGB] (any h×w; upsampled bilinearly at
+    sample centres, align_corners=False, as ``models.iat.apply_maps``); params: (10,) [gamma, M row-major, RGB].
+    Equals rounding clamp(M·(x̃·mul + add), 1e-8, 1)^gamma · full scale to the frame's dtype, within one level,
+    where x̃ = x + β·(b − x) and b is x blurred by the 3×3 binomial (border replicated), fused into the same pass.
     """
-    if maps.ndim != 3 or maps.shape[2] != 6:
-        raise ValueError(f"maps have shape {maps.shape}; expected h×w×6 [mul RGB, add RGB]")
+    if maps.ndim != 3 or maps.shape[2] not in (6, 9):
+        raise ValueError(f"maps have shape {maps.shape}; expected h×w×6 [mul RGB, add RGB] or h×w×9 (and β RGB)")
+    if maps.shape[2] == 6:  # no pre-smoothing: β = 0 leaves every value exactly as it is
+        maps = np.concatenate([maps, np.zeros((*maps.shape[:2], 3), np.float32)], axis=2)
     params = np.asarray(params, dtype=np.float32)
     if params.shape != (10,):
         raise ValueError(f"global parameters have shape {params.shape}; expected (10,) [gamma, M row-major]")

@@ -99,7 +99,8 @@ def test_any_size_gives_full_size_output_and_low_resolution_maps(name, size, sca
     with torch.no_grad():
         out, maps, params = model.enhance_with_maps(x)
     low = tuple((n + scale_factor - 1) // scale_factor for n in size)
-    assert out.shape == x.shape and maps.shape == (2, 6, *low) and params.shape == (2, 10)
+    channels = 9 if name == "iat_student" else 6  # llie's student adds its pre-smoothing weights
+    assert out.shape == x.shape and maps.shape == (2, channels, *low) and params.shape == (2, 10)
     assert torch.isfinite(out).all() and out.min() > 0 and out.max() <= 1
 
 
@@ -114,6 +115,31 @@ def test_apply_maps_order_and_matrix_orientation():
     expected = np.clip(np.einsum("ck,nkhw->nchw", matrix, y), 1e-8, 1) ** np.float32(0.7)
     got = apply_maps(*(torch.from_numpy(a) for a in (x, maps, params)))
     np.testing.assert_allclose(got.numpy(), expected, atol=1e-6)
+
+
+def test_apply_maps_presmooths_by_beta_as_the_kernel_does():
+    # 9 maps: x̃ = x + β·(binomial(x) − x) before x̃·mul + add; β = 1 with identity maps is the blur itself, written
+    # out here with the border replicated; the compiled kernel computes the same on integer frames.
+    from llie_core.kernels import apply_maps_fast
+
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 256, (9, 12, 3), dtype=np.uint8)
+    x = torch.from_numpy(frame.transpose(2, 0, 1).copy())[None].float() / 255
+    identity = torch.tensor([[1.0, 1, 0, 0, 0, 1, 0, 0, 0, 1]])
+    ones = torch.cat([torch.ones(1, 3, 9, 12), torch.zeros(1, 3, 9, 12), torch.ones(1, 3, 9, 12)], 1)
+    padded = np.pad(frame / 255.0, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    taps = np.array([1.0, 2.0, 1.0]) / 4
+    rows = sum(t * padded[i : i + 9] for i, t in enumerate(taps))
+    blurred = sum(t * rows[:, i : i + 12] for i, t in enumerate(taps))
+    got = apply_maps(x, ones, identity)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(got, np.clip(blurred, 1e-8, 1), atol=1e-6)
+    maps = torch.cat([torch.rand(1, 3, 3, 4) * 2, torch.rand(1, 3, 3, 4) * 0.1, torch.rand(1, 3, 3, 4)], 1)
+    params = torch.tensor([[0.8, 1.0, 0.1, 0, 0.05, 0.9, 0, 0, 0.1, 1.0]])
+    reference = (apply_maps(x, maps, params)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.int64)
+    fast = apply_maps_fast(frame, maps[0].permute(1, 2, 0).numpy(), params[0].numpy(), bgr=False)
+    assert np.abs(fast.astype(np.int64) - reference).max() <= 1
+    unsmoothed = apply_maps(x, maps[:, :6], params)
+    assert (apply_maps(x, maps, params) - unsmoothed).abs().max() > 0.01  # β did something
 
 
 def test_apply_maps_upsamples_low_resolution_maps_at_sample_centres():

@@ -20,8 +20,11 @@ from llie_core.models.iat_student import (  # noqa: E402
     GAIN_RANGE,
     GAMMA_RANGE,
     OFFDIAGONAL_RANGE,
+    SMOOTHING_GAIN,
+    SMOOTHING_MAX,
     bounded_globals,
     identity_bias,
+    noise_gain,
 )
 from llie_core.registry import default_max_estimation_side, default_scale_factor, get_spec  # noqa: E402
 from llie_core.synthetic import night_scene  # noqa: E402
@@ -64,6 +67,28 @@ def test_maps_are_bounded_for_any_weights():
     with torch.no_grad():
         mul, add, params = model.predict(torch.rand(2, 3, 20, 28))
     assert (mul >= 0).all() and (add >= 0).all() and (add <= 1).all() and torch.isfinite(params).all()
+    with torch.no_grad():
+        beta = model.estimate(torch.rand(2, 3, 20, 28))[0][:, 6:]
+    assert (beta >= 0).all() and (beta <= SMOOTHING_MAX).all()
+
+
+@needs_shipped
+def test_shipped_student_presmooths_where_it_amplifies_noise_only():
+    # β follows the noise gain d out / dx: a very dark frame (gain ~10) is pre-smoothed, a bright one is not.
+    model = create_model("iat_student", scale_factor=1)
+    night = night_scene(96, 128, seed=6)[:, :, ::-1] / np.float32(255)
+    dark, day = (
+        torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1)))[None].clamp(0, 1) for f in (night * 0.3, night * 4)
+    )
+    with torch.no_grad():
+        dark_maps, dark_params = model.estimate(dark)
+        day_maps, _ = model.estimate(day)
+    gain = noise_gain(dark, dark_maps, dark_params)
+    assert gain.median() > SMOOTHING_GAIN[0]
+    expected = SMOOTHING_MAX * ((gain - SMOOTHING_GAIN[0]) / (SMOOTHING_GAIN[1] - SMOOTHING_GAIN[0])).clamp(0, 1)
+    torch.testing.assert_close(dark_maps[:, 6:], expected)
+    assert dark_maps[:, 6:].median() > 0.25
+    assert day_maps[:, 6:].max() == 0
 
 
 def test_llies_student_takes_unit_input_only():

@@ -102,30 +102,44 @@ MAPS_CASES = [
 ]
 
 
+def _binomial_reference(image: np.ndarray) -> np.ndarray:
+    """The 3×3 binomial blur in float64, border replicated."""
+    padded = np.pad(image.astype(np.float64), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    taps = np.array([1.0, 2.0, 1.0]) / 4
+    h, w = image.shape[:2]
+    rows = sum(t * padded[i : i + h] for i, t in enumerate(taps))
+    return sum(t * rows[:, i : i + w] for i, t in enumerate(taps))
+
+
 def _maps_reference(frame: np.ndarray, maps: np.ndarray, params: np.ndarray, bgr: bool) -> np.ndarray:
-    """models.iat.apply_maps in float64 numpy: upsample (align_corners=False), x·mul + add, M, clamp, power; rounded."""
+    """models.iat.apply_maps in float64 numpy: upsample (align_corners=False), x̃ = x + β·(blur(x) − x) for 9 maps,
+    x̃·mul + add, M, clamp, power; rounded."""
     top = np.iinfo(frame.dtype).max
     rgb = (frame[:, :, ::-1] if bgr else frame) / top
     full = resize_bilinear(maps, frame.shape[:2], align_corners=False).astype(np.float64)
-    y = rgb * full[..., :3] + full[..., 3:]
+    if maps.shape[2] == 9:
+        rgb = rgb + full[..., 6:] * (_binomial_reference(rgb) - rgb)
+    y = rgb * full[..., :3] + full[..., 3:6]
     z = np.clip(y @ params[1:].reshape(3, 3).T.astype(np.float64), 1e-8, 1) ** float(params[0])
     out = np.clip(np.rint(z * top), 0, top)
     return (out[:, :, ::-1] if bgr else out).astype(np.int64)
 
 
-def _maps_inputs(size, map_size, dtype, gamma, seed):
+def _maps_inputs(size, map_size, dtype, gamma, seed, smoothed=False):
     rng = np.random.default_rng(seed)
     frame = rng.integers(0, np.iinfo(dtype).max // 2, (*size, 3)).astype(dtype)
     mul, add = rng.random((*map_size, 3)) * 3, rng.random((*map_size, 3)) * 0.2 - 0.05
-    maps = np.concatenate([mul, add], axis=2).astype(np.float32)
+    maps = [mul, add, rng.random((*map_size, 3))] if smoothed else [mul, add]
+    maps = np.concatenate(maps, axis=2).astype(np.float32)
     matrix = np.eye(3) * 0.8 + rng.random((3, 3)) * 0.25 - 0.05
     return frame, maps, np.array([gamma, *matrix.ravel()], np.float32)
 
 
 @pytest.mark.parametrize(("size", "map_size", "dtype", "gamma"), MAPS_CASES)
 @pytest.mark.parametrize("bgr", [True, False])
-def test_maps_fast_path_equals_reference(size, map_size, dtype, gamma, bgr):
-    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, sum(size))
+@pytest.mark.parametrize("smoothed", [False, True], ids=["6maps", "9maps"])
+def test_maps_fast_path_equals_reference(size, map_size, dtype, gamma, bgr, smoothed):
+    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, sum(size), smoothed)
     out = kernels.apply_maps_fast(frame, maps, params, bgr=bgr)
     assert out.dtype == dtype and out.shape == frame.shape
     diff = np.abs(out.astype(np.int64) - _maps_reference(frame, maps, params, bgr))
@@ -146,6 +160,21 @@ def test_maps_power_is_exact_to_a_sixteen_bit_level(gamma):
     assert (out != expected).mean() < 0.01  # values within ~0.03 level of a .5 boundary
 
 
+def test_maps_presmoothing_blurs_by_beta_and_zero_beta_changes_nothing():
+    # Identity maps and globals: β = 1 returns the frame blurred by the binomial, β = 0 (or 6 maps) the frame itself.
+    frame, _, _ = _maps_inputs((9, 11), (1, 1), np.uint16, 1.0, 3)
+    identity = np.array([1.0, 1, 0, 0, 0, 1, 0, 0, 0, 1], np.float32)
+    maps = np.concatenate([np.ones((1, 1, 3)), np.zeros((1, 1, 3))], axis=2).astype(np.float32)
+    beta0, beta1 = (np.concatenate([maps, np.full((1, 1, 3), b, np.float32)], axis=2) for b in (0.0, 1.0))
+    same = kernels.apply_maps_fast(frame, maps, identity)
+    np.testing.assert_array_equal(same, frame)
+    np.testing.assert_array_equal(kernels.apply_maps_fast(frame, beta0, identity), same)
+    blurred = kernels.apply_maps_fast(frame, beta1, identity).astype(np.int64)
+    expected = np.rint(_binomial_reference(frame)).astype(np.int64)
+    assert np.abs(blurred - expected).max() <= 1
+    assert np.abs(blurred - frame).mean() > 1000  # the blur did something on this random frame
+
+
 def test_maps_channel_order_and_matrix_orientation():
     frame, _, _ = _maps_inputs((6, 8), (1, 1), np.uint8, 1.0, 0)
     maps = np.concatenate([np.ones((1, 1, 3)), np.zeros((1, 1, 3))], axis=2).astype(np.float32)
@@ -162,6 +191,7 @@ def test_maps_channel_order_and_matrix_orientation():
     ("maps", "params", "match"),
     [
         (np.zeros((2, 2, 3)), np.zeros(10), "maps have shape \\(2, 2, 3\\)"),
+        (np.zeros((2, 2, 7)), np.zeros(10), "maps have shape \\(2, 2, 7\\)"),
         (np.zeros((2, 2, 6)), np.zeros(9), "global parameters have shape \\(9,\\)"),
         (np.zeros((2, 2, 6)), [np.nan] + [0] * 9, "not finite"),
     ],
@@ -173,8 +203,9 @@ def test_maps_bad_inputs_are_named(maps, params, match):
 
 @pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
 @pytest.mark.parametrize(("size", "map_size", "dtype", "gamma"), MAPS_CASES[:4])
-def test_maps_numpy_fallback_equals_compiled_kernel(monkeypatch, size, map_size, dtype, gamma):
-    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, 5)
+@pytest.mark.parametrize("smoothed", [False, True], ids=["6maps", "9maps"])
+def test_maps_numpy_fallback_equals_compiled_kernel(monkeypatch, size, map_size, dtype, gamma, smoothed):
+    frame, maps, params = _maps_inputs(size, map_size, dtype, gamma, 5, smoothed)
     compiled = kernels.apply_maps_fast(frame, maps, params)
     monkeypatch.setattr(kernels, "_maps", kernels._maps_numpy)
     monkeypatch.setattr(kernels, "_widen", kernels._widen_numpy)

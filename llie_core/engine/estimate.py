@@ -44,6 +44,10 @@ class _Family:
         """The estimator's input for a frame and its h×w×3 RGB downscale ``low``: ``low`` itself."""
         return low
 
+    def map_counts(self) -> tuple[int, ...]:
+        """The map channel counts an estimate of this family may have."""
+        return (self.map_channels,)
+
 
 @dataclass(frozen=True)
 class CurveApplier(_Family):
@@ -83,10 +87,16 @@ def frame_noise_sigma(frame: np.ndarray, bgr: bool) -> float:
 
 @dataclass(frozen=True)
 class MapsApplier(_Family):
-    """IAT family: clamp(M·(x·mul + add), 1e-8, 1)^gamma with maps [mul RGB, add RGB] and globals [gamma, M]."""
+    """IAT family: clamp(M·(x̃·mul + add), 1e-8, 1)^gamma with maps [mul RGB, add RGB] (x̃ = x) or [mul RGB, add RGB,
+    β RGB] (x̃ = x pre-smoothed by β, llie's student) and globals [gamma, M]."""
 
     map_channels: int = 6
     globals_size: int = 10
+    smoothed_channels: int = 9
+
+    def map_counts(self) -> tuple[int, ...]:
+        """6 maps, or 9 with the pre-smoothing weights."""
+        return (self.map_channels, self.smoothed_channels)
 
     def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
         """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
@@ -113,8 +123,9 @@ def check_estimate(estimate: Estimate, applier: Applier, name: str) -> Estimate:
         raise TypeError(f"expected an Estimate for {name}, got {type(estimate).__name__}")
     maps = np.asarray(estimate.maps, dtype=np.float32)
     params = np.asarray(estimate.globals, dtype=np.float32)
-    if maps.ndim != 3 or maps.shape[2] != applier.map_channels or min(maps.shape[:2]) < 1:
-        raise ValueError(f"estimate maps have shape {maps.shape}; {name} needs h×w×{applier.map_channels}")
+    if maps.ndim != 3 or maps.shape[2] not in applier.map_counts() or min(maps.shape[:2]) < 1:
+        needs = " or ".join(f"h×w×{c}" for c in applier.map_counts())
+        raise ValueError(f"estimate maps have shape {maps.shape}; {name} needs {needs}")
     if params.shape != (applier.globals_size,):
         raise ValueError(f"estimate globals have shape {params.shape}; {name} needs ({applier.globals_size},)")
     return Estimate(maps, params)

@@ -40,17 +40,37 @@ from llie_core.registry import INPUT_RANGES, get_spec
 # Clamp floor of the published models: keeps pow(·, gamma) finite for gamma < 1.
 FLOOR = 1e-8
 GLOBALS = 10  # [gamma, M row-major (9)]
+MAPS = 6  # [mul RGB, add RGB]
+SMOOTHED_MAPS = 9  # and a pre-smoothing weight per channel (llie's student, ``iat_student.smoothing_weight``)
+
+
+def binomial_blur(x: torch.Tensor) -> torch.Tensor:
+    """N×C×H×W → the same blurred by the 3×3 binomial [1, 2, 1]ᵀ·[1, 2, 1] / 16, the border replicated."""
+    taps = torch.tensor([1.0, 2.0, 1.0], dtype=x.dtype, device=x.device)
+    kernel = (taps[:, None] * taps[None]) / 16
+    channels = x.shape[1]
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel.expand(channels, 1, 3, 3), groups=channels)
+
+
+def presmoothed(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+    """x̃ of ``apply_maps``: x (N×3×H×W) itself for N×6×H×W maps, x + β·(binomial_blur(x) − x) for N×9×H×W ones."""
+    if maps.shape[1] != SMOOTHED_MAPS:
+        return x
+    return x + maps[:, 6:] * (binomial_blur(x) - x)
 
 
 def apply_maps(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor, align_corners: bool = False) -> torch.Tensor:
-    """Enhance x with IAT maps and global parameters: clamp(M·(x·mul + add), 1e-8, 1)^gamma.
+    """Enhance x with IAT maps and global parameters: clamp(M·(x̃·mul + add), 1e-8, 1)^gamma.
 
-    x: N×3×H×W in [0, 1]; maps: N×6×h×w ([mul RGB, add RGB], [0, 1]-input convention, upsampled
-    bilinearly when h×w ≠ H×W); params: N×10 [gamma, M row-major] → N×3×H×W.
+    x: N×3×H×W in [0, 1]; maps: N×6×h×w [mul RGB, add RGB] or N×9×h×w [mul RGB, add RGB, smoothing weight
+    RGB] ([0, 1]-input convention, upsampled bilinearly when h×w ≠ H×W); params: N×10 [gamma, M row-major]
+    → N×3×H×W. x̃ is x, or with a smoothing weight β, x + β·(binomial_blur(x) − x).
     """
+    if maps.shape[1] not in (MAPS, SMOOTHED_MAPS):
+        raise ValueError(f"maps have {maps.shape[1]} channels; expected {MAPS} or {SMOOTHED_MAPS}")
     if maps.shape[-2:] != x.shape[-2:]:
         maps = F.interpolate(maps, size=x.shape[-2:], mode="bilinear", align_corners=align_corners)
-    y = x * maps[:, :3] + maps[:, 3:]
+    y = presmoothed(x, maps) * maps[:, :3] + maps[:, 3:6]
     n, _, height, width = y.shape
     matrix = params[:, 1:].reshape(n, 3, 3)
     y = torch.bmm(matrix, y.reshape(n, 3, height * width)).reshape(n, 3, height, width)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from training.config import REPO_ROOT, load_config, resolve_path
+from training.config import REPO_ROOT, OptimConfig, load_config, resolve_path
 from training.engine import sha256_of
 
 WEIGHTS = REPO_ROOT / "llie_core" / "weights"
@@ -819,8 +819,7 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
             "scale_factor": cfg.scale_factor,
-            "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), grad-norm clip "
-            f"{cfg.optim.grad_clip:g}",
+            "optimiser": _optimiser_text(cfg.optim),
             "wall_time_s": summary["wall_time_s"],
             "resumed": bool(summary.get("resumed", False)),
             "device": f"{summary['device']}, {summary['threads']} thread(s), 1 data worker; shared 2-core machine",
@@ -855,6 +854,12 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
     path = WEIGHTS / f"{name}.yaml"
     path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
     return path
+
+
+def _optimiser_text(optim: OptimConfig, weight_decay: bool = False) -> str:
+    """How a card states a run's optimiser: Adam, its learning-rate schedule, (weight decay,) gradient clip."""
+    decay = f"weight decay {optim.weight_decay:g}, " if weight_decay else ""
+    return f"Adam lr {optim.lr:g} ({optim.schedule} to {optim.lr_min:g}), {decay}grad-norm clip {optim.grad_clip:g}"
 
 
 def _card_head(name: str, pth: Path) -> dict:
@@ -964,8 +969,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
             "scale_factor": cfg.iat.scales if cfg.mode == "iat_distill" else cfg.scale_factor,
-            "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), weight decay "
-            f"{cfg.optim.weight_decay:g}, grad-norm clip {cfg.optim.grad_clip:g}",
+            "optimiser": _optimiser_text(cfg.optim, weight_decay=True),
             "wall_time_s": summary["wall_time_s"],
             "resumed": bool(summary.get("resumed", False)),  # interrupted and continued with --resume
             "device": f"{summary['device']}, {summary['threads']} thread(s)",
@@ -1222,8 +1226,7 @@ def write_raw_card(name: str) -> Path:
             "iterations": summary["iterations"],
             "batch_size": cfg.batch_size,
             "loss": "L1 on sRGB",
-            "optimiser": f"Adam lr {cfg.optim.lr:g} ({cfg.optim.schedule} to {cfg.optim.lr_min:g}), grad-norm clip "
-            f"{cfg.optim.grad_clip:g}",
+            "optimiser": _optimiser_text(cfg.optim),
             "wall_time_s": summary["wall_time_s"],
             "resumed": bool(summary.get("resumed", False)),
             "device": f"{summary['device']}, {summary['threads']} thread(s)",

@@ -1,13 +1,14 @@
 """Calibrate and check the RAW amplification estimate (llie_core.amplification) on synthetic dark RAW frames.
 
-Calibration (GREEN_TARGET): the training images (SICE part 1, the RAW training selection), each auto-exposed to
-METER_TARGET, sensed through its own random camera (raw_eval.evaluation_camera) at a ratio of 50-300 with a
-random sensor as in training; the target is the median of metered level × ratio. Check: the held-out road images
+Calibration (GREEN_TARGET): training images (road: highway_dev's training part, GREEN_TARGET's calibration; sice:
+SICE part 1's RAW training selection, for comparison), each auto-exposed to METER_TARGET, sensed through its own
+random camera (raw_eval.evaluation_camera) at a ratio of 50-300 with a random sensor as in training; the target is
+the median of metered level × ratio. Check: the held-out road images
 (highway_dev's evaluation part), auto-exposed, at ratios 100 and 300 with the evaluation sensor
 (llie_core.raw_eval.RAW_REGIMES): the fraction of frames whose estimate is within 25% of the true ratio.
 Never calibrated on the images it is checked on.
 
-    python benchmarks/raw_amplification.py [--images 400] [--calibrate-on sice|road]
+    python benchmarks/raw_amplification.py [--images 400] [--calibrate-on road|sice]
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=400, help="training images used for calibration")
     parser.add_argument(
         "--calibrate-on",
-        choices=("sice", "road"),
-        default="sice",
-        help="sice: the RAW training selection of SICE part 1 (GREEN_TARGET's calibration); road: highway_dev's "
-        "training part (the robot's scenes, to see how far their level is from SICE's)",
+        choices=("road", "sice"),
+        default="road",
+        help="road: highway_dev's training part (the robot's scenes; GREEN_TARGET's calibration); sice: the RAW "
+        "training selection of SICE part 1 (the network's training images, to see how far their level is)",
     )
     args = parser.parse_args()
     if args.calibrate_on == "road":

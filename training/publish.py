@@ -1274,8 +1274,9 @@ RAW_NOTES: dict[str, list[str]] = {
         "`make -C training llpacknet` runs both stages in one go each.",
         "Output: sRGB (gamma-encoded) 8-bit; the white balance, colour matrix and tone curve are the network's own "
         "(learned from random Brooks et al. cameras), so colours of a real camera may differ from its rendering.",
-        "Input amplification: metered on the green sites (llie_core.amplification) unless given (node parameter "
-        "amplification, llie enhance --amplification); trained with a 0.7-1.4 error on it.",
+        "Input amplification: metered on the green sites (llie_core.amplification; its target level calibrated on "
+        "highway_dev's training part, the road scenes) unless given (node parameter amplification, llie enhance "
+        "--amplification); trained with a 0.7-1.4 error on it.",
         "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); its "
         "output is the 8-bit sRGB values as uint8 codes; the .pth runs on torch in fp32.",
         "Speed (figures.bench*): the int8 graph takes about 85% of a 1080p frame on one thread (2/3 of it in "

@@ -71,3 +71,14 @@ def test_video_figures_recommend_the_smoothing_with_least_flicker(tmp_path: Path
     figures = video_figures(tmp_path)
     assert figures["recommended_smoothing"] == 0.3  # the published run's lower flicker is not ours
     assert figures["flicker_percent"]["ours_s0.6: sgz (smoothing 0.6)"]["flicker_out"] == 0.6
+
+
+def test_raw_figures_quote_the_raw_detection_runs_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import training.publish as publish
+
+    monkeypatch.setattr(publish, "EVAL_DIR", tmp_path)
+    assert "detect" not in publish._raw_figures()
+    _detect_report(tmp_path / "raw_detect_mh", {"llpacknet": 0.3, "tiny_dce": 0.6})
+    detect = publish._raw_figures()["detect"]
+    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["raw_detect_mh"]]  # only the run that exists
+    assert detect["ap_percent"]["heavy"]["llpacknet"] == {"ap50": 30.0, "ap50_95": 15.0}

@@ -15,7 +15,8 @@ night video (runs/video/*/report.json) when those reports exist (training/Makefi
 The RAW model (llpacknet) ships its estimator graph in int8 (training/quantize.py), its card quotes
 ``llie eval raw`` on the held-out road images for the shipped int8 graph and the fp32 checkpoint
 (``eval raw``; and the int8 graph binning the mosaic by 2) and, when present, ``llie bench`` figures from
-runs/eval/raw_bench*/bench.json (RAW_BENCH_COMMANDS).
+runs/eval/raw_bench*/bench.json (RAW_BENCH_COMMANDS) and ``llie eval detect --raw`` figures from
+runs/eval/raw_detect*/report.json (RAW_DETECT_COMMANDS).
 """
 
 from __future__ import annotations
@@ -1095,6 +1096,14 @@ RAW_BENCH_COMMANDS = {
     "raw_bench_s2": "llie bench --models llpacknet,tiny_dce --resolutions 1920x1080 --threads 1 --scale-factor 2 "
     "-o runs/eval/raw_bench_s2",
 }
+# folder under runs/eval → the llie eval detect run it holds: dark frames made through the RAW path (mosaic →
+# llpacknet against the camera's demosaiced frame → tiny_dce), the issue's detection row
+RAW_DETECT_COMMANDS = {
+    "raw_detect": "llie eval detect --raw --camera random --models llpacknet tiny_dce --threads 1 --regimes "
+    "raw100=k:100,fw:16000,read:3,bits:14 raw300=k:300,fw:16000,read:3,bits:14 -o runs/eval/raw_detect",
+    "raw_detect_mh": "llie eval detect --raw --camera random --models llpacknet tiny_dce --threads 1 --regimes "
+    "moderate heavy -o runs/eval/raw_detect_mh",
+}
 
 
 def run_raw_eval(threads: int = 1) -> None:
@@ -1115,7 +1124,8 @@ def run_raw_eval(threads: int = 1) -> None:
 
 def _raw_figures() -> dict:
     """The card's figures: eval raw (int8, fp32, int8 binned by 2) per regime and row, amplification, and the
-    llie bench rows (frame copy and tiny_dce in the same run, the load average, the CPU time) when present."""
+    llie bench rows (frame copy and tiny_dce in the same run, the load average, the CPU time) and the RAW-path
+    detection AP when present."""
     figures: dict = {}
     for folder in RAW_EVAL:
         path = EVAL_DIR / folder / "report.json"
@@ -1132,6 +1142,15 @@ def _raw_figures() -> dict:
         if bench.is_file():
             rows = [{k: row.get(k) for k in keep} for row in json.loads(bench.read_text())]
             figures[key] = {"command": RAW_BENCH_COMMANDS[folder], "rows": rows}
+    detect = {folder: EVAL_DIR / folder / "report.json" for folder in RAW_DETECT_COMMANDS}
+    detect = {folder: path for folder, path in detect.items() if path.is_file()}
+    if detect:
+        figures["detect"] = {
+            "commands": [RAW_DETECT_COMMANDS[folder] for folder in detect],
+            "data": "../shared/data/detect/highway_dev, its 150 held-out images, yolov8n at 640, seed 0; dark = the "
+            "camera's demosaiced rendering of the dark mosaic, tiny_dce enhances it, llpacknet restores the mosaic",
+            "ap_percent": detect_table(list(detect.values())),
+        }
     return _round(figures)
 
 

@@ -47,6 +47,13 @@ NOISE_AWARE = "noise_aware_dce"
 DETECT_STAGES = ["noise_aware_dce", "tiny_dce", "gaussian_blur", "adaptive_denoise", "bilateral+tiny_dce"]
 QUALITY_SETS = ["dicm", "lime", "lol_eval15_low", "sci_easy", "sci_medium", "sci_difficult"]
 QUALITY_MODELS = ["noise_aware_dce", "zero_dce_pp", "tiny_dce"]
+# the default card's figure sections, each from one part of `eval noise_aware` (detect per camera, quality, bench)
+NOISE_AWARE_SECTIONS = (
+    "detect_ap_srgb_camera",
+    "detect_ap_random_camera",
+    "quality_native_size",
+    "bench_1920x1080_1_thread_ms",
+)
 
 IAT_SUITE = [
     ("iat_student", "iat_student", None, None),
@@ -378,20 +385,42 @@ def detect_table(reports: list[Path]) -> dict[str, dict[str, dict[str, float]]]:
     return table
 
 
-def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
-    """(figures, target checks) of the default from ``run_noise_aware_eval``'s folder (what exists of it)."""
+def noise_aware_figures(folder: Path, kept: dict | None = None) -> tuple[dict, list[dict]]:
+    """(figures, target checks) of the default from ``run_noise_aware_eval``'s folder (what exists of it).
+
+    Sections that folder lacks are taken from ``kept`` (the figures of the card being replaced), so that
+    re-running one part (e.g. ``--parts detect quality``) keeps the others' figures.
+    """
     figures: dict = {}
-    targets: list[dict] = []
     for camera in ("srgb", "random"):
         path = folder / f"detect_{camera}" / "report.json"
         if path.is_file():
             figures[f"detect_ap_{camera}_camera"] = detect_table([path])
+    quality = folder / "quality" / "summary.yaml"
+    if quality.is_file():
+        summary = yaml.safe_load(quality.read_text())
+        q = {m: _rows(summary, "quality", "model", m) for m in ("input", *QUALITY_MODELS)}
+        figures["quality_native_size"] = {m: {s: r["niqe"] for s, r in rows.items()} for m, rows in q.items() if rows}
+    bench = folder / "bench" / "bench.json"
+    if bench.is_file():
+        rows = {r["model"]: r for r in json.loads(bench.read_text())}
+        figures["bench_1920x1080_1_thread_ms"] = {
+            m: {k: r[k] for k in ("median_ms", "p95_ms", "estimate_ms", "apply_ms", "copy_ms")} for m, r in rows.items()
+        }
+    measured, kept = _round(figures), kept or {}
+    figures = {k: measured[k] if k in measured else kept[k] for k in NOISE_AWARE_SECTIONS if k in measured or k in kept}
+    return figures, _round(noise_aware_targets(figures))
+
+
+def noise_aware_targets(figures: dict) -> list[dict]:
+    """The issue's target checks of the default, from its figures (the sections present)."""
+    targets: list[dict] = []
     srgb = figures.get("detect_ap_srgb_camera")
     if srgb:
         ap = {r: {k: v["ap50"] for k, v in rows.items()} for r, rows in srgb.items()}
         filters = [f for f in ("gaussian_blur", "adaptive_denoise") if f in ap["heavy"]]
         if not filters:
-            raise ValueError(f"{folder}/detect_srgb has no plain filter row (gaussian_blur, adaptive_denoise)")
+            raise ValueError("the srgb detect figures have no plain filter row (gaussian_blur, adaptive_denoise)")
         best_filter = max(ap["heavy"][f] for f in filters)
         targets += [
             {"target": "heavy AP50 >= 45", "ours": ap["heavy"][NOISE_AWARE], "met": ap["heavy"][NOISE_AWARE] >= 45},
@@ -414,19 +443,15 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
                 "met": ap["none"][NOISE_AWARE] >= ap["none"]["dark"] - 1,
             },
         ]
-    quality = folder / "quality" / "summary.yaml"
-    if quality.is_file():
-        summary = yaml.safe_load(quality.read_text())
-        q = {m: _rows(summary, "quality", "model", m) for m in ("input", *QUALITY_MODELS)}
-        figures["quality_native_size"] = {m: {s: r["niqe"] for s, r in rows.items()} for m, rows in q.items() if rows}
-        ours, pp = q[NOISE_AWARE], q["zero_dce_pp"]
-        lol = ours["lol_eval15_low"]["niqe"]
+    quality = figures.get("quality_native_size")
+    if quality:
+        ours, pp, raw = quality[NOISE_AWARE], quality["zero_dce_pp"], quality["input"]
         targets.append(
             {
                 "target": "NIQE on lol_eval15_low below the input's",
-                "ours": lol,
-                "input": q["input"]["lol_eval15_low"]["niqe"],
-                "met": lol < q["input"]["lol_eval15_low"]["niqe"],
+                "ours": ours["lol_eval15_low"],
+                "input": raw["lol_eval15_low"],
+                "met": ours["lol_eval15_low"] < raw["lol_eval15_low"],
             }
         )
         for s in QUALITY_SETS:
@@ -434,20 +459,16 @@ def noise_aware_figures(folder: Path) -> tuple[dict, list[dict]]:
                 targets.append(
                     {
                         "target": f"NIQE on {s} at most 0.1 above zero_dce_pp's",
-                        "ours": ours[s]["niqe"],
-                        "zero_dce_pp": pp[s]["niqe"],
-                        "met": ours[s]["niqe"] <= pp[s]["niqe"] + 0.1,
+                        "ours": ours[s],
+                        "zero_dce_pp": pp[s],
+                        "met": ours[s] <= pp[s] + 0.1,
                     }
                 )
-    bench = folder / "bench" / "bench.json"
-    if bench.is_file():
-        rows = {r["model"]: r for r in json.loads(bench.read_text())}
-        figures["bench_1920x1080_1_thread_ms"] = {
-            m: {k: r[k] for k in ("median_ms", "p95_ms", "estimate_ms", "apply_ms", "copy_ms")} for m, r in rows.items()
-        }
-        ms = rows[NOISE_AWARE]["median_ms"]
+    bench = figures.get("bench_1920x1080_1_thread_ms")
+    if bench:
+        ms = bench[NOISE_AWARE]["median_ms"]
         targets.append({"target": "1080p BGR, one thread: median <= 12 ms", "ours": ms, "met": ms <= 12.0})
-    return _round(figures), _round(targets)
+    return targets
 
 
 def _mean_over(by_set: dict, sets: tuple[str, ...], key: str) -> float:
@@ -774,14 +795,17 @@ NOTES = {
 
 
 def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_DIR / "noise_aware") -> Path:
-    """Write llie_core/weights/noise_aware_dce.yaml: run, data, losses and the figures of ``eval noise_aware``."""
+    """Write llie_core/weights/noise_aware_dce.yaml: run, data, losses and the figures of ``eval noise_aware``
+    (the sections it did not re-run kept from the card it replaces)."""
     name = NOISE_AWARE
     summary = yaml.safe_load((run / "summary.yaml").read_text())
     cfg = load_config(run / "config.yaml")  # the run's own settings (with its --set overrides)
     pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
-    figures, targets = noise_aware_figures(folder)
+    path = WEIGHTS / f"{name}.yaml"
+    previous = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    figures, targets = noise_aware_figures(folder, previous.get("evaluation", {}).get("figures"))
     d, dist = cfg.detect, cfg.distill
     card = {
         **_card_head(name, pth),
@@ -851,7 +875,6 @@ def write_noise_aware_card(run: Path = RUNS / NOISE_AWARE, folder: Path = EVAL_D
         },
         "notes": NOTES[name],
     }
-    path = WEIGHTS / f"{name}.yaml"
     path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
     return path
 

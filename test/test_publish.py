@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("yaml")
 
-from training.publish import detect_table, detection_figures, video_figures  # noqa: E402
+from training.publish import detect_table, detection_figures, noise_aware_figures, video_figures  # noqa: E402
 
 
 def _detect_report(path: Path, rows: dict[str, float], dark: float = 0.5) -> Path:
@@ -50,6 +50,33 @@ def test_detect_table_of_one_report_has_clean_dark_and_every_stage(tmp_path: Pat
         "dark": {"ap50": 70.0, "ap50_95": 35.0},
         "noise_aware_dce": {"ap50": 75.0, "ap50_95": 37.5},
     }
+
+
+def test_noise_aware_figures_keep_the_sections_not_re_measured(tmp_path: Path) -> None:
+    path = _detect_report(tmp_path / "detect_srgb", {"noise_aware_dce": 0.75, "adaptive_denoise": 0.8}, dark=0.7)
+    report = json.loads(path.read_text())
+    report["conditions"]["moderate"] = report["conditions"]["none"]  # the target checks read all three regimes
+    path.write_text(json.dumps(report))
+    niqe = {"lol_eval15_low": 6.0, "dicm": 3.95}
+    kept = {
+        "detect_ap_srgb_camera": {"none": {}},  # re-measured: replaced
+        "quality_native_size": {"input": {"lol_eval15_low": 6.5}, "noise_aware_dce": niqe, "zero_dce_pp": niqe},
+        "bench_1920x1080_1_thread_ms": {"noise_aware_dce": {"median_ms": 13.0}},
+    }
+    figures, targets = noise_aware_figures(tmp_path, kept)
+    assert list(figures) == ["detect_ap_srgb_camera", "quality_native_size", "bench_1920x1080_1_thread_ms"]
+    assert figures["detect_ap_srgb_camera"]["heavy"]["noise_aware_dce"]["ap50"] == 75.0
+    assert figures["quality_native_size"] == kept["quality_native_size"]
+    met = {t["target"]: t["met"] for t in targets}
+    assert (
+        met["moderate AP50 >= dark + 2"] is True
+        and met["heavy AP50 above the best plain filter (gaussian_blur, adaptive_denoise)"] is False
+    )
+    assert (
+        met["NIQE on lol_eval15_low below the input's"] is True and met["NIQE on dicm at most 0.1 above zero_dce_pp's"]
+    )
+    assert met["1080p BGR, one thread: median <= 12 ms"] is False
+    assert noise_aware_figures(tmp_path)[0].keys() == {"detect_ap_srgb_camera"}
 
 
 def test_video_figures_recommend_the_smoothing_with_least_flicker(tmp_path: Path) -> None:

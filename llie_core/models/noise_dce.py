@@ -12,7 +12,8 @@ The learned weight alone stayed near 0.35 whatever the noise, too little under h
 detector sees is the noise after brightening: σ times the curves' slope. The estimator therefore floors w by
 that amplified noise (``amplified_noise``, ``blend_floor``): at each low-resolution pixel the LE curves' slope at
 its value, times the frame's σ. Part of the graph, so the ONNX estimator, the engine and training all apply it;
-its constants (``NOISE_FLOOR``) were chosen on highway_dev's training part (never the held-out 150).
+its constants (``NOISE_FLOOR``) were chosen on highway_dev's training part (never the held-out 150). The shipped
+weights were then fine-tuned with the floor in the graph (training/configs/noise_aware_dce_floor.yaml).
 
 Trained with a frozen detector as a task loss on dark noisy frames and distilled from Zero-DCE++ on clean
 dark ones (training/noise_aware.py), so that noise is smoothed where the detector needs it and the look of

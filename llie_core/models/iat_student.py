@@ -118,7 +118,17 @@ def noise_gain(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor) -> tor
 
     gamma = params[:, :1, None, None]
     z = mix(x * maps[:, :3] + maps[:, 3:6]).clamp(Z_FLOOR, 1.0)
-    return gamma * z ** (gamma - 1) * mix(maps[:, :3])
+    # z^(γ−1) as exp((γ−1)·log z) (z ≥ Z_FLOOR > 0): onnxruntime's Pow is 0.5 ms at 1080p, s = 8; Exp and Log 0.2 ms
+    return gamma * torch.exp((gamma - 1) * torch.log(z)) * mix(maps[:, :3])
+
+
+def softplus(z: torch.Tensor) -> torch.Tensor:
+    """log(1 + e^z) as relu(z) + log(1 + e^−|z|), elementwise, any shape.
+
+    The same function as ``F.softplus`` (within 3e-7): onnxruntime's Softplus kernel does not vectorise (1.1 ms on
+    the 3×135×240 mul map of a 1080p frame at s = 8), its Relu, Abs, Exp and Log do (0.2 ms together).
+    """
+    return F.relu(z) + torch.log1p(torch.exp(-z.abs()))
 
 
 def smoothing_weight(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
@@ -188,7 +198,7 @@ class BoundedIATStudent(IATFamily):
         params, film = self.global_head(channels)
         scale, shift = film[:, :, None, None].chunk(2, dim=1)
         shared = F.leaky_relu(self.shared_conv(channels), 0.2) * (1 + scale) + shift
-        mul = F.softplus(self.mul_end(self.mul_blocks(shared) + shared))
+        mul = softplus(self.mul_end(self.mul_blocks(shared) + shared))
         add = torch.sigmoid(self.add_end(self.add_blocks(shared) + shared))
         return mul, add, params
 

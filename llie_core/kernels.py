@@ -182,6 +182,8 @@ def apply_curves_fast(frame: np.ndarray, curves: np.ndarray, iterations: int, bg
 # IAT maps: out = clamp(M·(x̃·mul + add), FLOOR, 1) ^ gamma, x̃ the frame pre-smoothed by β, as models.iat.apply_maps
 # computes it.
 MAPS_FLOOR = 1e-8
+MAPS = 6  # [mul RGB, add RGB]
+SMOOTHED_MAPS = 9  # and a pre-smoothing weight β per channel (llie's student, ``iat_student.smoothing_weight``)
 
 
 def _binomial_rows(frame: np.ndarray, rows: slice) -> np.ndarray:
@@ -373,9 +375,9 @@ def apply_maps_fast(frame: np.ndarray, maps: np.ndarray, params: np.ndarray, bgr
     Equals rounding clamp(M·(x̃·mul + add), 1e-8, 1)^gamma · full scale to the frame's dtype, within one level,
     where x̃ = x + β·(b − x) and b is x blurred by the 3×3 binomial (border replicated), fused into the same pass.
     """
-    if maps.ndim != 3 or maps.shape[2] not in (6, 9):
+    if maps.ndim != 3 or maps.shape[2] not in (MAPS, SMOOTHED_MAPS):
         raise ValueError(f"maps have shape {maps.shape}; expected h×w×6 [mul RGB, add RGB] or h×w×9 (and β RGB)")
-    if maps.shape[2] == 6:  # no pre-smoothing: β = 0 leaves every value exactly as it is
+    if maps.shape[2] == MAPS:  # no pre-smoothing: β = 0 leaves every value exactly as it is
         maps = np.concatenate([maps, np.zeros((*maps.shape[:2], 3), np.float32)], axis=2)
     params = np.asarray(params, dtype=np.float32)
     if params.shape != (10,):

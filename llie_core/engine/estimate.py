@@ -16,7 +16,14 @@ from typing import Protocol
 import numpy as np
 
 from llie_core.classical.denoise import noise_sigma
-from llie_core.kernels import DENOISE_MAPS, apply_curves_fast, apply_denoise_curves_fast, apply_maps_fast
+from llie_core.kernels import (
+    DENOISE_MAPS,
+    MAPS,
+    SMOOTHED_MAPS,
+    apply_curves_fast,
+    apply_denoise_curves_fast,
+    apply_maps_fast,
+)
 from llie_core.registry import ModelSpec
 
 
@@ -90,9 +97,9 @@ class MapsApplier(_Family):
     """IAT family: clamp(M·(x̃·mul + add), 1e-8, 1)^gamma with maps [mul RGB, add RGB] (x̃ = x) or [mul RGB, add RGB,
     β RGB] (x̃ = x pre-smoothed by β, llie's student) and globals [gamma, M]."""
 
-    map_channels: int = 6
+    map_channels: int = MAPS
     globals_size: int = 10
-    smoothed_channels: int = 9
+    smoothed_channels: int = SMOOTHED_MAPS
 
     def map_counts(self) -> tuple[int, ...]:
         """6 maps, or 9 with the pre-smoothing weights."""

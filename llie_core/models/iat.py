@@ -35,13 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from llie_core.curves import check_scale_factor, estimation_size
+from llie_core.kernels import MAPS, SMOOTHED_MAPS
 from llie_core.registry import INPUT_RANGES, get_spec
 
 # Clamp floor of the published models: keeps pow(·, gamma) finite for gamma < 1.
 FLOOR = 1e-8
 GLOBALS = 10  # [gamma, M row-major (9)]
-MAPS = 6  # [mul RGB, add RGB]
-SMOOTHED_MAPS = 9  # and a pre-smoothing weight per channel (llie's student, ``iat_student.smoothing_weight``)
 
 
 def binomial_blur(x: torch.Tensor) -> torch.Tensor:

@@ -43,7 +43,7 @@ from tqdm import tqdm
 from llie_core.curves import estimation_size
 from llie_core.losses import ssim
 from llie_core.models import apply_maps, create_model
-from llie_core.models.iat import presmoothed
+from llie_core.models.iat import pre_colour
 from llie_core.models.iat_student import BoundedIATStudent
 from llie_core.registry import resolve_weights
 from training.config import TrainConfig, resolve_path
@@ -184,7 +184,7 @@ def split_forward(model: BoundedIATStudent, x: torch.Tensor, scale: int) -> tupl
     maps, params = model.estimate(low)
     if scale > 1:
         maps = F.interpolate(maps, size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return apply_maps(x, maps, params), presmoothed(x, maps) * maps[:, :3] + maps[:, 3:6], params
+    return apply_maps(x, maps, params), pre_colour(x, maps), params
 
 
 def upsampled_crop(x: torch.Tensor, crop: tuple[int, int, int], size: int) -> torch.Tensor:

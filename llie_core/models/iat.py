@@ -58,6 +58,11 @@ def presmoothed(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     return x + maps[:, 6:] * (binomial_blur(x) - x)
 
 
+def pre_colour(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+    """x̃·mul + add (N×3×H×W), the image before the colour matrix and gamma, for maps at x's size (N×6 or N×9)."""
+    return presmoothed(x, maps) * maps[:, :3] + maps[:, 3:6]
+
+
 def apply_maps(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor, align_corners: bool = False) -> torch.Tensor:
     """Enhance x with IAT maps and global parameters: clamp(M·(x̃·mul + add), 1e-8, 1)^gamma.
 
@@ -69,7 +74,7 @@ def apply_maps(x: torch.Tensor, maps: torch.Tensor, params: torch.Tensor, align_
         raise ValueError(f"maps have {maps.shape[1]} channels; expected {MAPS} or {SMOOTHED_MAPS}")
     if maps.shape[-2:] != x.shape[-2:]:
         maps = F.interpolate(maps, size=x.shape[-2:], mode="bilinear", align_corners=align_corners)
-    y = presmoothed(x, maps) * maps[:, :3] + maps[:, 3:6]
+    y = pre_colour(x, maps)
     n, _, height, width = y.shape
     matrix = params[:, 1:].reshape(n, 3, 3)
     y = torch.bmm(matrix, y.reshape(n, 3, height * width)).reshape(n, 3, height, width)

@@ -17,6 +17,8 @@ took 3.5 ms instead of 29 ms there, and the same as ``range`` on recent numba.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable
 
 import cv2
@@ -143,16 +145,20 @@ def _interleaved_taps(n_out: int, n_in: int, channels: int, align_corners: bool)
     return i0, i1, np.repeat(wc, channels)
 
 
-def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
-    """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
+def _width_rows(maps: np.ndarray, bgr: bool) -> np.ndarray:
+    """h×w×(3·n) RGB maps → rows n×h×(w·3) float32 in the frame's channel order."""
     h, w, channels = maps.shape
     count = channels // 3
     per_map = maps.reshape(h, w, count, 3).transpose(2, 0, 1, 3)  # n×h×w×3
     if bgr:
         per_map = per_map[..., ::-1]
-    rows = np.ascontiguousarray(per_map, dtype=np.float32).reshape(count, h, w * 3)
+    return np.ascontiguousarray(per_map, dtype=np.float32).reshape(count, h, w * 3)
+
+
+def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
+    """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
     # Taps on the interleaved (x, channel) axis, so the compiled loop is one flat gather per output value.
-    return rows, *_interleaved_taps(width, w, 3, align_corners)
+    return _width_rows(maps, bgr), *_interleaved_taps(width, maps.shape[1], 3, align_corners)
 
 
 def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> np.ndarray:
@@ -451,12 +457,65 @@ GUIDE_CHROMA = (7, 1.5)  # Gaussian (ksize, sigma) of the quarter-resolution col
 DENOISE_MAPS = 4  # [a R, a G, a B, w]
 
 
-def _halve(image: np.ndarray) -> np.ndarray:
+def _halve(image: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
     """2×2 mean of an integer image (rounded half up; last odd row/column dropped); the image itself below 2×2."""
     h, w = image.shape[0] // 2, image.shape[1] // 2
     if h < 1 or w < 1:
         return image
-    return cv2.resize(image[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image[: 2 * h, : 2 * w], (w, h), dst=dst, interpolation=cv2.INTER_AREA)
+
+
+class _Arrays(dict):
+    """Arrays by name, reused between calls while their shape and dtype stay the same (new ones otherwise)."""
+
+    def get_empty(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """The array ``name`` with this shape and dtype (its values are whatever the last call left there)."""
+        array = self.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self[name] = np.empty(shape, dtype)
+        return array
+
+
+_HELD = threading.local()
+
+
+def _held_arrays() -> _Arrays:
+    """This thread's reusable arrays for the guide: at 1080p its multi-MB intermediates, allocated fresh, could be
+    page-faulted on every frame (depending on the allocator's state, the guide took up to 3 times as long)."""
+    if not hasattr(_HELD, "arrays"):
+        _HELD.arrays = _Arrays()
+    return _HELD.arrays
+
+
+def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays | None) -> tuple[np.ndarray, np.ndarray]:
+    """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32; written into ``arrays`` if given."""
+    frame = np.ascontiguousarray(frame)
+    top = np.float32(1.0 / max_value(frame.dtype))
+    to_grey = cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY
+
+    def held(name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray | None:
+        """The reused array for an intermediate (None: the function that makes it allocates it)."""
+        return None if arrays is None else arrays.get_empty(name, shape, dtype)
+
+    def halved(image: np.ndarray, name: str) -> np.ndarray:
+        return _halve(image, held(name, (image.shape[0] // 2, image.shape[1] // 2, 3), image.dtype))
+
+    def scaled(image: np.ndarray, name: str) -> np.ndarray:  # image · top in float32, as astype then multiply
+        return np.multiply(image, top, out=held(name, image.shape), dtype=np.float32)
+
+    half = halved(frame, "half")
+    k, s = GUIDE_LUMA
+    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur
+    grey = scaled(cv2.cvtColor(half, to_grey, dst=held("grey", half.shape[:2], half.dtype)), "grey_scaled")
+    luma = cv2.GaussianBlur(grey, (k, k), s, dst=held("luma", half.shape[:2]), borderType=_BORDER)
+    k, s = GUIDE_CHROMA
+    quarter = scaled(halved(half, "quarter"), "quarter_scaled")
+    colour = cv2.GaussianBlur(quarter, (k, k), s, dst=held("colour", quarter.shape), borderType=_BORDER)
+    colour = colour.reshape(quarter.shape)
+    grey = cv2.cvtColor(colour, to_grey, dst=held("colour_grey", quarter.shape[:2]))
+    grey = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR, dst=held("colour_grey3", quarter.shape))
+    chroma = cv2.subtract(colour, grey, dst=held("chroma", quarter.shape))
+    return luma.reshape(half.shape[:2]), chroma.reshape(colour.shape)
 
 
 def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
@@ -466,80 +525,140 @@ def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
     frame's codes) of the rounded 2×2 mean, blurred by GUIDE_LUMA, plus the chroma of the 2×2 mean of that, blurred
     by GUIDE_CHROMA and upsampled bilinearly (pixel centres); blurs replicate the border.
     """
-    top = np.float32(1.0 / max_value(frame.dtype))
-    to_grey = cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY
-    half = _halve(np.ascontiguousarray(frame))
-    k, s = GUIDE_LUMA
-    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur
-    luma = cv2.GaussianBlur(cv2.cvtColor(half, to_grey).astype(np.float32) * top, (k, k), s, borderType=_BORDER)
-    k, s = GUIDE_CHROMA
-    colour = cv2.GaussianBlur(_halve(half).astype(np.float32) * top, (k, k), s, borderType=_BORDER)
-    colour = colour.reshape(*colour.shape[:2], 3)
-    chroma = cv2.subtract(colour, cv2.cvtColor(cv2.cvtColor(colour, to_grey), cv2.COLOR_GRAY2BGR))
+    luma, chroma = _guide_parts(frame, bgr, None)
     chroma = cv2.resize(chroma, luma.shape[::-1], interpolation=cv2.INTER_LINEAR).reshape(*luma.shape, 3)
     return cv2.add(chroma, cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)).reshape(*luma.shape, 3)
 
 
 _BORDER = cv2.BORDER_REPLICATE
-BAND_ROWS = 32  # output rows per band: the guide rows they need, widened, stay in the L2 cache
 
 
 def _numpy_denoise_kernel(iterations: int) -> Callable:
-    """The compiled kernel's computation in numpy on a band of rows (same numbers, slower)."""
+    """The compiled kernel's computation in numpy on blocks of rows (same numbers, slower)."""
 
-    def kernel(frame, band, g_first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr, full_scale, out, y0, y1):
+    def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
-        block = slice(y0, y1)
-        lo_rows, hi_rows = np.unique(r0[block]), np.unique(r1[block])
-        used = np.union1d(lo_rows, hi_rows)
-        maps_w = np.empty((rows.shape[0], used.shape[0], i0.shape[0]), np.float32)
-        _widen_numpy(rows[:, used], i0, i1, tw, maps_w)
-        at = np.searchsorted(used, r0[block]), np.searchsorted(used, r1[block])
-        lo = maps_w[:, at[0]]
-        a, w = lo + wr[block, None] * (maps_w[:, at[1]] - lo)
-        g_lo = band[g_r0[block] - g_first]
-        g = g_lo + g_wr[block, None] * (band[g_r1[block] - g_first] - g_lo)
-        x = frame[block].astype(np.float32) * inv
-        v = np.clip(x + w * (g - x), 0, 1)
-        for _ in range(iterations):
-            v = v + a * (v * v - v)
-        out[block] = np.clip(v * top + np.float32(0.5), 0, top)
+        c_r0, c_r1, c_wr, c_i0, c_i1, c_tw = chroma_taps
+        g_r0, g_r1, g_wr, g_i0, g_i1, g_tw = guide_taps
+        r0, r1, wr, i0, i1, tw = map_taps
+        # the guide at half resolution (chroma upsampled plus luma), then each resolution's rows widened
+        lo = chroma[c_r0]
+        half = np.empty((1, luma.shape[0], c_i0.shape[0]), np.float32)
+        _widen_numpy((lo + c_wr[:, None] * (chroma[c_r1] - lo))[None], c_i0, c_i1, c_tw, half)
+        half += np.repeat(luma, 3, axis=1)
+        guide = np.empty((1, luma.shape[0], g_i0.shape[0]), np.float32)
+        _widen_numpy(half, g_i0, g_i1, g_tw, guide)
+        maps_w = np.empty((rows.shape[0], rows.shape[1], i0.shape[0]), np.float32)
+        _widen_numpy(rows, i0, i1, tw, maps_w)
+        for start in range(0, frame.shape[0], 64):
+            block = slice(start, start + 64)
+            lo = maps_w[:, r0[block]]
+            a, w = lo + wr[block, None] * (maps_w[:, r1[block]] - lo)
+            lo = guide[0, g_r0[block]]
+            g = lo + g_wr[block, None] * (guide[0, g_r1[block]] - lo)
+            x = frame[block].astype(np.float32) * inv
+            v = np.clip(x + w * (g - x), 0, 1)
+            for _ in range(iterations):
+                v = v + a * (v * v - v)
+            out[block] = np.clip(v * top + np.float32(0.5), 0, top)
 
     return kernel
+
+
+if numba is not None:
+
+    @numba.njit(inline="always", nogil=True)
+    def _free_slot(held, need, keep):  # pragma: no cover - compiled
+        """Which of two row slots to fill with row ``need`` while row ``keep`` stays (-1: ``need`` is held)."""
+        if held[0] == need or held[1] == need:
+            return -1
+        return 1 if held[0] == keep else 0
+
+    @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
+    def _widen_guide_row(src, i0, i1, tw, dst):  # pragma: no cover - compiled
+        """An RGB row upsampled along W at pixel centres into ``dst`` (to exactly twice its width without taps)."""
+        if dst.shape[0] != 2 * src.shape[0]:
+            _widen_row(src, i0, i1, tw, dst)
+            return
+        w = src.shape[0] // 3
+        near, far = np.float32(0.75), np.float32(0.25)
+        for c in range(3):  # the edge pixels repeated
+            dst[c] = src[c]
+            dst[6 * w - 3 + c] = src[3 * w - 3 + c]
+        # output pixels 2j + 1 and 2j + 2, between input pixels j and j + 1, written out value by value: LLVM
+        # vectorises this (a loop over the channels it does not), 4 times as fast as the taps' gathers
+        j = 0
+        while j < w - 1:
+            s, d = 3 * j, 6 * j + 3
+            a0, a1, a2, b0, b1, b2 = src[s], src[s + 1], src[s + 2], src[s + 3], src[s + 4], src[s + 5]
+            dst[d] = near * a0 + far * b0
+            dst[d + 1] = near * a1 + far * b1
+            dst[d + 2] = near * a2 + far * b2
+            dst[d + 3] = far * a0 + near * b0
+            dst[d + 4] = far * a1 + near * b1
+            dst[d + 5] = far * a2 + near * b2
+            j += 1
 
 
 def _numba_denoise_kernel(iterations: int) -> Callable:
     """Compile the blend-then-curve row kernel for a fixed iteration count."""
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-    def kernel(frame, band, g_first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr, full_scale, out, y0, y1):
+    def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         # pragma: no cover - compiled
-        n = frame.shape[1]
+        c_r0, c_r1, c_wr, c_i0, c_i1, c_tw = chroma_taps
+        g_r0, g_r1, g_wr, g_i0, g_i1, g_tw = guide_taps
+        r0, r1, wr, i0, i1, tw = map_taps
+        height, n = frame.shape
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
         zero, one = np.float32(0.0), np.float32(1.0)
-        # The maps [a, w] are widened one low-resolution row at a time into two slots, kept while output rows use
-        # them (as in the IAT kernel); the band of the guide comes widened by OpenCV, faster than these gathers.
-        slots = np.empty((2, 2, n), np.float32)
-        held = np.full(2, -1, np.int64)
-        for y in range(y0, y1):
+        # The maps [a, w] and the guide are widened one low-resolution row at a time into two slots each, kept
+        # while output rows use them (as in the IAT kernel), so that no full-width array is written. A guide row is
+        # made at half resolution first: its chroma interpolated from quarter resolution, plus its luma.
+        map_slots = np.empty((2, 2, n), np.float32)
+        map_held = np.full(2, -1, np.int64)
+        guide_slots = np.empty((2, n), np.float32)
+        guide_held = np.full(2, -1, np.int64)
+        chroma_row = np.empty(chroma.shape[1], np.float32)
+        half_row = np.empty(3 * luma.shape[1], np.float32)
+        for y in range(height):
             lo, hi = r0[y], r1[y]
-            for need, other in ((lo, hi), (hi, lo)):
-                if held[0] != need and held[1] != need:
-                    s = 1 if held[0] == other else 0
-                    _widen_row(rows[0, need], i0, i1, tw, slots[s, 0])
-                    _widen_row(rows[1, need], i0, i1, tw, slots[s, 1])
-                    held[s] = need
-            sa, sb = (0 if held[0] == lo else 1), (0 if held[0] == hi else 1)
-            a_lo, a_hi, w_lo, w_hi = slots[sa, 0], slots[sb, 0], slots[sa, 1], slots[sb, 1]
-            g_lo, g_hi = band[g_r0[y] - g_first], band[g_r1[y] - g_first]
+            for need, keep in ((lo, hi), (hi, lo)):
+                s = _free_slot(map_held, need, keep)
+                if s >= 0:
+                    _widen_row(rows[0, need], i0, i1, tw, map_slots[s, 0])
+                    _widen_row(rows[1, need], i0, i1, tw, map_slots[s, 1])
+                    map_held[s] = need
+            g0, g1 = g_r0[y], g_r1[y]
+            for need, keep in ((g0, g1), (g1, g0)):
+                s = _free_slot(guide_held, need, keep)
+                if s >= 0:
+                    c_lo, c_hi, t = chroma[c_r0[need]], chroma[c_r1[need]], c_wr[need]
+                    j = 0
+                    while j < chroma_row.shape[0]:
+                        chroma_row[j] = c_lo[j] + t * (c_hi[j] - c_lo[j])
+                        j += 1
+                    _widen_guide_row(chroma_row, c_i0, c_i1, c_tw, half_row)
+                    grey = luma[need]
+                    j = 0
+                    while j < grey.shape[0]:
+                        half_row[3 * j] += grey[j]
+                        half_row[3 * j + 1] += grey[j]
+                        half_row[3 * j + 2] += grey[j]
+                        j += 1
+                    _widen_guide_row(half_row, g_i0, g_i1, g_tw, guide_slots[s])
+                    guide_held[s] = need
+            sa, sb = (0 if map_held[0] == lo else 1), (0 if map_held[0] == hi else 1)
+            a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]
+            gl, gh = guide_slots[0 if guide_held[0] == g0 else 1], guide_slots[0 if guide_held[0] == g1 else 1]
             t, tg = wr[y], g_wr[y]
             src = frame[y]
             dst = out[y]
             i = 0
             while i < n:
                 x = np.float32(src[i]) * inv
-                g = g_lo[i] + tg * (g_hi[i] - g_lo[i])
+                g = gl[i] + tg * (gh[i] - gl[i])
                 v = x + (w_lo[i] + t * (w_hi[i] - w_lo[i])) * (g - x)
                 v = zero if v < zero else (one if v > one else v)
                 a = a_lo[i] + t * (a_hi[i] - a_lo[i])
@@ -563,36 +682,44 @@ def _denoise_kernel(iterations: int) -> Callable:
     return _DENOISE_KERNELS[iterations]
 
 
-def apply_denoise_curves_fast(
-    frame: np.ndarray, maps: np.ndarray, iterations: int, bgr: bool = True, guide: np.ndarray | None = None
-) -> np.ndarray:
+@functools.lru_cache(maxsize=16)
+def _taps(size_out: tuple[int, int], size_in: tuple[int, int], align_corners: bool) -> tuple[np.ndarray, ...]:
+    """Row taps (lower, upper, upper weight) and interleaved RGB column taps from size_in (h, w) to size_out."""
+    taps = (
+        *source_taps(size_out[0], size_in[0], align_corners),
+        *_interleaved_taps(size_out[1], size_in[1], 3, align_corners),
+    )
+    for array in taps:
+        array.flags.writeable = False  # shared between calls
+    return taps
+
+
+def apply_denoise_curves_fast(frame: np.ndarray, maps: np.ndarray, iterations: int, bgr: bool = True) -> np.ndarray:
     """Enhance an H×W×3 uint8/uint16 frame with noise-aware maps: blend towards its denoise guide, then LE curves.
 
-    maps: h×w×4 float32 [a RGB, w] (RGB order, any h×w; upsampled as curve maps, align_corners=True); ``guide``
-    defaults to ``denoise_guide(frame, bgr)`` (any size, upsampled at pixel centres). Equals rounding
-    ``models.noise_dce.apply_denoise_curves`` to the frame's dtype, within one level.
+    maps: h×w×4 float32 [a RGB, w] (RGB order, any h×w; upsampled as curve maps, align_corners=True); the guide,
+    ``denoise_guide(frame, bgr)``, upsampled at pixel centres. Equals rounding ``models.noise_dce.apply_denoise_curves``
+    to the frame's dtype, within one level.
     """
     if maps.ndim != 3 or maps.shape[2] != DENOISE_MAPS:
         raise ValueError(f"maps have shape {maps.shape}; expected h×w×{DENOISE_MAPS} [a RGB, w]")
     height, width, _ = frame.shape
-    guide = np.ascontiguousarray(denoise_guide(frame, bgr) if guide is None else guide, np.float32)
+    frame = np.ascontiguousarray(frame)
+    luma, chroma = _guide_parts(frame, bgr, _held_arrays())
     # [a RGB, w w w]: the weight repeated for each channel, so that the kernel runs over contiguous values
     rgb_maps = np.concatenate([maps[..., :3], np.repeat(maps[..., 3:], 3, axis=2)], axis=2)
-    rows, i0, i1, tw = _width_taps(rgb_maps, width, bgr, align_corners=True)
-    r0, r1, wr = source_taps(height, maps.shape[0], align_corners=True)
-    g_r0, g_r1, g_wr = source_taps(height, guide.shape[0], align_corners=False)
-    flat = np.ascontiguousarray(frame).reshape(height, width * 3)
+    rows = _width_rows(rgb_maps, bgr)
+    flat = frame.reshape(height, width * 3)
     out = np.empty_like(flat)
-    kernel = _denoise_kernel(iterations)
-    buffer = np.empty(0, np.float32)
-    for y0 in range(0, height, BAND_ROWS):
-        y1 = min(height, y0 + BAND_ROWS)
-        first, last = int(g_r0[y0]), int(g_r1[y1 - 1])
-        if buffer.size < (last + 1 - first) * width * 3:
-            buffer = np.empty((last + 1 - first + 2) * width * 3, np.float32)
-        band = buffer[: (last + 1 - first) * width * 3].reshape(last + 1 - first, width, 3)
-        # along W to the frame's width at pixel centres (torch's rule), by OpenCV, into the reused band
-        cv2.resize(guide[first : last + 1], (width, last + 1 - first), dst=band, interpolation=cv2.INTER_LINEAR)
-        kernel(flat, band.reshape(band.shape[0], -1), first, g_r0, g_r1, g_wr, rows, i0, i1, tw, r0, r1, wr,
-               max_value(frame.dtype), out, y0, y1)  # fmt: skip
+    _denoise_kernel(iterations)(
+        flat,
+        luma,
+        chroma.reshape(chroma.shape[0], -1),
+        _taps(luma.shape, chroma.shape[:2], align_corners=False),
+        _taps((height, width), luma.shape, align_corners=False),
+        rows,
+        _taps((height, width), maps.shape[:2], align_corners=True),
+        max_value(frame.dtype),
+        out,
+    )
     return out.reshape(frame.shape)

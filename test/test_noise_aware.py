@@ -104,9 +104,10 @@ def test_kernel_channel_order_and_bad_maps():
 
 
 @pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
-def test_numpy_fallback_equals_compiled_kernel(monkeypatch):
+@pytest.mark.parametrize("size", [(70, 45), (68, 96)])  # the compiled guide rows: by taps, and doubled without them
+def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size):
     rng = np.random.default_rng(4)
-    frame = rng.integers(0, 65535 // 3, (70, 45, 3)).astype(np.uint16)  # more rows than one band
+    frame = rng.integers(0, 65535 // 3, (*size, 3)).astype(np.uint16)  # more rows than one block of the fallback
     maps = _maps(6, 4, seed=5)
     compiled = apply_denoise_curves_fast(frame, maps, 4)
     monkeypatch.setattr(kernels, "numba", None)

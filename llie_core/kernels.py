@@ -145,20 +145,16 @@ def _interleaved_taps(n_out: int, n_in: int, channels: int, align_corners: bool)
     return i0, i1, np.repeat(wc, channels)
 
 
-def _width_rows(maps: np.ndarray, bgr: bool) -> np.ndarray:
-    """h×w×(3·n) RGB maps → rows n×h×(w·3) float32 in the frame's channel order."""
+def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
+    """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
     h, w, channels = maps.shape
     count = channels // 3
     per_map = maps.reshape(h, w, count, 3).transpose(2, 0, 1, 3)  # n×h×w×3
     if bgr:
         per_map = per_map[..., ::-1]
-    return np.ascontiguousarray(per_map, dtype=np.float32).reshape(count, h, w * 3)
-
-
-def _width_taps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> tuple[np.ndarray, ...]:
-    """(rows n×h×(w·3) in the frame's channel order, lower taps, upper taps, upper weights) along W for ``width``."""
+    rows = np.ascontiguousarray(per_map, dtype=np.float32).reshape(count, h, w * 3)
     # Taps on the interleaved (x, channel) axis, so the compiled loop is one flat gather per output value.
-    return _width_rows(maps, bgr), *_interleaved_taps(width, maps.shape[1], 3, align_corners)
+    return rows, *_interleaved_taps(width, w, 3, align_corners)
 
 
 def widen_maps(maps: np.ndarray, width: int, bgr: bool, align_corners: bool) -> np.ndarray:
@@ -706,9 +702,11 @@ def apply_denoise_curves_fast(frame: np.ndarray, maps: np.ndarray, iterations: i
     height, width, _ = frame.shape
     frame = np.ascontiguousarray(frame)
     luma, chroma = _guide_parts(frame, bgr, _held_arrays())
-    # [a RGB, w w w]: the weight repeated for each channel, so that the kernel runs over contiguous values
-    rgb_maps = np.concatenate([maps[..., :3], np.repeat(maps[..., 3:], 3, axis=2)], axis=2)
-    rows = _width_rows(rgb_maps, bgr)
+    # rows [a, w w w] in the frame's channel order: the weight repeated for each channel, so that the kernel runs
+    # over contiguous values
+    rows = np.empty((2, *maps.shape[:2], 3), np.float32)
+    rows[0] = maps[..., 2::-1] if bgr else maps[..., :3]
+    rows[1] = maps[..., 3:]
     flat = frame.reshape(height, width * 3)
     out = np.empty_like(flat)
     _denoise_kernel(iterations)(
@@ -717,7 +715,7 @@ def apply_denoise_curves_fast(frame: np.ndarray, maps: np.ndarray, iterations: i
         chroma.reshape(chroma.shape[0], -1),
         _taps(luma.shape, chroma.shape[:2], align_corners=False),
         _taps((height, width), luma.shape, align_corners=False),
-        rows,
+        rows.reshape(2, maps.shape[0], -1),
         _taps((height, width), maps.shape[:2], align_corners=True),
         max_value(frame.dtype),
         out,

@@ -529,29 +529,32 @@ def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
 _BORDER = cv2.BORDER_REPLICATE
 
 
+def _widen_pixels_numpy(rows: np.ndarray, c0: np.ndarray, c1: np.ndarray, wc: np.ndarray) -> np.ndarray:
+    """…×(w·3) RGB rows → …×(W·3) by per-pixel taps along W (lower, upper, upper weight)."""
+    pixels = rows.reshape(*rows.shape[:-1], -1, 3)
+    lo = pixels[..., c0, :]
+    return (lo + wc[:, None] * (pixels[..., c1, :] - lo)).reshape(*rows.shape[:-1], -1)
+
+
 def _numpy_denoise_kernel(iterations: int) -> Callable:
     """The compiled kernel's computation in numpy on blocks of rows (same numbers, slower)."""
 
     def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
-        c_r0, c_r1, c_wr, c_i0, c_i1, c_tw = chroma_taps
-        g_r0, g_r1, g_wr, g_i0, g_i1, g_tw = guide_taps
-        r0, r1, wr, i0, i1, tw = map_taps
+        c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
+        g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
+        r0, r1, wr, c0, c1, wc = map_taps
         # the guide at half resolution (chroma upsampled plus luma), then each resolution's rows widened
         lo = chroma[c_r0]
-        half = np.empty((1, luma.shape[0], c_i0.shape[0]), np.float32)
-        _widen_numpy((lo + c_wr[:, None] * (chroma[c_r1] - lo))[None], c_i0, c_i1, c_tw, half)
-        half += np.repeat(luma, 3, axis=1)
-        guide = np.empty((1, luma.shape[0], g_i0.shape[0]), np.float32)
-        _widen_numpy(half, g_i0, g_i1, g_tw, guide)
-        maps_w = np.empty((rows.shape[0], rows.shape[1], i0.shape[0]), np.float32)
-        _widen_numpy(rows, i0, i1, tw, maps_w)
+        half = _widen_pixels_numpy(lo + c_wr[:, None] * (chroma[c_r1] - lo), c_c0, c_c1, c_wc)
+        guide = _widen_pixels_numpy(half + np.repeat(luma, 3, axis=1), g_c0, g_c1, g_wc)
+        maps_w = _widen_pixels_numpy(rows, c0, c1, wc)
         for start in range(0, frame.shape[0], 64):
             block = slice(start, start + 64)
             lo = maps_w[:, r0[block]]
             a, w = lo + wr[block, None] * (maps_w[:, r1[block]] - lo)
-            lo = guide[0, g_r0[block]]
-            g = lo + g_wr[block, None] * (guide[0, g_r1[block]] - lo)
+            lo = guide[g_r0[block]]
+            g = lo + g_wr[block, None] * (guide[g_r1[block]] - lo)
             x = frame[block].astype(np.float32) * inv
             v = np.clip(x + w * (g - x), 0, 1)
             for _ in range(iterations):
@@ -571,10 +574,25 @@ if numba is not None:
         return 1 if held[0] == keep else 0
 
     @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
-    def _widen_guide_row(src, i0, i1, tw, dst):  # pragma: no cover - compiled
+    def _widen_pixels(src, c0, c1, wc, dst):  # pragma: no cover - compiled
+        """An RGB row upsampled along W into ``dst`` by per-pixel taps (lower, upper, upper weight).
+
+        The three channels written out: LLVM vectorises this, 1.7 times as fast as a gather per value (_widen_row).
+        """
+        x = 0
+        while x < wc.shape[0]:
+            lo, hi, t = 3 * c0[x], 3 * c1[x], wc[x]
+            a0, a1, a2 = src[lo], src[lo + 1], src[lo + 2]
+            dst[3 * x] = a0 + t * (src[hi] - a0)
+            dst[3 * x + 1] = a1 + t * (src[hi + 1] - a1)
+            dst[3 * x + 2] = a2 + t * (src[hi + 2] - a2)
+            x += 1
+
+    @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
+    def _widen_guide_row(src, c0, c1, wc, dst):  # pragma: no cover - compiled
         """An RGB row upsampled along W at pixel centres into ``dst`` (to exactly twice its width without taps)."""
         if dst.shape[0] != 2 * src.shape[0]:
-            _widen_row(src, i0, i1, tw, dst)
+            _widen_pixels(src, c0, c1, wc, dst)
             return
         w = src.shape[0] // 3
         near, far = np.float32(0.75), np.float32(0.25)
@@ -582,7 +600,7 @@ if numba is not None:
             dst[c] = src[c]
             dst[6 * w - 3 + c] = src[3 * w - 3 + c]
         # output pixels 2j + 1 and 2j + 2, between input pixels j and j + 1, written out value by value: LLVM
-        # vectorises this (a loop over the channels it does not), 4 times as fast as the taps' gathers
+        # vectorises this (a loop over the channels it does not), twice as fast as the taps
         j = 0
         while j < w - 1:
             s, d = 3 * j, 6 * j + 3
@@ -602,9 +620,9 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
     def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         # pragma: no cover - compiled
-        c_r0, c_r1, c_wr, c_i0, c_i1, c_tw = chroma_taps
-        g_r0, g_r1, g_wr, g_i0, g_i1, g_tw = guide_taps
-        r0, r1, wr, i0, i1, tw = map_taps
+        c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
+        g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
+        r0, r1, wr, c0, c1, wc = map_taps
         height, n = frame.shape
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
@@ -623,8 +641,8 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
             for need, keep in ((lo, hi), (hi, lo)):
                 s = _free_slot(map_held, need, keep)
                 if s >= 0:
-                    _widen_row(rows[0, need], i0, i1, tw, map_slots[s, 0])
-                    _widen_row(rows[1, need], i0, i1, tw, map_slots[s, 1])
+                    _widen_pixels(rows[0, need], c0, c1, wc, map_slots[s, 0])
+                    _widen_pixels(rows[1, need], c0, c1, wc, map_slots[s, 1])
                     map_held[s] = need
             g0, g1 = g_r0[y], g_r1[y]
             for need, keep in ((g0, g1), (g1, g0)):
@@ -635,7 +653,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
                     while j < chroma_row.shape[0]:
                         chroma_row[j] = c_lo[j] + t * (c_hi[j] - c_lo[j])
                         j += 1
-                    _widen_guide_row(chroma_row, c_i0, c_i1, c_tw, half_row)
+                    _widen_guide_row(chroma_row, c_c0, c_c1, c_wc, half_row)
                     grey = luma[need]
                     j = 0
                     while j < grey.shape[0]:
@@ -643,7 +661,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
                         half_row[3 * j + 1] += grey[j]
                         half_row[3 * j + 2] += grey[j]
                         j += 1
-                    _widen_guide_row(half_row, g_i0, g_i1, g_tw, guide_slots[s])
+                    _widen_guide_row(half_row, g_c0, g_c1, g_wc, guide_slots[s])
                     guide_held[s] = need
             sa, sb = (0 if map_held[0] == lo else 1), (0 if map_held[0] == hi else 1)
             a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]
@@ -680,11 +698,8 @@ def _denoise_kernel(iterations: int) -> Callable:
 
 @functools.lru_cache(maxsize=16)
 def _taps(size_out: tuple[int, int], size_in: tuple[int, int], align_corners: bool) -> tuple[np.ndarray, ...]:
-    """Row taps (lower, upper, upper weight) and interleaved RGB column taps from size_in (h, w) to size_out."""
-    taps = (
-        *source_taps(size_out[0], size_in[0], align_corners),
-        *_interleaved_taps(size_out[1], size_in[1], 3, align_corners),
-    )
+    """Row and column taps (lower, upper, upper weight) from size_in (h, w) to size_out."""
+    taps = (*source_taps(size_out[0], size_in[0], align_corners), *source_taps(size_out[1], size_in[1], align_corners))
     for array in taps:
         array.flags.writeable = False  # shared between calls
     return taps

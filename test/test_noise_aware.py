@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -101,6 +103,29 @@ def test_kernel_channel_order_and_bad_maps():
     assert np.array_equal(bgr, rgb[:, :, ::-1])
     with pytest.raises(ValueError, match=r"h×w×4 \[a RGB, w\]"):
         apply_denoise_curves_fast(frame, maps[..., :3], 4)
+
+
+def test_kernel_results_do_not_depend_on_earlier_frames_or_other_threads():
+    # the guide's intermediates are arrays reused per thread: frames of other shapes and dtypes before, and other
+    # threads at the same time, must not change a frame's result
+    rng = np.random.default_rng(7)
+    sizes = [((480, 640, 3), np.uint8), ((37, 53, 3), np.uint8), ((480, 640, 3), np.uint16), ((360, 480, 3), np.uint8)]
+    frames = [rng.integers(0, np.iinfo(dtype).max // 3, size).astype(dtype) for size, dtype in sizes]
+    maps = _maps(4, 5, seed=8)
+
+    def in_new_thread(frame: np.ndarray) -> np.ndarray:
+        result = []
+        thread = threading.Thread(target=lambda: result.append(apply_denoise_curves_fast(frame, maps, 4)))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    expected = [in_new_thread(frame) for frame in frames]
+    for i in [0, 1, 2, 0, 3, 2, 1]:
+        assert np.array_equal(apply_denoise_curves_fast(frames[i], maps, 4), expected[i])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: apply_denoise_curves_fast(frames[i], maps, 4), [0, 1, 2, 3] * 16))
+    assert all(np.array_equal(out, expected[i]) for out, i in zip(results, [0, 1, 2, 3] * 16, strict=True))
 
 
 @pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")

@@ -465,7 +465,7 @@ def _halve(image: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
 class _Arrays(dict):
     """Arrays by name, reused between calls while their shape and dtype stay the same (new ones otherwise)."""
 
-    def get_empty(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    def get_empty(self, name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
         """The array ``name`` with this shape and dtype (its values are whatever the last call left there)."""
         array = self.get(name)
         if array is None or array.shape != shape or array.dtype != dtype:
@@ -487,15 +487,12 @@ def _held_arrays() -> _Arrays:
     return _HELD.arrays
 
 
-def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays | None) -> tuple[np.ndarray, np.ndarray]:
-    """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32; written into ``arrays`` if given."""
+def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32, written into ``arrays``."""
     frame = np.ascontiguousarray(frame)
     top = np.float32(1.0 / max_value(frame.dtype))
     to_grey = cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY
-
-    def held(name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray | None:
-        """The reused array for an intermediate (None: the function that makes it allocates it)."""
-        return None if arrays is None else arrays.get_empty(name, shape, dtype)
+    held = arrays.get_empty
 
     def halved(image: np.ndarray, name: str) -> np.ndarray:
         return _halve(image, held(name, (image.shape[0] // 2, image.shape[1] // 2, 3), image.dtype))
@@ -525,7 +522,7 @@ def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
     frame's codes) of the rounded 2×2 mean, blurred by GUIDE_LUMA, plus the chroma of the 2×2 mean of that, blurred
     by GUIDE_CHROMA and upsampled bilinearly (pixel centres); blurs replicate the border.
     """
-    luma, chroma = _guide_parts(frame, bgr, None)
+    luma, chroma = _guide_parts(frame, bgr, _held_arrays())  # both used up below: the result is a new array
     chroma = cv2.resize(chroma, luma.shape[::-1], interpolation=cv2.INTER_LINEAR).reshape(*luma.shape, 3)
     return cv2.add(chroma, cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)).reshape(*luma.shape, 3)
 

@@ -109,3 +109,28 @@ def test_raw_figures_quote_the_raw_detection_runs_present(tmp_path: Path, monkey
     detect = publish._raw_figures()["detect"]
     assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["raw_detect_mh"]]  # only the run that exists
     assert detect["ap_percent"]["heavy"]["llpacknet"] == {"ap50": 30.0, "ap50_95": 15.0}
+
+
+def test_validation_figures_quote_each_candidates_metered_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import training.publish as publish
+    from llie_core.raw_eval import ROWS
+
+    monkeypatch.setattr(publish, "EVAL_DIR", tmp_path)
+    assert publish._validation_figures("llpacknet_road") is None
+    labels = [row.format(model="llpacknet", enhancer="tiny_dce") for row in ROWS]
+    for candidate, psnr in (("llpacknet_finetune", 22.0), ("llpacknet_road", 23.0)):
+        rows = {label: {"psnr": 10.0 + i, "ssim": 0.1 * i} for i, label in enumerate(labels)} | {
+            "llpacknet": {"psnr": psnr, "ssim": 0.6}
+        }
+        regime = {"rows": rows, "amplification": {"within_25pct": 0.96}}
+        (tmp_path / "validation_llpacknet_road" / candidate).mkdir(parents=True)
+        report = {"columns": ["reference", *labels], "regimes": {"raw100": regime}}
+        (tmp_path / "validation_llpacknet_road" / candidate / "report.json").write_text(json.dumps(report))
+    figures = publish._validation_figures("llpacknet_road")
+    assert figures["candidates"]["llpacknet_road"]["raw100"] == {
+        "psnr": 23.0,
+        "ssim": 0.6,
+        "naive_psnr": 10.0,
+        "within_25pct": 0.96,
+    }
+    assert figures["candidates"]["llpacknet_finetune"]["raw100"]["psnr"] == 22.0

@@ -361,6 +361,55 @@ def test_low_ratio_share_draws_the_ratio_from_the_low_range(
     assert ratios == pytest.approx([expected] * 4)
 
 
+def _labelled_folder(root: Path, count: int) -> Path:
+    """A labelled (YOLO layout) folder of ``count`` dim 16×16 images, no objects."""
+    import cv2
+
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    for i in range(count):
+        cv2.imwrite(str(root / "images" / f"f{i:03d}.png"), (RNG.random((16, 16, 3)) * 60).astype(np.uint8))
+    (root / "classes.txt").write_text("thing\n")
+    return root
+
+
+def test_domain_images_are_the_training_part_less_a_fixed_validation_set(tmp_path: Path) -> None:
+    from llie_core.detect_eval import split_names
+    from training.config import RawConfig
+    from training.llpacknet import domain_images
+
+    root = _labelled_folder(tmp_path / "road", 160)
+    config = RawConfig(domain_root=str(root), domain_validation=4)
+    train, validation = domain_images(config)
+    held_out = set(split_names([f"f{i:03d}.png" for i in range(160)]).eval)
+    names = {p.name for p in train} | {p.name for p in validation}
+    assert len(train) == 6 and len(validation) == 4 and len(names) == 10  # 160 - 150 held out, 4 of them kept out
+    assert not names & held_out
+    assert domain_images(config) == (train, validation)  # fixed: a function of the names
+    config.domain_validation = 0
+    assert domain_images(config) == (sorted(train + validation), [])
+
+
+def test_domain_batches_mix_each_domain_image_once_an_epoch(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from training.config import config_from_dict
+    from training.engine import read_rgb
+    from training.llpacknet import RawPairSampler
+
+    files = [tmp_path / f"s{i}.png" for i in range(7)]
+    domain = sorted((_labelled_folder(tmp_path / "road", 6) / "images").iterdir())
+    cfg = config_from_dict(
+        {"name": "mix", "model": "llpacknet", "mode": "raw", "batch_size": 4, "raw": {"domain_share": 0.5}}
+    )
+    sampler = RawPairSampler(files, cfg, domain)
+    for epoch in range(2):
+        batches = sampler.epoch_batches(epoch)
+        assert all(len(b) == 4 and sum(i >= 7 for i in b) == 2 for b in batches)
+        assert sorted(i for b in batches for i in b if i >= 7) == list(range(7, 13))
+    assert sampler.epoch_batches(0) != sampler.epoch_batches(1)
+    np.testing.assert_array_equal(sampler.read(7), auto_expose(read_rgb(domain[0])))
+
+
 def test_raw_fine_tune_starts_from_init_weights(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     cv2 = pytest.importorskip("cv2")

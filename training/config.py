@@ -174,6 +174,13 @@ class RawConfig:
     # share of crops whose ratio comes from low_ratio_range instead of ratio_range (0: none): weights the low ratios
     low_ratio_share: float = 0.0
     low_ratio_range: list[float] = field(default_factory=lambda: [50.0, 150.0])  # log-uniform
+    # Optional images of the deployment domain: the TRAINING part of a labelled detection folder (split_names; never
+    # its held-out part), auto-exposed as llie eval raw's references are, mixed into every batch at domain_share.
+    # Of that part, domain_validation images (split_names again: a fixed choice by name) are kept out of training,
+    # to choose the weights on (python -m training.publish eval raw_validation).
+    domain_root: str = ""
+    domain_share: float = 0.5  # of every batch; an epoch then takes each domain training image once
+    domain_validation: int = 50
 
 
 @dataclass
@@ -363,6 +370,12 @@ def _validate(cfg: TrainConfig) -> None:
                 "raw.ratio_range and raw.low_ratio_range must be >= 1, jitter_range > 0",
             ),
             (0.0 <= raw.low_ratio_share <= 1.0, "raw.low_ratio_share must be in [0, 1]"),
+            (0.0 < raw.domain_share <= 1.0, "raw.domain_share must be in (0, 1]"),
+            (raw.domain_validation >= 0, "raw.domain_validation must be >= 0"),
+            (
+                not raw.domain_root or cfg.data.images_per_epoch == 0,
+                "data.images_per_epoch must be 0 with raw.domain_root (an epoch is the domain images once)",
+            ),
             (raw.full_well_range[0] > 0, "raw.full_well_range must be > 0"),
             (bool(raw.bit_depths) and all(10 <= b <= 16 for b in raw.bit_depths), "raw.bit_depths must be in 10..16"),
             (len(raw.mean_range) == 2 and raw.mean_range[0] < raw.mean_range[1], "raw.mean_range must be [lo, hi]"),

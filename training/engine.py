@@ -71,13 +71,17 @@ class PatchSampler:
         cap = self.cfg.max_iterations_per_epoch
         return batches[:cap] if cap > 0 else batches
 
+    def read(self, index: int) -> np.ndarray:
+        """The whole image ``files[index]`` as H×W×3 uint8 RGB, before cropping (subclasses may re-expose it)."""
+        return read_rgb(self.files[index])
+
     def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> torch.Tensor:
         """N×3×S×S float tensor in [0, 1] for the given image indices (``gamma``: apply data.gamma_range)."""
         rng = np.random.default_rng([self.cfg.seed, epoch, step + 1])
         d = self.cfg.data
         out = []
         for i in indices:
-            img = read_rgb(self.files[i])
+            img = self.read(i)
             h, w = img.shape[:2]
             side = int(round(min(h, w) * rng.uniform(d.min_crop_fraction, 1.0)))
             y = int(rng.integers(0, h - side + 1))

@@ -11,7 +11,12 @@ camera's rendering (white balance, colour matrix, tone curve), while the brightn
 is given, estimated or explicit (``llie_core.amplification``). Loss: L1 on sRGB, as SID and LLPackNet.
 
 Training images are the configured folder's (SICE part 1), restricted to mean sRGB brightness in ``raw.mean_range``:
-the folder holds exposure brackets, whose darkest frames would leave nothing above the noise after ÷300.
+the folder holds exposure brackets, whose darkest frames would leave nothing above the noise after ÷300. With
+``raw.domain_root`` (a fine-tune to the deployment domain, e.g. highway_dev's road frames) every batch also takes
+``raw.domain_share`` of its crops from that folder's training part (``domain_images``: never its held-out part, and
+not the ``raw.domain_validation`` images kept to choose the weights on), each frame auto-exposed first as the
+references of ``llie eval raw`` are (``amplification.auto_expose``: what an auto-exposing camera with enough light
+gives).
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from llie_core.amplification import auto_expose
 from llie_core.bayer import normalise, rggb_planes
+from llie_core.detect_eval import load_dataset, split_names
 from llie_core.models.checkpoints import load_weights
 from llie_core.models.llpacknet import LLPackNet
 from llie_core.noise import NoiseRegime, expose, mosaic, process, random_processing, unprocess
 from llie_core.registry import resolve_weights
-from training.config import RawConfig, TrainConfig
+from training.config import RawConfig, TrainConfig, resolve_path
 from training.engine import PatchSampler, list_images, run_training
 
 
@@ -80,8 +87,55 @@ def training_images(cfg: TrainConfig, progress: bool = True) -> list[Path]:
     return kept
 
 
+def domain_images(raw: RawConfig) -> tuple[list[Path], list[Path]]:
+    """(training, validation) images of ``raw.domain_root``'s training part (``split_names``; never its held-out
+    part): ``split_names`` again keeps ``raw.domain_validation`` of them out, a fixed choice by file name."""
+    dataset = load_dataset(resolve_path(raw.domain_root), part="train")
+    if not dataset.labelled:
+        raise ValueError(f"raw.domain_root {raw.domain_root} is not a labelled folder: it has no held-out split")
+    files = {item.path.name: item.path for item in dataset.images}
+    if raw.domain_validation == 0:
+        return list(files.values()), []
+    split = split_names(list(files), raw.domain_validation)
+    return [files[n] for n in split.train], [files[n] for n in split.eval]
+
+
 class RawPairSampler(PatchSampler):
-    """The training images' seeded crops (PatchSampler) turned into synthetic RAW input/target pairs."""
+    """The training images' seeded crops (PatchSampler) turned into synthetic RAW input/target pairs.
+
+    ``domain``: images appended after ``files``, auto-exposed when read; each batch then takes
+    ``raw.domain_share`` of its crops from them (each once per epoch) and the rest from a fresh draw of ``files``.
+    """
+
+    def __init__(self, files: list[Path], cfg: TrainConfig, domain: list[Path] | None = None) -> None:
+        super().__init__(files + (domain or []), cfg)
+        self.first_domain = len(files)
+
+    def epoch_batches(self, epoch: int) -> list[list[int]]:
+        """Image indices of each batch; a function of (seed, epoch) only, so resume is exact."""
+        domain_count = len(self.files) - self.first_domain
+        if domain_count == 0:
+            return super().epoch_batches(epoch)
+        rng = np.random.default_rng([self.cfg.seed, epoch, 0])
+        size = self.cfg.batch_size
+        per_batch = min(size, max(1, round(size * self.cfg.raw.domain_share)))
+        domain = self.first_domain + rng.permutation(domain_count)
+        count = max(1, domain_count // per_batch)
+        others = np.resize(rng.permutation(self.first_domain), count * (size - per_batch))
+        batches = [
+            [
+                *domain[i * per_batch : (i + 1) * per_batch],
+                *others[i * (size - per_batch) : (i + 1) * (size - per_batch)],
+            ]
+            for i in range(count)
+        ]
+        cap = self.cfg.max_iterations_per_epoch
+        return [[int(i) for i in b] for b in (batches[:cap] if cap > 0 else batches)]
+
+    def read(self, index: int) -> np.ndarray:
+        """The image; a domain image auto-exposed, as the references it is evaluated against are."""
+        rgb = super().read(index)
+        return auto_expose(rgb) if index >= self.first_domain else rgb
 
     def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> dict[str, torch.Tensor]:
         """{"planes": N×4×S/2×S/2 amplified RGGB planes, "target": N×3×S×S sRGB}; a function of (seed, epoch, step)."""
@@ -111,5 +165,6 @@ def train_raw(cfg: TrainConfig, resume: bool = False, command: str = "", progres
     model = LLPackNet()
     if cfg.init_weights:  # a fine-tune: start from these weights (path, or the shipped ones)
         load_weights(model, resolve_weights(cfg.model, cfg.init_weights))
-    sampler = RawPairSampler(training_images(cfg, progress), cfg)
+    domain = domain_images(cfg.raw)[0] if cfg.raw.domain_root else []
+    sampler = RawPairSampler(training_images(cfg, progress), cfg, domain)
     return run_training(cfg, step, resume=resume, command=command, progress=progress, model=model, sampler=sampler)

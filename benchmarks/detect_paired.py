@@ -2,20 +2,21 @@
 
 ``run`` evaluates models as ``llie eval detect`` does (its shard path: ``detect_fleet.run_shard`` over consecutive
 runs of images, merged by ``detect_fleet.merge``, so the table equals one ``llie eval detect`` run with the same
-options) and keeps every per-image AP record in a pickle. Noise draws depend only on (seed, image, regime), so runs of
-different models over the same images pair exactly; ``compare`` pools the pickles, prints each row's AP50 per regime
-with its bootstrap standard error, and for each ``--cand`` row the paired difference against each ``--vs`` row (the
-same resampled images for both): the mean difference, its standard error and the fraction of resamples above 0.
+options) and keeps every per-image AP record in an ``.npz`` of plain arrays (read with ``allow_pickle=False``). Noise
+draws depend only on (seed, image, regime), so runs of different models over the same images pair exactly;
+``compare`` pools the runs, prints each row's AP50 per regime with its bootstrap standard error, and for each
+``--cand`` row the paired difference against each ``--vs`` row (the same resampled images for both): the mean
+difference, its standard error and the fraction of resamples above 0.
 Meant for choosing between candidates on a TRAINING part (``--part train``), never on the held-out part.
 
-    python benchmarks/detect_paired.py run --models zero_dce_pp sgz_published=sgz:reference -o runs/paired/base.pkl
-    python benchmarks/detect_paired.py compare runs/paired/*.pkl --cand sgz --vs zero_dce_pp sgz_published
+    python benchmarks/detect_paired.py run --models zero_dce_pp sgz_published=sgz:reference -o runs/paired/base.npz
+    python benchmarks/detect_paired.py compare runs/paired/*.npz --cand sgz --vs zero_dce_pp sgz_published
 """
 
 from __future__ import annotations
 
 import argparse
-import pickle
+import json
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ DETECTOR = Path("../shared/models/detect/yolov8n.pt")
 
 
 def run(args: argparse.Namespace) -> None:
-    """Evaluate ``args.models`` shard by shard (progress per shard) and pickle the per-image records."""
+    """Evaluate ``args.models`` shard by shard (progress per shard) and save the per-image records."""
     dataset = detect_eval.load_dataset(args.data.resolve(), None, args.part)
     tasks = detect_fleet.plan_shards(
         [dataset],
@@ -52,22 +53,57 @@ def run(args: argparse.Namespace) -> None:
     results, _ = detect_fleet.merge([dataset], tasks, outcomes)
     print(format_table(results))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.output, "wb") as fh:
-        pickle.dump({"models": args.models, "names": dataset.names, "outcomes": outcomes, "results": results}, fh)
+    tracks = {
+        regime: {row: [r for o in outcomes for r in o["gathered"]["tracks"][regime][row]["ap"]] for row in rows}
+        for regime, rows in outcomes[0]["gathered"]["tracks"].items()
+    }
+    save_records(args.output, dataset.names, tracks)
     print(f"{time.perf_counter() - start:.0f} s; {args.output}")
 
 
+RECORD_ARRAYS = ("tp", "conf", "pred_cls", "target_cls")  # per image; target_img is unique(target_cls)
+
+
+def save_records(path: Path, names: list[str], tracks: dict[str, dict[str, list]]) -> None:
+    """Write regime → row → per-image AP records as one ``.npz`` of concatenated arrays and per-image counts."""
+    arrays: dict[str, np.ndarray] = {}
+    index = []
+    for regime, rows in tracks.items():
+        for row, records in rows.items():
+            key = len(index)
+            index.append([regime, row])
+            for field in RECORD_ARRAYS:
+                parts = [np.asarray(r[field]) for r in records]
+                arrays[f"{key}_{field}"] = np.concatenate(parts)
+                arrays[f"{key}_{field}_counts"] = np.array([len(p) for p in parts], np.int64)
+            arrays[f"{key}_images"] = np.array([r["im_name"] for r in records])
+    meta = {"names": names, "index": index}
+    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def load_records(path: Path) -> tuple[list[str], dict[str, dict[str, list]]]:
+    """(class names, regime → row → per-image AP records) from a ``save_records`` file."""
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        tracks: dict[str, dict[str, list]] = {}
+        for key, (regime, row) in enumerate(meta["index"]):
+            split = {f: np.split(data[f"{key}_{f}"], np.cumsum(data[f"{key}_{f}_counts"])[:-1]) for f in RECORD_ARRAYS}
+            tracks.setdefault(regime, {})[row] = [
+                {f: split[f][i] for f in RECORD_ARRAYS}
+                | {"target_img": np.unique(split["target_cls"][i]), "im_name": str(name)}
+                for i, name in enumerate(data[f"{key}_images"])
+            ]
+    return meta["names"], tracks
+
+
 def pooled_records(paths: list[Path]) -> tuple[list[str], dict[str, dict[str, list]]]:
-    """(class names, regime → row → per-image AP records) from ``run`` pickles over the same images."""
+    """(class names, regime → row → per-image AP records) from ``run`` outputs over the same images."""
     rows: dict[str, dict[str, list]] = {}
     names, order = None, None
     for path in paths:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)  # our own pickles, written by ``run``
-        names, outcomes = data["names"], data["outcomes"]
-        for regime, tracks in outcomes[0]["gathered"]["tracks"].items():
-            for row in tracks:
-                records = [r for o in outcomes for r in o["gathered"]["tracks"][regime][row]["ap"]]
+        names, tracks = load_records(path)
+        for regime, by_row in tracks.items():
+            for row, records in by_row.items():
                 images = [r["im_name"] for r in records]
                 order = order or images
                 if images != order:
@@ -86,7 +122,7 @@ def ap50(records: list, names: list[str], picks) -> float:
 
 def compare(args: argparse.Namespace) -> None:
     """Print AP50 per regime and row with bootstrap SEs, and the paired differences of --cand against --vs."""
-    names, rows = pooled_records(args.pickles)
+    names, rows = pooled_records(args.records)
     n = len(next(iter(next(iter(rows.values())).values())))
     rng = np.random.default_rng(args.seed)
     samples = [rng.integers(0, n, n) for _ in range(args.resamples)]
@@ -117,7 +153,7 @@ def main() -> None:
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=run)
     p = sub.add_parser("compare")
-    p.add_argument("pickles", nargs="+", type=Path)
+    p.add_argument("records", nargs="+", type=Path, help="run outputs (.npz)")
     p.add_argument("--cand", nargs="*", default=[])
     p.add_argument("--vs", nargs="*", default=["zero_dce_pp", "sgz_published"])
     p.add_argument("--resamples", type=int, default=100)

@@ -53,6 +53,20 @@ def test_semantic_focal_loss_weights_confident_anchors_and_sharpens() -> None:
         semantic_focal_loss(torch.zeros(3, 4))
 
 
+def test_semantic_focal_loss_towards_reference_logits() -> None:
+    # the target class and the anchor weights come from the reference (e.g. the clean frame), not the scores
+    scores = torch.tensor([[[2.0, 0.0], [0.0, 1.0], [-1.0, 0.5]]])  # argmax per anchor: classes 0 and 1
+    reference = torch.tensor([[[-3.0, -3.0], [-3.0, -3.0], [3.0, 3.0]]])  # class 2 at both anchors
+    log_p = torch.log_softmax(scores, 1)[0, 2]
+    expected = (-((1 - log_p.exp()) ** 2) * log_p).mean()
+    got = semantic_focal_loss(scores, reference=reference)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-6)  # equal weights: the reference's sigmoids tie
+    assert got > semantic_focal_loss(scores)  # the scores disagree with the reference's class
+    assert semantic_focal_loss(scores, reference=scores).item() == pytest.approx(semantic_focal_loss(scores).item())
+    with pytest.raises(ValueError, match="reference logits"):
+        semantic_focal_loss(scores, reference=torch.zeros(1, 3, 3))
+
+
 def test_targets_to_batch() -> None:
     batch = targets_to_batch([torch.tensor([[2.0, 10, 20, 50, 100]]), torch.zeros(0, 5)], height=200, width=100)
     assert batch["batch_idx"].tolist() == [0.0]

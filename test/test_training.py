@@ -321,3 +321,57 @@ def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
     assert all(p.grad is not None for p in model.parameters())
     with pytest.raises(ConfigError, match="dark_size"):
         config_from_dict(_smoke_config(tmp_path, model="sgz", mode="sgz", semantic={**semantic, "dark_size": 50}))
+
+
+def test_sgz_dark_frames_distilled_or_judged_against_the_clean_frame(tmp_path: Path) -> None:
+    from conftest import shared_path
+
+    pytest.importorskip("ultralytics")
+    from llie_core.models import create_model
+    from training.distill import load_teacher
+    from training.sgz import DarkMixSampler, make_step
+    from training.task_loss import FrozenDetector
+
+    semantic = {
+        "detector": str(shared_path("models", "detect", "yolov8n.pt")),
+        "dark_root": str(shared_path("data", "detect", "highway_dev")),
+        "dark_per_batch": 2,
+        "dark_regimes": ["none", "heavy"],
+        "dark_size": 64,
+        "dark_scale": 4,
+        "distill_regimes": ["none"],
+    }
+    extra = {"model": "sgz", "mode": "sgz", "batch_size": 4, "semantic": semantic, "distill": {"kd": 1.0}}
+    cfg = config_from_dict(_smoke_config(tmp_path, **extra))
+    cfg.data.image_size = 32
+    sampler = DarkMixSampler(sorted((tmp_path / "data").iterdir()), cfg)
+    # a batch with one frame of each regime, and the clean frames the dark ones were made from
+    batch = next(
+        b
+        for s in range(20)
+        if sorted((b := sampler.load_batch([0, 1, 2, 3], 0, s))["regimes"]) == sorted(semantic["dark_regimes"])
+    )
+    assert batch["clean"].shape == batch["dark"].shape and batch["clean"].mean() > 2 * batch["dark"].mean()
+    detector = FrozenDetector(semantic["detector"])
+    teacher = load_teacher(cfg, torch.device("cpu"))
+    # a student that is the teacher: nothing to distil on the none frame, the heavy frame judged by the guide
+    model = create_model("sgz", weights=cfg.distill.teacher_weights, scale_factor=1).train()
+    _, same = make_step(cfg, detector, teacher)(model, batch, 0)
+    assert same["kd_mse"] == pytest.approx(0.0, abs=1e-10) and same["sem_dark"] > 0
+    # another student: the none frame's output is pulled towards the teacher's
+    other = create_model("sgz", scale_factor=1).train()
+    loss, parts = make_step(cfg, detector, teacher)(other, batch, 0)
+    assert parts["kd_mse"] > 0 and parts["kd_ssim"] > 0
+    loss.backward()
+    assert all(p.grad is not None for p in other.parameters())
+    with pytest.raises(ValueError, match="needs the teacher"):
+        make_step(cfg, detector)
+    # dark_targets "clean": the focal loss takes its pseudo-labels from the clean frame, so it differs
+    clean_cfg = config_from_dict(
+        _smoke_config(tmp_path, **{**extra, "semantic": {**semantic, "dark_targets": "clean"}})
+    )
+    _, clean_parts = make_step(clean_cfg, detector, teacher)(model, batch, 0)
+    assert clean_parts["sem_dark"] > 0 and clean_parts["sem_dark"] != pytest.approx(same["sem_dark"])
+    for bad, match in (({"distill_regimes": ["moderate"]}, "among semantic.dark_regimes"), ({"dark_size": 0}, "whole")):
+        with pytest.raises(ConfigError, match=match):
+            config_from_dict(_smoke_config(tmp_path, **{**extra, "semantic": {**semantic, **bad}}))

@@ -153,6 +153,14 @@ class SemanticConfig:
     dark_size: int = 0
     dark_scale: int = 12
     dark_weight: float = -1.0  # of the semantic loss on those whole frames; < 0: the same as ``weight``
+    # Whole frames darkened with one of these regimes carry no semantic loss: their output is distilled towards the
+    # frozen teacher's (``distill``: teacher, teacher_weights, kd·(MSE + kd_ssim·(1 − SSIM))) on the same frame at
+    # dark_scale, so the regime where the dark frame loses nothing keeps the teacher's look while the others are judged
+    # by the detector.
+    distill_regimes: list[str] = field(default_factory=list)
+    # Pseudo-labels of the whole frames' focal loss: "enhanced" (SGZ: the guide's argmax on the enhanced frame) or
+    # "clean" (its argmax and confidence on the same frame before darkening; still no labels).
+    dark_targets: str = "enhanced"
 
 
 @dataclass
@@ -319,6 +327,15 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.mode != "sgz" or cfg.data.image_size % 32 == 0, "data.image_size must be a multiple of 32 for sgz"),
         (cfg.semantic.dark_size >= 0 and cfg.semantic.dark_size % 32 == 0, "semantic.dark_size must be 0 or k×32"),
         (cfg.semantic.dark_scale >= 1, "semantic.dark_scale must be >= 1"),
+        (cfg.semantic.dark_targets in ("enhanced", "clean"), "semantic.dark_targets must be 'enhanced' or 'clean'"),
+        (
+            not (cfg.semantic.distill_regimes or cfg.semantic.dark_targets == "clean") or cfg.semantic.dark_size > 0,
+            "semantic.distill_regimes and dark_targets 'clean' need whole dark frames (semantic.dark_size > 0)",
+        ),
+        (
+            set(cfg.semantic.distill_regimes) <= set(cfg.semantic.dark_regimes),
+            "semantic.distill_regimes must be among semantic.dark_regimes",
+        ),
         (bool(cfg.name) and "/" not in cfg.name, "name must be a non-empty file name"),
         (d.part in ("train", "all"), "detect.part must be 'train' or 'all' (the held-out part is never trained on)"),
         (d.targets in ("auto", "labels", "detections"), "detect.targets must be 'auto', 'labels' or 'detections'"),

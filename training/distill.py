@@ -28,7 +28,7 @@ from llie_core.losses import (
 )
 from llie_core.models import create_model
 from llie_core.models.dce import CurveModel, apply_curves, estimation_size
-from training.config import TrainConfig, resolve_path
+from training.config import DistillConfig, TrainConfig, resolve_path
 from training.engine import pick_device, run_training
 
 PROBES = torch.linspace(0.05, 0.95, 10)  # intensities at which tone curves are compared
@@ -74,6 +74,14 @@ def load_teacher(cfg: TrainConfig, device: torch.device) -> CurveModel:
     return teacher.eval()
 
 
+def output_distillation(out: torch.Tensor, target: torch.Tensor, d: DistillConfig) -> tuple[torch.Tensor, dict]:
+    """d.kd·(MSE + d.kd_ssim·(1 − SSIM)) of an output against the teacher's; (loss, {kd_mse, kd_ssim} floats)."""
+    kd_mse = F.mse_loss(out, target)
+    kd_ssim = 1 - ssim(out, target)
+    loss = d.kd * (kd_mse + d.kd_ssim * kd_ssim)
+    return loss, {"kd_mse": float(kd_mse.detach()), "kd_ssim": float(kd_ssim.detach())}
+
+
 def make_step(cfg: TrainConfig, teacher: CurveModel):
     """Step function implementing both stages (stage by epoch)."""
     d = cfg.distill
@@ -95,19 +103,13 @@ def make_step(cfg: TrainConfig, teacher: CurveModel):
             _, t_maps, t_full = curves_two_resolutions(teacher, x)
             t_out = apply_curves(x, t_full, teacher.iterations)
         s_out = apply_curves(x, s_full, model.iterations)
-        kd_mse = F.mse_loss(s_out, t_out)
-        kd_ssim = 1 - ssim(s_out, t_out)
+        kd, kd_parts = output_distillation(s_out, t_out, d)
         feature = F.mse_loss(curve_response(s_maps, model.iterations), curve_response(t_maps, teacher.iterations))
         task, _ = zero_reference_loss(
             s_out, x, s_full, weights, cfg.loss.exposure_patch, cfg.loss.exposure_target, cfg.loss.spa_pool
         )
-        total = d.kd * (kd_mse + d.kd_ssim * kd_ssim) + d.feature * feature + d.task * task
-        parts.update(
-            kd_mse=float(kd_mse.detach()),
-            kd_ssim=float(kd_ssim.detach()),
-            feature=float(feature.detach()),
-            task=float(task.detach()),
-        )
+        total = kd + d.feature * feature + d.task * task
+        parts.update(kd_parts, feature=float(feature.detach()), task=float(task.detach()))
         return total, parts
 
     return step

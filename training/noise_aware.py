@@ -33,12 +33,12 @@ from llie_core.curves import estimation_size
 from llie_core.detect_eval import IMAGE_SUFFIXES, LabelledImage, load_dataset, read_bgr
 from llie_core.engine.estimate import frame_noise_sigma
 from llie_core.kernels import denoise_guide, downscale_normalised
-from llie_core.losses import ssim, zero_reference_loss
+from llie_core.losses import zero_reference_loss
 from llie_core.models.dce import apply_curves
 from llie_core.models.noise_dce import NoiseAwareDCE, apply_denoise_curves, upsample_guide
 from llie_core.noise import NoiseRegime, darken, random_processing
 from training.config import DetectConfig, TrainConfig, resolve_path
-from training.distill import curves_two_resolutions, load_teacher
+from training.distill import curves_two_resolutions, load_teacher, output_distillation
 from training.engine import pick_device, run_training
 from training.task_loss import DetectionTargetLoss, FrozenDetector
 
@@ -295,18 +295,12 @@ def make_step(cfg: TrainConfig, device: torch.device, run_dir: Path, progress: b
         with torch.no_grad():
             _, _, t_full = curves_two_resolutions(teacher, x)
             t_out = apply_curves(x, t_full, teacher.iterations)
-        kd_mse = F.mse_loss(out, t_out)
-        kd_ssim = 1 - ssim(out, t_out)
+        kd, kd_parts = output_distillation(out, t_out, dist)
         task, _ = zero_reference_loss(
             out, x, maps[:, :3], weights, cfg.loss.exposure_patch, cfg.loss.exposure_target, cfg.loss.spa_pool
         )
-        total = dist.kd * (kd_mse + dist.kd_ssim * kd_ssim) + dist.task * task
-        parts.update(
-            kd_mse=float(kd_mse.detach()),
-            kd_ssim=float(kd_ssim.detach()),
-            task=float(task.detach()),
-            w_look=float(maps[:, 3].mean().detach()),
-        )
+        total = kd + dist.task * task
+        parts.update(kd_parts, task=float(task.detach()), w_look=float(maps[:, 3].mean().detach()))
         if epoch >= dist.stage1_epochs:
             batch = detection_batch(epoch)
             views, blend = zip(*(enhanced_crop(model, e, cfg.detect.crop, device) for e in batch), strict=True)

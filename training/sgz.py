@@ -27,6 +27,7 @@ import torch
 
 from llie_core.models.dce import CurveModel
 from training.config import TrainConfig, resolve_path
+from training.distill import load_teacher, output_distillation
 from training.engine import PatchSampler, pick_device, read_rgb, run_training
 from training.task_loss import FrozenDetector, semantic_focal_loss
 from training.zero_reference import task_losses
@@ -63,23 +64,25 @@ class DarkMixSampler(PatchSampler):
         self.dark_files = dark_training_files(sem.dark_root) if sem.dark_per_batch > 0 else []
         self.regimes = [get_regime(r) for r in sem.dark_regimes]
 
-    def load_batch(
-        self, indices: list[int], epoch: int, step: int, gamma: bool = True
-    ) -> torch.Tensor | dict[str, torch.Tensor]:
+    def load_batch(self, indices: list[int], epoch: int, step: int, gamma: bool = True) -> torch.Tensor | dict:
         """N×3×S×S in [0, 1]: the batch's SICE views, the last ``dark_per_batch`` replaced by dark road views
-        (with ``dark_size``: {"images": the SICE views, "dark": k×3×dark_size×dark_size frames})."""
+        (with ``dark_size``: {"images": the SICE views, "dark": k×3×dark_size×dark_size frames, "clean": the same
+        frames before darkening, "regimes": their regime names})."""
         k = min(self.cfg.semantic.dark_per_batch, len(indices))
         if k == 0:
             return super().load_batch(indices, epoch, step, gamma)
         light = super().load_batch(indices[: len(indices) - k], epoch, step, gamma) if k < len(indices) else None
-        dark = torch.stack([self._dark_view(epoch, step, j) for j in range(k)])
+        views = [self._dark_view(epoch, step, j) for j in range(k)]
+        dark = torch.stack([v[0] for v in views])
         if self.cfg.semantic.dark_size:
             if light is None:
                 raise ValueError("semantic.dark_size needs dark_per_batch < batch_size (SICE views carry the losses)")
-            return {"images": light, "dark": dark}
+            clean = torch.stack([v[1] for v in views])
+            return {"images": light, "dark": dark, "clean": clean, "regimes": [v[2] for v in views]}
         return dark if light is None else torch.cat([light, dark])
 
-    def _dark_view(self, epoch: int, step: int, j: int) -> torch.Tensor:
+    def _dark_view(self, epoch: int, step: int, j: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+        """(the dark view, the same view before darkening, the regime's name)."""
         from llie_core.noise import darken
 
         rng = np.random.default_rng([self.cfg.seed, epoch, step + 1, 1000 + j])
@@ -95,10 +98,12 @@ class DarkMixSampler(PatchSampler):
         if self.cfg.semantic.dark_size:
             # The whole frame, as the camera gives it (the crop is still drawn, so the draws after it stay the same).
             view, size = img, self.cfg.semantic.dark_size
-        crop = cv2.resize(darken(np.ascontiguousarray(view), regime, rng), (size, size), interpolation=cv2.INTER_AREA)
+        view = np.ascontiguousarray(view)
+        pair = [cv2.resize(v, (size, size), interpolation=cv2.INTER_AREA) for v in (darken(view, regime, rng), view)]
         if self.cfg.data.hflip and rng.random() < 0.5:
-            crop = crop[:, ::-1]
-        return torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float() / 255.0
+            pair = [v[:, ::-1] for v in pair]
+        dark, clean = (torch.from_numpy(np.ascontiguousarray(v)).permute(2, 0, 1).float() / 255.0 for v in pair)
+        return dark, clean, regime.name
 
 
 @contextmanager
@@ -112,30 +117,49 @@ def estimation_scale(model: CurveModel, scale_factor: int) -> Iterator[CurveMode
         model.scale_factor = saved
 
 
-def make_step(cfg: TrainConfig, detector: FrozenDetector):
+def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | None = None):
     """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss on the
     SICE views, and semantic.dark_weight × it on the dark frames enhanced at ``semantic.dark_scale`` when the batch
-    has them."""
+    has them; frames of ``semantic.distill_regimes`` are distilled towards ``teacher`` at that scale instead."""
     sem = cfg.semantic
-
+    if sem.distill_regimes and teacher is None:
+        raise ValueError("semantic.distill_regimes needs the teacher (distill.teacher_weights)")
     dark_weight = sem.weight if sem.dark_weight < 0 else sem.dark_weight
 
-    def focal_of(enhanced: torch.Tensor, weight: float) -> torch.Tensor:
-        return weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted)
+    def focal_of(enhanced: torch.Tensor, weight: float, clean: torch.Tensor | None = None) -> torch.Tensor:
+        reference = None
+        if clean is not None:
+            with torch.no_grad():
+                reference = detector(clean)["scores"]
+        return weight * semantic_focal_loss(detector(enhanced)["scores"], sem.gamma, sem.weighted, reference)
 
-    def step(
-        model: CurveModel, batch: torch.Tensor | dict[str, torch.Tensor], epoch: int
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+    def dark_losses(model: CurveModel, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        with estimation_scale(model, sem.dark_scale):
+            out = model(batch["dark"])
+        distilled = torch.tensor([r in sem.distill_regimes for r in batch["regimes"]])
+        loss, parts = out.new_zeros(()), {"sem_dark": 0.0, "kd_mse": 0.0, "kd_ssim": 0.0}
+        if not distilled.all():
+            clean = batch["clean"][~distilled] if sem.dark_targets == "clean" else None
+            focal = focal_of(out[~distilled], dark_weight, clean)
+            loss, parts["sem_dark"] = loss + focal, float(focal.detach())
+        if distilled.any():
+            with torch.no_grad(), estimation_scale(teacher, sem.dark_scale):
+                target = teacher(batch["dark"][distilled])
+            kd, kd_parts = output_distillation(out[distilled], target, cfg.distill)
+            loss = loss + kd
+            parts.update(kd_parts)
+        return loss, parts
+
+    def step(model: CurveModel, batch: torch.Tensor | dict, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         x = batch["images"] if isinstance(batch, dict) else batch
         enhanced, curves = model.enhance_with_curves(x)
         task, parts = task_losses(cfg, enhanced, x, curves)
         focal = focal_of(enhanced, sem.weight)
         parts = {**parts, "sem": float(focal.detach())}
         if isinstance(batch, dict):
-            with estimation_scale(model, sem.dark_scale):
-                dark = focal_of(model(batch["dark"]), dark_weight)
+            dark, dark_parts = dark_losses(model, batch)
             focal = focal + dark
-            parts["sem_dark"] = float(dark.detach())
+            parts.update(dark_parts if sem.distill_regimes else {"sem_dark": dark_parts["sem_dark"]})
         return task + focal, parts
 
     return step
@@ -145,7 +169,8 @@ def train_sgz(cfg: TrainConfig, resume: bool = False, command: str = "", progres
     """Train cfg.model with SGZ's losses and the frozen detector as semantic guide; returns the run directory."""
     if cfg.mode != "sgz":
         raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'sgz'")
-    detector = FrozenDetector(resolve_path(cfg.semantic.detector), pick_device(cfg.device))
-    return run_training(
-        cfg, make_step(cfg, detector), resume=resume, command=command, progress=progress, make_sampler=DarkMixSampler
-    )
+    device = pick_device(cfg.device)
+    detector = FrozenDetector(resolve_path(cfg.semantic.detector), device)
+    teacher = load_teacher(cfg, device) if cfg.semantic.distill_regimes else None
+    step = make_step(cfg, detector, teacher)
+    return run_training(cfg, step, resume=resume, command=command, progress=progress, make_sampler=DarkMixSampler)

@@ -166,22 +166,29 @@ class DetectionTargetLoss:
         return loss.sum() / n, {k: float(v) for k, v in zip(("box", "cls", "dfl"), parts.values(), strict=True)}
 
 
-def semantic_focal_loss(scores: torch.Tensor, gamma: float = 2.0, weighted: bool = True) -> torch.Tensor:
+def semantic_focal_loss(
+    scores: torch.Tensor, gamma: float = 2.0, weighted: bool = True, reference: torch.Tensor | None = None
+) -> torch.Tensor:
     """SGZ's semantic loss on class logits N×nc×A: focal loss towards each anchor's own argmax class.
 
     p = softmax over classes; target c* = argmax (no gradient); loss_a = −(1 − p_c*)^γ · log p_c*.
     ``weighted``: anchors weighted by their detached max sigmoid score (normalised to sum 1 per batch),
     so objects count and empty background does not; else a plain mean over anchors. γ = 0 is cross-entropy.
+    ``reference``: logits of the same shape (e.g. the guide on the clean frame) that give the target class and
+    the weights instead of ``scores`` themselves.
     """
     if scores.ndim != 3:
         raise ValueError(f"class logits must be N×nc×A, got shape {tuple(scores.shape)}")
+    if reference is not None and reference.shape != scores.shape:
+        raise ValueError(f"reference logits {tuple(reference.shape)} must match the scores {tuple(scores.shape)}")
     if gamma < 0:
         raise ValueError(f"gamma must be >= 0, got {gamma}")
+    guide = (scores if reference is None else reference).detach()
     log_p = F.log_softmax(scores, dim=1)
-    target = scores.detach().argmax(dim=1, keepdim=True)
+    target = guide.argmax(dim=1, keepdim=True)
     log_pt = log_p.gather(1, target).squeeze(1)  # N×A
     focal = -((1 - log_pt.exp()) ** gamma) * log_pt
     if not weighted:
         return focal.mean()
-    w = scores.detach().sigmoid().amax(dim=1)
+    w = guide.sigmoid().amax(dim=1)
     return (w * focal).sum() / w.sum().clamp_min(1e-12)

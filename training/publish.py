@@ -46,6 +46,7 @@ NOISE_AWARE = "noise_aware_dce"
 STAGES: dict[str, tuple[str, ...]] = {
     "llpacknet": ("llpacknet", "llpacknet_finetune"),
     NOISE_AWARE: (NOISE_AWARE, "noise_aware_dce_floor"),
+    "iat_student": ("iat_student", "iat_student_look"),
 }
 # `llie eval detect` rows beside the default (the README's baselines), and the quality sets (native size)
 DETECT_STAGES = ["noise_aware_dce", "tiny_dce", "gaussian_blur", "adaptive_denoise", "bilateral+tiny_dce"]
@@ -949,15 +950,22 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
     """Write llie_core/weights/NAME.yaml from the run's config/summary, the files and the evaluations."""
     if name == NOISE_AWARE:
         return write_noise_aware_card()
-    run = RUNS / name
+    stages = STAGES.get(name, (name,))
+    run = RUNS / stages[-1]
     summary = yaml.safe_load((run / "summary.yaml").read_text())
-    cfg = load_config(CONFIGS / f"{name}.yaml")
+    cfg = load_config(CONFIGS / f"{stages[-1]}.yaml")
 
     pth = WEIGHTS / f"{name}.pth"
     onnx = WEIGHTS / f"{name}.onnx"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
+    path = WEIGHTS / f"{name}.yaml"
+    previous = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    earlier = {stage: _earlier_stage(stage, previous) for stage in stages[:-1]}
     figures, targets = _figures(name, evals)
+    # a section this evaluation did not produce (e.g. a speed benchmark of the same graph) stays as the card had it
+    kept = [k for k in previous.get("evaluation", {}).get("figures", {}) if k not in figures]
+    figures |= {k: previous["evaluation"]["figures"][k] for k in kept}
     losses = {
         "weights": {"tv": cfg.loss.tv, "spa": cfg.loss.spa, "col": cfg.loss.col, "exp": cfg.loss.exp},
         "exposure_patch": cfg.loss.exposure_patch,
@@ -1014,17 +1022,21 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         losses, extra = _iat_losses(cfg)
         how = f"distilled from {cfg.iat.teacher} {cfg.iat.teacher_weights}"
         views = f"whole images area-resized to {cfg.data.image_size}x{cfg.data.image_size}, all per epoch, no flips"
+    epochs = [
+        *(f"{r['epochs']} epochs ({s}.yaml, model sha256 {r['model_sha256'][:12]})" for s, r in earlier.items()),
+        f"{summary['epochs']} epochs" + (f" ({stages[-1]}.yaml)" if earlier else ""),
+    ]
     card = {
         **_card_head(name, pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
         **extra,
         "provenance": (
-            f"llie's own training ({how}), SICE part 1, {summary['epochs']} epochs, seed {cfg.seed}; "
+            f"llie's own training ({how}), SICE part 1, {', then '.join(epochs)}, seed {cfg.seed}; "
             f"re-create with `{MAKE_COMMAND}`"
         ),
-        "command": summary["command"],
+        "command": " && ".join([*(r["command"] for r in earlier.values()), summary["command"]]),
         "recreate_all": MAKE_COMMAND,
-        "config": f"training/configs/{name}.yaml",
+        "config": " then ".join(f"training/configs/{stage}.yaml" for stage in stages),
         "seed": cfg.seed,
         "data": {
             "root": cfg.data.root,
@@ -1034,6 +1046,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "views": views,
         },
         "training": {
+            **({"stages": earlier} if earlier else {}),
             "mode": cfg.mode,
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],
@@ -1056,7 +1069,8 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             ),
             "figures": figures,
             "targets": targets,
-        },
+        }
+        | ({"figures_kept_from_the_card_before": kept} if kept else {}),
         "notes": NOTES[name],
     }
     if name == "sgz":
@@ -1069,7 +1083,6 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
                 f"{sem.dark_root} (llie_core.detect_eval.split_names, never the 150 held-out images; no labels "
                 f"used), darkened by llie_core.noise at a random regime of {sem.dark_regimes}"
             )
-    path = WEIGHTS / f"{name}.yaml"
     path.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=120))
     return path
 
@@ -1101,6 +1114,14 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
         f"crops of side {c.consistency_size}/u upsampled by u to {c.consistency_size}, u in {c.consistency_scales}",
         "identity_blend": f"targets blended from the teacher's to the identity for input means "
         f"{c.identity_blend[0]} to {c.identity_blend[1]} (the teacher greys over-exposed frames)",
+        **(
+            {
+                "look": f"output target (L1, SSIM) = {1 - c.look:g}*teacher's + {c.look:g}*llie's {c.look_model} "
+                f"(s = {c.look_scale}, blended to the identity as the teacher's)"
+            }
+            if c.look
+            else {}
+        ),
         "teacher": {
             "model": c.teacher,
             "weights": c.teacher_weights,

@@ -102,8 +102,12 @@ COLLAPSE_OUTPUT, COLLAPSE_INPUT = 0.02, 0.05  # collapsed: output mean < 0.02 wh
 # sgz's detection report (ours, zero_dce_pp, the published sgz and the default in one run) and video reports.
 SGZ_DETECT_REPORTS = [RUNS / "eval" / "sgz_detect" / "report.json"]
 SGZ_VIDEO_DIR = RUNS / "video"
-# iat_student's detection row and zero_dce_pp's beside it, one run (training/Makefile, target eval)
-IAT_DETECT_REPORT = RUNS / "eval" / "iat_detect" / "report.json"
+# iat_student's detection row and zero_dce_pp's beside it: one run (training/Makefile, target eval), or a run of
+# iat_student alone and one of zero_dce_pp alone (iat_detect_zero_dce_pp) when only the student changed
+IAT_DETECT_REPORTS = [
+    RUNS / "eval" / "iat_detect" / "report.json",
+    RUNS / "eval" / "iat_detect_zero_dce_pp" / "report.json",
+]
 COMPARE: dict[str, list[tuple[str, str]]] = {
     "distill": [
         ("tiny_dce", "zero_dce_pp"),
@@ -577,10 +581,10 @@ def _iat_figures(ev: dict, native: dict | None) -> tuple[dict, list[dict]]:
         "llie_bench (engine: onnxruntime estimator + compiled apply, BGR uint8, one thread)": bench,
         "quality (longer side <= 512)": q,
     }
-    if IAT_DETECT_REPORT.is_file():
+    if IAT_DETECT_REPORTS[0].is_file():
         figures["detection (llie eval detect --threads 1 --models iat_student,zero_dce_pp; AP50 / AP50-95 %)"] = {
             "data": "../shared/data/detect/highway_dev, its 150 held-out images, yolov8n at 640, seed 0",
-            "ap_percent": detect_table([IAT_DETECT_REPORT]),
+            "ap_percent": detect_table([p for p in IAT_DETECT_REPORTS if p.is_file()]),
         }
     targets = [
         {

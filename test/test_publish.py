@@ -134,3 +134,47 @@ def test_validation_figures_quote_each_candidates_metered_row(tmp_path: Path, mo
         "within_25pct": 0.96,
     }
     assert figures["candidates"]["llpacknet_finetune"]["raw100"]["psnr"] == 22.0
+
+
+def test_a_staged_card_records_each_stage_and_keeps_the_sections_not_re_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import yaml
+    from conftest import shared_path
+
+    import training.publish as publish
+    from training.engine import sha256_of
+
+    shared_path("weights", "reference", "iat_lol_v2.pth")  # the card names the teacher's checksum
+    runs, weights = tmp_path / "runs", tmp_path / "weights"
+    monkeypatch.setattr(publish, "RUNS", runs)
+    monkeypatch.setattr(publish, "WEIGHTS", weights)
+    weights.mkdir()
+    pth = shutil.copyfile(publish.REPO_ROOT / "llie_core" / "weights" / "iat_student.pth", weights / "iat_student.pth")
+    loss = {"total": 0.1, "out_l1": 0.05}
+    first = {"epochs": 8, "iterations": 2000, "wall_time_s": 1.0, "model_sha256": "a" * 64, "final_loss": loss}
+    last = {
+        **first,
+        "epochs": 1,
+        "iterations": 100,
+        "model_sha256": sha256_of(pth),
+        "training_images": 2002,
+        "device": "cpu",
+        "threads": 1,
+        "torch": "x",
+    }
+    for stage, summary in zip(("iat_student", "iat_student_look"), (first, last), strict=True):
+        (runs / stage).mkdir(parents=True)
+        (runs / stage / "summary.yaml").write_text(yaml.safe_dump(summary | {"command": f"train {stage}"}))
+    previous = {"evaluation": {"figures": {"speed (same graph)": {"ms": 23.8}}}}
+    (weights / "iat_student.yaml").write_text(yaml.safe_dump(previous))
+
+    card = yaml.safe_load(publish.write_card("iat_student", {}).read_text())
+    assert card["command"] == "train iat_student && train iat_student_look"
+    assert card["training"]["stages"]["iat_student"]["model_sha256"] == "a" * 64
+    assert (card["training"]["epochs"], card["training"]["iterations"]) == (1, 100)
+    assert card["evaluation"]["figures"] == previous["evaluation"]["figures"]
+    assert card["evaluation"]["figures_kept_from_the_card_before"] == ["speed (same graph)"]
+    assert "zero_dce_pp" in card["losses"]["look"]

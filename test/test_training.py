@@ -223,8 +223,34 @@ def test_iat_student_distillation_caches_the_teacher_trains_and_resumes(tmp_path
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_iat_look_mixes_the_look_models_output_into_the_output_target(tmp_path: Path) -> None:
+    from llie_core.models import BoundedIATStudent, create_model
+    from training.iat_student import identity_weight, make_step, split_forward
+
+    torch.manual_seed(0)
+    student = BoundedIATStudent(scale_factor=1).eval()
+    # input means: dark (teacher targets), mid (half way to the identity), bright (the identity)
+    x = torch.tensor([0.2, 0.7, 0.9]).view(3, 1, 1, 1) + 0.1 * (torch.rand(3, 3, 32, 32) - 0.5)
+    teacher_out = torch.rand(3, 3, 32, 32)
+    batch = {"x": x, "out": teacher_out, "y": x, "params": torch.zeros(3, 10), "scale": 2, "crop": None}
+    look = create_model("zero_dce_pp", scale_factor=4)
+    w = identity_weight(x, [0.6, 0.8])
+    assert w.flatten().tolist() == pytest.approx([0.0, 0.5, 1.0], abs=0.02)
+    with torch.no_grad():
+        out = split_forward(student, x, 2)[0]
+        expected = {a: (1 - a) * teacher_out + a * ((1 - w) * look(x).clamp(0, 1) + w * x) for a in (0.0, 0.3, 1.0)}
+    for a, target in expected.items():
+        cfg = config_from_dict(_iat_config(tmp_path, iat={"look": a, "look_scale": 4, "consistency_size": 16}))
+        with torch.no_grad():
+            _, parts = make_step(cfg)(student, batch, 0)
+        assert parts["out_l1"] == pytest.approx(float((out - target).abs().mean()), rel=1e-5)
+    assert expected[1.0][2].equal(x[2])  # a bright frame's look target is the frame itself
+
+
 def test_iat_distill_config_errors() -> None:
     base = {"name": "x", "model": "iat_student", "mode": "iat_distill"}
+    with pytest.raises(ConfigError, match=r"iat.look must be in \[0, 1\]"):
+        config_from_dict({**base, "iat": {"look": 1.5}})
     with pytest.raises(ConfigError, match="scale_weights must give one weight per scale"):
         config_from_dict({**base, "iat": {"scales": [1, 2], "scale_weights": [1.0]}})
     with pytest.raises(ConfigError, match="mode iat_distill trains IAT models"):

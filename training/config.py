@@ -127,6 +127,11 @@ class IATDistillConfig:
     consistency_size: int = 128  # side of the upsampled crop
     consistency_images: int = 4  # images of the batch it uses
     identity_blend: list[float] = field(default_factory=lambda: [0.6, 0.8])  # input mean range: teacher → identity
+    # fraction of a shipped model's output (look_model, estimated at look_scale on the data.image_size training
+    # images) mixed into the output target of out_l1 and out_ssim; 0: the teacher's alone
+    look: float = 0.0
+    look_model: str = "zero_dce_pp"
+    look_scale: int = 6
     default_scale_factor: int = 8  # what the shipped weights' card sets: the engine's default estimation scale
     # ... or its floor, when the card also sets the estimator's longest side (the scale then grows with the frame);
     # 0: the card sets none
@@ -362,6 +367,8 @@ def _validate(cfg: TrainConfig) -> None:
                 "iat.consistency_scales must be >= 2 and divide iat.consistency_size",
             ),
             (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
+            (0 <= iat.look <= 1, "iat.look must be in [0, 1]"),
+            (iat.look_scale >= 1, "iat.look_scale must be >= 1"),
             (iat.default_scale_factor >= 1, "iat.default_scale_factor must be >= 1"),
             (iat.max_estimation_side >= 0, "iat.max_estimation_side must be >= 0 (0: none)"),
             (

@@ -15,6 +15,13 @@ where y compares the two networks' images before the colour transform and gamma 
 maps themselves are not compared: the teacher carries image detail in its add map, which would not
 survive upsampling; y does not depend on how it is split between mul and add).
 
+The output target (of L1 and SSIM) can mix in a second look: a fraction ``iat.look`` of a shipped model's
+output (``iat.look_model``, llie's zero_dce_pp) on the same full-resolution image, computed on the fly (a
+curve model estimated at ``iat.look_scale`` costs little beside the student). Imitating the teacher alone
+reproduces its faults: on frames that are only dim (input mean 0.1-0.4) the LOL-v2 teacher lays a flat
+grey veil over the image (highlights compressed, blacks lifted), which NIQE scores as unnatural; the curve
+model keeps their contrast. y and the globals stay the teacher's.
+
 The engine's split is judged against the same student at s = 1 on camera frames (1080p), where the
 estimator would see pixel neighbourhoods far smoother than any 256² training image. The consistency
 term simulates that: a crop of size/u of a few batch images is upsampled by u to size², and the
@@ -195,16 +202,31 @@ def upsampled_crop(x: torch.Tensor, crop: tuple[int, int, int], size: int) -> to
     return F.interpolate(patch, size=(size, size), mode="bilinear", align_corners=False)
 
 
+def look_model(cfg: TrainConfig) -> torch.nn.Module | None:
+    """The frozen model whose output is mixed into the output target (shipped weights); None when ``iat.look`` is 0."""
+    if cfg.iat.look <= 0:
+        return None
+    model = create_model(cfg.iat.look_model, scale_factor=cfg.iat.look_scale)
+    return model.requires_grad_(False)
+
+
 def make_step(cfg: TrainConfig):
     """Step function: the weighted terms of the module docstring at the batch's scale factor."""
     c = cfg.iat
+    look = look_model(cfg)
 
     def step(model: BoundedIATStudent, batch: dict, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         x, scale = batch["x"], batch["scale"]
         out, y, params = split_forward(model, x, scale)
+        target = batch["out"]
+        if look is not None:
+            with torch.no_grad():
+                # blended to the identity over bright inputs, as the teacher's targets are (load_batch)
+                w = identity_weight(x, c.identity_blend)
+                target = (1 - c.look) * target + c.look * ((1 - w) * look(x).clamp(0, 1) + w * x)
         parts = {
-            "out_l1": (out - batch["out"]).abs().mean(),
-            "out_ssim": 1 - ssim(out, batch["out"]),
+            "out_l1": (out - target).abs().mean(),
+            "out_ssim": 1 - ssim(out, target),
             "feature": (y - batch["y"]).abs().mean(),
             "gamma": F.mse_loss(params[:, 0], batch["params"][:, 0]),
             "matrix": F.mse_loss(params[:, 1:], batch["params"][:, 1:]),

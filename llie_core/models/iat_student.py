@@ -38,9 +38,10 @@ and the engine's applier are shared with the published models (which have no β:
 
 Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
 8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
-estimated at 1080p/8 they are 42.8 dB from the same student at s = 1 (28 real frames, min 31.3; globals
+estimated at 1080p/8 they are 43.9 dB from the same student at s = 1 (28 real frames, min 32.5; globals
 alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.8 dB at the
-card's point, 25.4 at s = 1 (with the pre-smoothing).
+card's point, 25.4 at s = 1 (with the pre-smoothing). Two training stages: distilled from the teacher, then
+100 steps with a tenth of zero_dce_pp's output mixed into the output target (training/configs/iat_student_look.yaml).
 """
 
 from __future__ import annotations

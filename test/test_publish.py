@@ -178,3 +178,34 @@ def test_a_staged_card_records_each_stage_and_keeps_the_sections_not_re_run(
     assert card["evaluation"]["figures"] == previous["evaluation"]["figures"]
     assert card["evaluation"]["figures_kept_from_the_card_before"] == ["speed (same graph)"]
     assert "zero_dce_pp" in card["losses"]["look"]
+
+
+def test_blend_run_averages_the_trained_model_and_blends_again_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch = pytest.importorskip("torch")
+    import yaml
+
+    import training.publish as publish
+    from training.engine import sha256_of
+
+    monkeypatch.setattr(publish, "RUNS", tmp_path)
+    run = tmp_path / "sgz"
+    run.mkdir()
+    torch.save({"w": torch.tensor([1.0, 2.0]), "n": torch.tensor([3])}, run / "model.pth")
+    torch.save({"w": torch.tensor([3.0, -2.0]), "n": torch.tensor([5])}, tmp_path / "start.pth")
+    (run / "summary.yaml").write_text(yaml.safe_dump({"command": "train sgz", "model_sha256": "x"}))
+
+    for alpha, expected in ((0.5, [2.0, 0.0]), (0.25, [1.5, 1.0])):  # the second starts from the trained model
+        out = publish.blend_run("sgz", tmp_path / "start.pth", alpha)
+        state = torch.load(out, weights_only=True)
+        assert state["w"].tolist() == expected and state["n"].tolist() == [3]  # integer buffers stay the trained's
+    summary = yaml.safe_load((run / "summary.yaml").read_text())
+    assert summary["model_sha256"] == sha256_of(out) and summary["blend"]["alpha"] == 0.25
+    assert summary["blend"]["trained_sha256"] == sha256_of(run / "model_trained.pth")
+    assert torch.load(run / "model_trained.pth", weights_only=True)["w"].tolist() == [1.0, 2.0]
+    torch.save({"v": torch.tensor([0.0])}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="not the same network"):
+        publish.blend_run("sgz", tmp_path / "other.pth", 0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        publish.blend_run("sgz", tmp_path / "start.pth", 1.5)

@@ -1,5 +1,6 @@
 """Install trained weights into llie_core/weights, evaluate them, and write their model cards.
 
+``python -m training.publish blend NAME --with PTH --alpha A``  runs/NAME/model.pth := (1 - A)·trained + A·PTH
 ``python -m training.publish install NAME``   copy runs/NAME/model.pth → llie_core/weights/NAME.pth (+ ONNX)
 ``python -m training.publish eval GROUP``     the standard ``llie eval`` suite → runs/eval/GROUP
 ``python -m training.publish eval noise_aware``  detection (both cameras), quality and speed of the default
@@ -152,6 +153,49 @@ def install(name: str, run_dir: Path | None = None, onnx: bool = True) -> Path:
     elif onnx:
         export_onnx_file(name)
     return dst
+
+
+def blend(a: Path, b: Path, alpha: float, out: Path) -> Path:
+    """Save (1 - alpha)·A + alpha·B of two state dicts of one network (a fine-tune and its start: one basin)."""
+    import torch
+
+    from llie_core.models.checkpoints import flush_negligible
+
+    sa, sb = torch.load(a, weights_only=True), torch.load(b, weights_only=True)
+    if sa.keys() != sb.keys():
+        raise ValueError(f"{a} and {b} are not the same network (their state dict keys differ)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        flush_negligible({k: (1 - alpha) * v + alpha * sb[k] if v.is_floating_point() else v for k, v in sa.items()}),
+        out,
+    )
+    return out
+
+
+def blend_run(name: str, weights: Path, alpha: float) -> Path:
+    """runs/NAME/model.pth := (1 - alpha)·the trained model + alpha·WEIGHTS, recorded in the run's summary.yaml.
+
+    The trained model is kept as model_trained.pth, so blending again (another alpha) starts from it, not from a
+    blend; a summary without a blend record is a fresh training run, whose model.pth is the trained one."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    run = RUNS / shipped_run(name)
+    summary = yaml.safe_load((run / "summary.yaml").read_text())
+    trained = run / "model_trained.pth"
+    if "blend" not in summary:
+        shutil.copyfile(run / "model.pth", trained)
+    other = resolve_path(weights)
+    out = blend(trained, other, alpha, run / "model.pth")
+    summary["blend"] = {
+        "command": f"python -m training.publish blend {name} --with {weights} --alpha {alpha:g}",
+        "alpha": alpha,
+        "with": str(weights),
+        "with_sha256": sha256_of(other),
+        "trained_sha256": sha256_of(trained),
+    }
+    summary["model_sha256"] = sha256_of(out)
+    (run / "summary.yaml").write_text(yaml.safe_dump(summary, sort_keys=False))
+    return out
 
 
 def shipped_run(name: str) -> str:
@@ -1055,6 +1099,9 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
         *(f"{_epochs(r['epochs'])} ({s}.yaml, model sha256 {r['model_sha256'][:12]})" for s, r in earlier.items()),
         _epochs(summary["epochs"]) + (f" ({stages[-1]}.yaml)" if earlier else ""),
     ]
+    mix = summary.get("blend")
+    if mix:  # python -m training.publish blend: the shipped weights average the trained ones with another checkpoint
+        epochs[-1] += f", then {1 - mix['alpha']:g}·trained + {mix['alpha']:g}·{mix['with']} (weight average)"
     card = {
         **_card_head(name, pth),
         "onnx": {"file": onnx.name, "graph": "estimator", "sha256": sha256_of(onnx)} if onnx.is_file() else None,
@@ -1063,7 +1110,9 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             f"llie's own training ({how}), SICE part 1, {', then '.join(epochs)}, seed {cfg.seed}; "
             f"re-create with `{MAKE_COMMAND}`"
         ),
-        "command": " && ".join([*(r["command"] for r in earlier.values()), summary["command"]]),
+        "command": " && ".join(
+            [*(r["command"] for r in earlier.values()), summary["command"], *([mix["command"]] if mix else [])]
+        ),
         "recreate_all": MAKE_COMMAND,
         "config": " then ".join(f"training/configs/{stage}.yaml" for stage in stages),
         "seed": cfg.seed,
@@ -1087,6 +1136,7 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
             "device": f"{summary['device']}, {summary['threads']} thread(s)",
             "torch": summary["torch"],
             "final_loss": _round({k: v for k, v in summary["final_loss"].items() if k != "scale"}),
+            **({"blend": mix} if mix else {}),
         },
         "losses": losses,
         "evaluation": {
@@ -1554,7 +1604,7 @@ RAW_NOTES: dict[str, list[str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: install | eval | cards."""
+    """Entry point: blend | install | eval | validate | cards."""
     parser = argparse.ArgumentParser(
         prog="python -m training.publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1562,6 +1612,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("install")
     p.add_argument("name", choices=sorted([*EVAL_GROUPS, NOISE_AWARE, *RAW_MODELS]))
     p.add_argument("--no-onnx", action="store_true")
+    p = sub.add_parser("blend", help="weight-average a run's trained model with another checkpoint of its network")
+    p.add_argument("name", choices=sorted(EVAL_GROUPS))
+    p.add_argument("--with", dest="weights", type=Path, required=True, help="the other checkpoint (repo-relative)")
+    p.add_argument("--alpha", type=float, required=True, help="its weight, in (0, 1)")
     p = sub.add_parser("eval")
     p.add_argument("group", choices=[*sorted(SUITES), "noise_aware", "raw"])
     p.add_argument("--threads", type=int, default=0)
@@ -1574,7 +1628,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("cards")
     p.add_argument("names", nargs="*", default=[*EVAL_GROUPS, NOISE_AWARE, *RAW_MODELS])
     args = parser.parse_args(argv)
-    if args.cmd == "install":
+    if args.cmd == "blend":
+        print(f"wrote {blend_run(args.name, args.weights, args.alpha)}")
+    elif args.cmd == "install":
         print(f"installed {install(args.name, onnx=not args.no_onnx)}")
     elif args.cmd == "eval" and args.group == "noise_aware":
         run_noise_aware_eval(

@@ -90,6 +90,9 @@ def test_shipped_sgz_is_fine_tuned_zero_dce_pp_and_its_card_names_the_guide():
     assert ours.keys() == start.keys() and any(not torch.equal(ours[k], start[k]) for k in ours)
     card = yaml.safe_load(sgz.default_weights(".yaml").read_text())
     assert card["training"]["mode"] == "sgz" and str(card["losses"]["spa_neighbours"]).startswith("8")
+    if mix := card["training"].get("blend"):  # shipped as a weight average: the card's command ends with the blend
+        assert card["command"].endswith(mix["command"]) and mix["trained_sha256"] != card["sha256"]
+        assert mix["with_sha256"] == _sha256(pp.default_weights(".pth"))
     guide = card["losses"]["semantic"]["guide"]
     assert guide["sha256"] == _sha256(shared_path("models", "detect", Path(guide["detector"]).name))
     # the NIQE targets as the figures give them, one per evaluated set

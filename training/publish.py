@@ -908,20 +908,27 @@ def _earlier_stage(stage: str, card: dict) -> dict:
     return recorded
 
 
-def write_noise_aware_card(folder: Path = EVAL_DIR / "noise_aware") -> Path:
-    """Write llie_core/weights/noise_aware_dce.yaml: runs, data, losses and the figures of ``eval noise_aware``
-    (the sections it did not re-run kept from the card it replaces)."""
-    name = NOISE_AWARE
-    stages = STAGES[name]
+def _shipped_stages(name: str) -> tuple[tuple[str, ...], dict, dict, dict]:
+    """(NAME's training stages, the last stage's run summary, the card being replaced, the earlier stages' records);
+    a ValueError when the shipped NAME.pth is not that run's model."""
+    stages = STAGES.get(name, (name,))
     run = RUNS / stages[-1]
     summary = yaml.safe_load((run / "summary.yaml").read_text())
-    cfg = load_config(run / "config.yaml")  # the run's own settings (with its --set overrides)
-    pth, onnx = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx"
+    pth = WEIGHTS / f"{name}.pth"
     if sha256_of(pth) != summary["model_sha256"]:
         raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
     path = WEIGHTS / f"{name}.yaml"
     previous = yaml.safe_load(path.read_text()) if path.is_file() else {}
-    earlier = {stage: _earlier_stage(stage, previous) for stage in stages[:-1]}
+    return stages, summary, previous, {stage: _earlier_stage(stage, previous) for stage in stages[:-1]}
+
+
+def write_noise_aware_card(folder: Path = EVAL_DIR / "noise_aware") -> Path:
+    """Write llie_core/weights/noise_aware_dce.yaml: runs, data, losses and the figures of ``eval noise_aware``
+    (the sections it did not re-run kept from the card it replaces)."""
+    name = NOISE_AWARE
+    stages, summary, previous, earlier = _shipped_stages(name)
+    cfg = load_config(RUNS / stages[-1] / "config.yaml")  # the run's own settings (with its --set overrides)
+    pth, onnx, path = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx", WEIGHTS / f"{name}.yaml"
     figures, targets = noise_aware_figures(folder, previous.get("evaluation", {}).get("figures"))
     kept = [k for k in figures if k not in noise_aware_figures(folder)[0]]  # e.g. a bench of the same graph
     d, dist = cfg.detect, cfg.distill
@@ -1028,18 +1035,9 @@ def write_card(name: str, evals: dict[str, dict]) -> Path:
     """Write llie_core/weights/NAME.yaml from the run's config/summary, the files and the evaluations."""
     if name == NOISE_AWARE:
         return write_noise_aware_card()
-    stages = STAGES.get(name, (name,))
-    run = RUNS / stages[-1]
-    summary = yaml.safe_load((run / "summary.yaml").read_text())
+    stages, summary, previous, earlier = _shipped_stages(name)
     cfg = load_config(CONFIGS / f"{stages[-1]}.yaml")
-
-    pth = WEIGHTS / f"{name}.pth"
-    onnx = WEIGHTS / f"{name}.onnx"
-    if sha256_of(pth) != summary["model_sha256"]:
-        raise ValueError(f"{pth} is not the model of {run} (sha256 differs): run install first")
-    path = WEIGHTS / f"{name}.yaml"
-    previous = yaml.safe_load(path.read_text()) if path.is_file() else {}
-    earlier = {stage: _earlier_stage(stage, previous) for stage in stages[:-1]}
+    pth, onnx, path = WEIGHTS / f"{name}.pth", WEIGHTS / f"{name}.onnx", WEIGHTS / f"{name}.yaml"
     figures, targets = _figures(name, evals)
     # a section this evaluation did not produce (e.g. a speed benchmark of the same graph) stays as the card had it
     kept = [k for k in previous.get("evaluation", {}).get("figures", {}) if k not in figures]

@@ -308,22 +308,25 @@ def test_sgz_smoke_run_uses_the_semantic_loss_and_dark_views(tmp_path: Path) -> 
     assert (run_dir / "model.pth").is_file()
 
 
-def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
+def _whole_dark_frames(**semantic) -> dict:
+    """An sgz semantic config with whole dark highway_dev frames (64 px, enhanced at s = 4), updated by ``semantic``."""
     from conftest import shared_path
 
+    return {
+        "detector": str(shared_path("models", "detect", "yolov8n.pt")),
+        "dark_root": str(shared_path("data", "detect", "highway_dev")),
+        "dark_size": 64,
+        "dark_scale": 4,
+    } | semantic
+
+
+def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
     pytest.importorskip("ultralytics")
     from llie_core.models import create_model
     from training.sgz import DarkMixSampler, estimation_scale, make_step
     from training.task_loss import FrozenDetector
 
-    semantic = {
-        "detector": str(shared_path("models", "detect", "yolov8n.pt")),
-        "dark_root": str(shared_path("data", "detect", "highway_dev")),
-        "dark_per_batch": 1,
-        "dark_regimes": ["heavy"],
-        "dark_size": 64,
-        "dark_scale": 4,
-    }
+    semantic = _whole_dark_frames(dark_per_batch=1, dark_regimes=["heavy"])
     cfg = config_from_dict(_smoke_config(tmp_path, model="sgz", mode="sgz", batch_size=3, semantic=semantic))
     cfg.data.image_size = 32
     batch = DarkMixSampler(sorted((tmp_path / "data").iterdir()), cfg).load_batch([0, 1, 2], epoch=0, step=0)
@@ -350,23 +353,13 @@ def test_sgz_dark_frames_at_the_deployment_scale(tmp_path: Path) -> None:
 
 
 def test_sgz_dark_frames_distilled_or_judged_against_the_clean_frame(tmp_path: Path) -> None:
-    from conftest import shared_path
-
     pytest.importorskip("ultralytics")
     from llie_core.models import create_model
     from training.distill import load_teacher
     from training.sgz import DarkMixSampler, make_step
     from training.task_loss import FrozenDetector
 
-    semantic = {
-        "detector": str(shared_path("models", "detect", "yolov8n.pt")),
-        "dark_root": str(shared_path("data", "detect", "highway_dev")),
-        "dark_per_batch": 2,
-        "dark_regimes": ["none", "heavy"],
-        "dark_size": 64,
-        "dark_scale": 4,
-        "distill_regimes": ["none"],
-    }
+    semantic = _whole_dark_frames(dark_per_batch=2, dark_regimes=["none", "heavy"], distill_regimes=["none"])
     extra = {"model": "sgz", "mode": "sgz", "batch_size": 4, "semantic": semantic, "distill": {"kd": 1.0}}
     cfg = config_from_dict(_smoke_config(tmp_path, **extra))
     cfg.data.image_size = 32

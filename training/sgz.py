@@ -137,7 +137,9 @@ def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | 
         with estimation_scale(model, sem.dark_scale):
             out = model(batch["dark"])
         distilled = torch.tensor([r in sem.distill_regimes for r in batch["regimes"]])
-        loss, parts = out.new_zeros(()), {"sem_dark": 0.0, "kd_mse": 0.0, "kd_ssim": 0.0}
+        # the distillation columns only in runs that distil, so that the loss log keeps one set of columns
+        parts = {"sem_dark": 0.0} | ({"kd_mse": 0.0, "kd_ssim": 0.0} if sem.distill_regimes else {})
+        loss = out.new_zeros(())
         if not distilled.all():
             clean = batch["clean"][~distilled] if sem.dark_targets == "clean" else None
             focal = focal_of(out[~distilled], dark_weight, clean)
@@ -159,7 +161,7 @@ def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | 
         if isinstance(batch, dict):
             dark, dark_parts = dark_losses(model, batch)
             focal = focal + dark
-            parts.update(dark_parts if sem.distill_regimes else {"sem_dark": dark_parts["sem_dark"]})
+            parts.update(dark_parts)
         return task + focal, parts
 
     return step

@@ -15,6 +15,7 @@ import argparse
 import numpy as np
 import torch
 
+from llie_core import metrics
 from llie_core.models import create_model
 from llie_core.registry import resolve_weights
 from training.config import REPO_ROOT, load_config
@@ -32,7 +33,8 @@ def held_back(n: int, drawn: int, seed: int) -> list[int]:
 
 
 def _uint8(x: np.ndarray) -> np.ndarray:
-    return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8).astype(np.float64)
+    """N×3×H×W floats in [0, 1] → N×H×W×3 uint8 (rounded)."""
+    return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
 
 
 def main() -> int:
@@ -54,7 +56,7 @@ def main() -> int:
         model = create_model("iat_student", weights=weights, scale_factor=1)
         with torch.no_grad():
             out = _uint8(torch.cat([model(x[i : i + 16]) for i in range(0, len(x), 16)]).numpy())
-        psnr = np.array([10 * np.log10(255.0**2 / np.mean((a - b) ** 2)) for a, b in zip(out, teacher, strict=True)])
+        psnr = np.array([metrics.psnr(a, b) for a, b in zip(out, teacher, strict=True)])
         bands = " ".join(
             f"{lo:g}-{min(hi, 1):g}: {psnr[m].mean():.2f} ({m.sum()})"
             for lo, hi in BANDS

@@ -18,13 +18,15 @@ from llie_core.resize import resize_bilinear
 
 torch = pytest.importorskip("torch")
 
-from llie_core.models import create_model  # noqa: E402
+from llie_core.models import create_model, noise_dce  # noqa: E402
 from llie_core.models.dce import apply_curves  # noqa: E402
 from llie_core.models.noise_dce import (  # noqa: E402
     NOISE_FLOOR,
+    QUIET_GATE,
     amplified_noise,
     apply_denoise_curves,
     blend_floor,
+    quiet_gate,
     upsample_guide,
 )
 
@@ -177,6 +179,24 @@ def test_blend_floor_ramps_with_the_amplified_noise():
     torch.testing.assert_close(blend_floor(noise), torch.tensor([0.0, 0.0, top / 2, top, top]))
 
 
+def test_quiet_gate_ramps_with_the_amplified_noise():
+    start, full, least = QUIET_GATE
+    noise = torch.tensor([0.0, start, (start + full) / 2, full, 10 * full])
+    torch.testing.assert_close(quiet_gate(noise), torch.tensor([least, least, (least + 1) / 2, 1.0, 1.0]))
+
+
+def test_the_learned_weight_is_scaled_down_without_noise(weights, monkeypatch):
+    model = create_model(NAME, weights=weights)
+    x = torch.cat([torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(3)), torch.zeros(1, 1, 8, 8)], 1)
+    with torch.no_grad():
+        gated = model.estimate(x)
+        monkeypatch.setattr(noise_dce, "QUIET_GATE", (*QUIET_GATE[:2], 1.0))  # the learned weight as it is
+        learned = model.estimate(x)
+    assert learned[:, 3:].min() > 0
+    torch.testing.assert_close(gated[:, :3], learned[:, :3])
+    torch.testing.assert_close(gated[:, 3:], QUIET_GATE[2] * learned[:, 3:])
+
+
 def test_the_weight_is_floored_only_under_noise(weights):
     model = create_model(NAME, weights=weights)
     low = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(2)) * 0.3
@@ -184,7 +204,7 @@ def test_the_weight_is_floored_only_under_noise(weights):
         quiet, noisy = (model.estimate(torch.cat([low, torch.full((1, 1, 8, 8), s)], 1)) for s in (0.0, 30.0))
     floor = blend_floor(amplified_noise(low, noisy[:, :3], torch.full((1, 1, 8, 8), 30.0), model.iterations))
     assert floor.min() > 0 and torch.all(noisy[:, 3:] >= floor)
-    # without noise there is no floor: the weight is the learned sigmoid, below the floor's top here
+    # without noise there is no floor: the weight is the (gated) learned sigmoid, below the floor's top here
     assert quiet[:, 3:].min() < NOISE_FLOOR[2] <= noisy[:, 3:].min()
 
 

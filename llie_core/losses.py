@@ -143,7 +143,8 @@ def zero_reference_loss(
     return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
-def _gaussian_1d(size: int, sigma: float, like: torch.Tensor) -> torch.Tensor:
+def gaussian_1d(size: int, sigma: float, like: torch.Tensor) -> torch.Tensor:
+    """Normalised 1-D Gaussian of ``size`` taps (dtype and device of ``like``)."""
     coords = torch.arange(size, dtype=like.dtype, device=like.device) - (size - 1) / 2
     g = torch.exp(-(coords**2) / (2 * sigma**2))
     return g / g.sum()
@@ -160,7 +161,7 @@ def ssim(
     if x.shape != y.shape:
         raise ValueError(f"x {tuple(x.shape)} and y {tuple(y.shape)} differ in shape")
     c = x.shape[1]
-    g = _gaussian_1d(window, sigma, x)
+    g = gaussian_1d(window, sigma, x)
     # The 2-D Gaussian is separable: a column pass then a row pass equals the zero-padded 2-D filter.
     col = g.view(1, 1, window, 1).expand(c, 1, window, 1)
     row = g.view(1, 1, 1, window).expand(c, 1, 1, window)

@@ -165,19 +165,22 @@ def test_a_staged_card_records_each_stage_and_keeps_the_sections_not_re_run(
         "threads": 1,
         "torch": "x",
     }
-    for stage, summary in zip(("iat_student", "iat_student_look"), (first, last), strict=True):
+    stages = ("iat_student", "iat_student_look", "iat_student_detail")
+    for stage, summary in zip(stages, (first, first | {"model_sha256": "b" * 64}, last), strict=True):
         (runs / stage).mkdir(parents=True)
         (runs / stage / "summary.yaml").write_text(yaml.safe_dump(summary | {"command": f"train {stage}"}))
     previous = {"evaluation": {"figures": {"speed (same graph)": {"ms": 23.8}}}}
     (weights / "iat_student.yaml").write_text(yaml.safe_dump(previous))
 
     card = yaml.safe_load(publish.write_card("iat_student", {}).read_text())
-    assert card["command"] == "train iat_student && train iat_student_look"
+    assert card["command"] == "train iat_student && train iat_student_look && train iat_student_detail"
     assert card["training"]["stages"]["iat_student"]["model_sha256"] == "a" * 64
+    assert card["training"]["stages"]["iat_student_look"]["model_sha256"] == "b" * 64
     assert (card["training"]["epochs"], card["training"]["iterations"]) == (1, 100)
     assert card["evaluation"]["figures"] == previous["evaluation"]["figures"]
     assert card["evaluation"]["figures_kept_from_the_card_before"] == ["speed (same graph)"]
     assert "zero_dce_pp" in card["losses"]["look"]
+    assert "zero_dce_pp" in card["losses"]["look_detail"]
 
 
 def test_blend_run_averages_the_trained_model_and_blends_again_from_it(

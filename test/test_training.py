@@ -247,10 +247,49 @@ def test_iat_look_mixes_the_look_models_output_into_the_output_target(tmp_path: 
     assert expected[1.0][2].equal(x[2])  # a bright frame's look target is the frame itself
 
 
+def test_iat_high_pass_removes_what_is_smooth_and_keeps_what_is_fine() -> None:
+    from training.iat_student import high_pass
+
+    flat = torch.full((1, 3, 32, 32), 0.4)
+    assert high_pass(flat, 2.0).abs().max() < 1e-6  # reflected borders: no dark rim on a flat frame
+    ramp = torch.linspace(0, 1, 32).view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    assert high_pass(ramp, 2.0)[..., 8:-8].abs().max() < 1e-5  # a gradient is low frequency (away from the borders)
+    checker = (torch.arange(32).view(32, 1) + torch.arange(32).view(1, 32)) % 2 * torch.ones(1, 3, 1, 1)
+    assert torch.allclose(high_pass(checker, 2.0), checker - 0.5, atol=0.01)  # pixel detail passes unchanged
+
+
+def test_iat_look_detail_adds_the_high_pass_of_the_looks_difference_to_the_target(tmp_path: Path) -> None:
+    from llie_core.models import BoundedIATStudent, create_model
+    from training.iat_student import high_pass, identity_weight, make_step, split_forward
+
+    torch.manual_seed(0)
+    student = BoundedIATStudent(scale_factor=1).eval()
+    x = torch.tensor([0.2, 0.7, 0.9]).view(3, 1, 1, 1) + 0.1 * (torch.rand(3, 3, 32, 32) - 0.5)
+    teacher_out = torch.rand(3, 3, 32, 32)
+    batch = {"x": x, "out": teacher_out, "y": x, "params": torch.zeros(3, 10), "scale": 1, "crop": None}
+    w = identity_weight(x, [0.6, 0.8])
+    with torch.no_grad():
+        out = split_forward(student, x, 1)[0]
+        look = (1 - w) * create_model("zero_dce_pp", scale_factor=4)(x).clamp(0, 1) + w * x
+    for a, d in ((0.0, 0.5), (0.1, 0.3), (0.1, 0.0)):
+        iat = {"look": a, "look_detail": d, "look_sigma": 0.1, "look_scale": 4, "consistency_size": 16}
+        cfg = config_from_dict(_iat_config(tmp_path, iat=iat))
+        with torch.no_grad():
+            _, parts = make_step(cfg)(student, batch, 0)
+            # sigma = 0.1 of the 32-pixel side
+            target = (1 - a) * teacher_out + a * look + d * high_pass(look - teacher_out, 3.2)
+        assert parts["out_l1"] == pytest.approx(float((out - target).abs().mean()), rel=1e-5)
+    # what the detail term adds is zero-mean locally: the target's low frequencies stay the teacher's
+    added = high_pass(look - teacher_out, 3.2)
+    assert float(added.mean(dim=(2, 3)).abs().max()) < 0.02 < float(added.abs().mean())
+
+
 def test_iat_distill_config_errors() -> None:
     base = {"name": "x", "model": "iat_student", "mode": "iat_distill"}
     with pytest.raises(ConfigError, match=r"iat.look must be in \[0, 1\]"):
         config_from_dict({**base, "iat": {"look": 1.5}})
+    with pytest.raises(ConfigError, match=r"iat.look_sigma must be in \(0, 0.1\]"):
+        config_from_dict({**base, "iat": {"look_detail": 0.3, "look_sigma": 0.5}})
     with pytest.raises(ConfigError, match="scale_weights must give one weight per scale"):
         config_from_dict({**base, "iat": {"scales": [1, 2], "scale_weights": [1.0]}})
     with pytest.raises(ConfigError, match="mode iat_distill trains IAT models"):

@@ -132,6 +132,11 @@ class IATDistillConfig:
     look: float = 0.0
     look_model: str = "zero_dce_pp"
     look_scale: int = 6
+    # fraction of the look's detail added on top: its output's difference from the teacher's target high-passed
+    # (minus a Gaussian blur of sigma look_sigma x the image's longer side), so the teacher keeps the brightness and
+    # colour and the look lends its local contrast; 0: none
+    look_detail: float = 0.0
+    look_sigma: float = 0.01
     default_scale_factor: int = 8  # what the shipped weights' card sets: the engine's default estimation scale
     # ... or its floor, when the card also sets the estimator's longest side (the scale then grows with the frame);
     # 0: the card sets none
@@ -369,6 +374,8 @@ def _validate(cfg: TrainConfig) -> None:
             (iat.consistency_size <= cfg.data.image_size, "iat.consistency_size must be <= data.image_size"),
             (0 <= iat.look <= 1, "iat.look must be in [0, 1]"),
             (iat.look_scale >= 1, "iat.look_scale must be >= 1"),
+            (0 <= iat.look_detail <= 1, "iat.look_detail must be in [0, 1]"),
+            (0 < iat.look_sigma <= 0.1, "iat.look_sigma must be in (0, 0.1] (a fraction of the longer side)"),
             (iat.default_scale_factor >= 1, "iat.default_scale_factor must be >= 1"),
             (iat.max_estimation_side >= 0, "iat.max_estimation_side must be >= 0 (0: none)"),
             (

@@ -20,7 +20,11 @@ output (``iat.look_model``, llie's zero_dce_pp) on the same full-resolution imag
 curve model estimated at ``iat.look_scale`` costs little beside the student). Imitating the teacher alone
 reproduces its faults: on frames that are only dim (input mean 0.1-0.4) the LOL-v2 teacher lays a flat
 grey veil over the image (highlights compressed, blacks lifted), which NIQE scores as unnatural; the curve
-model keeps their contrast. y and the globals stay the teacher's.
+model keeps their contrast. y and the globals stay the teacher's. A further fraction ``iat.look_detail`` adds
+only the look's detail: its difference from the teacher's output minus that difference's Gaussian blur (σ =
+``iat.look_sigma`` × the longer side). PSNR to the teacher is decided by brightness and colour, which the blur
+keeps the teacher's; NIQE judges local structure (contrast normalised by the local mean), where the teacher's
+output is smoother than the curve model's.
 
 The engine's split is judged against the same student at s = 1 on camera frames (1080p), where the
 estimator would see pixel neighbourhoods far smoother than any 256² training image. The consistency
@@ -36,6 +40,7 @@ already bright passes through instead of being greyed.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -48,7 +53,7 @@ import yaml
 from tqdm import tqdm
 
 from llie_core.curves import estimation_size
-from llie_core.losses import ssim
+from llie_core.losses import gaussian_1d, ssim
 from llie_core.models import apply_maps, create_model
 from llie_core.models.iat import pre_colour
 from llie_core.models.iat_student import BoundedIATStudent
@@ -202,9 +207,20 @@ def upsampled_crop(x: torch.Tensor, crop: tuple[int, int, int], size: int) -> to
     return F.interpolate(patch, size=(size, size), mode="bilinear", align_corners=False)
 
 
+def high_pass(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """x minus its Gaussian blur (σ in pixels, borders reflected): the detail finer than about σ."""
+    size = 2 * math.ceil(3 * sigma) + 1
+    c, pad = x.shape[1], size // 2
+    g = gaussian_1d(size, sigma, x)
+    blurred = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    blurred = F.conv2d(blurred, g.view(1, 1, size, 1).expand(c, 1, size, 1), groups=c)
+    blurred = F.conv2d(blurred, g.view(1, 1, 1, size).expand(c, 1, 1, size), groups=c)
+    return x - blurred
+
+
 def look_model(cfg: TrainConfig) -> torch.nn.Module | None:
-    """The frozen model whose output is mixed into the output target (shipped weights); None when ``iat.look`` is 0."""
-    if cfg.iat.look <= 0:
+    """The frozen model whose output is mixed into the output target (shipped weights); None when it has no share."""
+    if cfg.iat.look <= 0 and cfg.iat.look_detail <= 0:
         return None
     model = create_model(cfg.iat.look_model, scale_factor=cfg.iat.look_scale)
     return model.requires_grad_(False)
@@ -223,7 +239,12 @@ def make_step(cfg: TrainConfig):
             with torch.no_grad():
                 # blended to the identity over bright inputs, as the teacher's targets are (load_batch)
                 w = identity_weight(x, c.identity_blend)
-                target = (1 - c.look) * target + c.look * ((1 - w) * look(x).clamp(0, 1) + w * x)
+                look_out = (1 - w) * look(x).clamp(0, 1) + w * x
+                teacher_out = target
+                target = (1 - c.look) * teacher_out + c.look * look_out
+                if c.look_detail > 0:
+                    sigma = c.look_sigma * max(x.shape[-2:])
+                    target = target + c.look_detail * high_pass(look_out - teacher_out, sigma)
         parts = {
             "out_l1": (out - target).abs().mean(),
             "out_ssim": 1 - ssim(out, target),

@@ -48,7 +48,7 @@ NOISE_AWARE = "noise_aware_dce"
 STAGES: dict[str, tuple[str, ...]] = {
     "llpacknet": ("llpacknet", "llpacknet_finetune", "llpacknet_road"),
     NOISE_AWARE: (NOISE_AWARE, "noise_aware_dce_floor"),
-    "iat_student": ("iat_student", "iat_student_look"),
+    "iat_student": ("iat_student", "iat_student_look", "iat_student_detail"),
 }
 # `llie eval detect` rows beside the default (the README's baselines), and the quality sets (native size)
 DETECT_STAGES = ["noise_aware_dce", "tiny_dce", "gaussian_blur", "adaptive_denoise", "bilateral+tiny_dce"]
@@ -814,11 +814,24 @@ NOTES = {
         "SICE frames the fine-tune never drew (benchmarks/iat_look_sice.py: 22.77 first stage, 0.1 22.84, 0.15 "
         "22.26, 0.2 21.49, 0.3 19.90 dB), which only 0.1 passes. The choice of 0.1 is therefore not blind to the "
         "evaluation sets; nothing between 0.1 and 0.2 was evaluated on them.",
+        "Third stage (iat_student_detail.yaml, 100 steps from the second stage's weights, its look 0.1 kept): the "
+        "output target also takes 0.5 of zero_dce_pp's local contrast, the high-pass (minus a Gaussian blur of sigma "
+        "1% of the longer side) of zero_dce_pp's output minus the teacher's. The second stage missed dicm (NIQE 4.024 "
+        "against 3.984), and a larger whole-output share (0.2) met it at the cost of 1.5 dB of PSNR to the teacher "
+        "on dicm: mixing whole outputs moves brightness and colour, which PSNR weighs most, while NIQE normalises "
+        "each pixel by its local mean and spread and scores local structure, where the teacher (and the student "
+        "after it) is smoother than zero_dce_pp. The share came from a rule written before any evaluation figure "
+        "(the config's comment; candidates 0.2-0.5, the second stage's amended proxies): training-side NIQE 4.466 -> "
+        "4.299, PSNR to the teacher zerodcepp_real 29.40 -> 29.35, bdd100k_night 26.17 -> 25.85, held-back SICE "
+        "22.84 -> 22.57 dB. Card figures (<= 512) second stage -> third: NIQE dicm 4.024 -> 3.899, lime 4.099 -> "
+        "4.039, lol_eval15_low 3.976 -> 3.953; PSNR to the teacher 25.76 -> 25.43 dB (dicm 25.60 -> 25.13). The "
+        "price is noise: the added local contrast is also the frame's own sensor noise, so heavy-noise detection "
+        "AP50 falls 45.8 -> 42.5 (below).",
         "NIQE targets are judged at both resolutions: the issue's figures are native (teacher lol_eval15_low 4.08, "
         "published student 4.26, zero_dce_pp 7.80). The teacher itself scores 4.65 / 4.71 on dicm / lime at native "
-        "resolution against zero_dce_pp's 3.80 / 4.16; the student 3.95 / 3.98 there (first stage 3.97 / 4.02), and "
-        "5.38 (first stage 5.65) on the noisy native lol_eval15_low frames (s = 3; 4.72 at s = 1) against 3.98 at "
-        "<= 512.",
+        "resolution against zero_dce_pp's 3.80 / 4.16; the student 3.85 / 3.94 there (second stage 3.95 / 3.98, first "
+        "3.97 / 4.02), and 5.28 (second stage 5.38, first 5.65) on the noisy native lol_eval15_low frames (s = 3; "
+        "4.96 at s = 1) against 3.95 at <= 512.",
         "Noise: the student carries detail as x*mul with smooth maps (what survives the low-resolution estimate), so "
         "it amplifies the frame's own sensor noise like the curve models do, where the teacher's full-resolution add "
         "map carries a denoised image. Before the pre-smoothing below, NIQE on the noisy lol_eval15_low frames was "
@@ -828,8 +841,8 @@ NOTES = {
         "thresholds chosen on zerodcepp_real (no evaluation set; NIQE 4.63 -> 4.55). Card figures (<= 512) before "
         "-> after: lol_eval15_low 4.42 -> 4.00, lime 4.34 -> 4.16, dicm 4.22 -> 4.06, PSNR to the teacher 25.7 -> "
         "25.8 dB; heavy-noise detection AP50 44.2 -> 45.9.",
-        "dicm at <= 512 stays above zero_dce_pp + 0.2 (4.02 vs 3.98; first stage 4.06). First stage, re-checked on "
-        "training-side images only "
+        "dicm at <= 512 was above zero_dce_pp + 0.2 before the third stage (4.02 vs 3.98; first stage 4.06). First "
+        "stage, re-checked on training-side images only "
         "(zerodcepp_real + bdd100k_night, 134 frames, <= 512, s = 2; criterion fixed before the sweep: change only for "
         "a gain >= 0.02): beta thresholds 2-4 to 4-12 give NIQE 4.54-5.07, the shipped 4-8 4.549 and the best 4-6 "
         "4.544 (worse on bdd100k_night); a sharpening branch (beta down to -1 below gain 4) moved zerodcepp_real by "
@@ -850,7 +863,7 @@ NOTES = {
         "thumbnail global head, fitted on ~300 SICE scenes, over-brightens some LIME/LOL frames (lime 7.bmp: gamma "
         "0.74 vs 0.89, output mean 0.55 vs 0.29); and by design it keeps over-exposed DICM frames (47, 66) as they "
         "are where the teacher greys them.",
-        "Speed (llie_bench above, measured with the first stage's weights: the second stage changes weights, not the "
+        "Speed (llie_bench above, measured with the first stage's weights: the later stages change weights, not the "
         "graph): the engine, as the nodes run it (onnxruntime estimator on the downscaled frame, "
         "compiled full-resolution apply), one thread, BGR, quiet machine (load average 0.5-1.0): iat_student 23.8 ms "
         "median at 1080p, s = 8 (estimate 12.4, apply 11.1), tiny_dce 3.4 ms and a frame copy 0.4-0.6 ms in the same "
@@ -862,8 +875,9 @@ NOTES = {
         "4.8x at 256x256 / 600x400 / 1080p (same quiet session; 3.5x / 4.9x / 5.5x with the earlier graph at load "
         "1.1-1.8; the paper: ~4x).",
         "Detection (llie eval detect --threads 1, --models iat_student and --models zero_dce_pp run apart: yolov8n, "
-        "highway_dev's 150 held-out images, seed 0, s = 3 on 640x640; table above): AP50 / AP50-95 none 80.3 / 63.8, "
-        "moderate 77.2 / 60.9, heavy 45.8 / 31.7 (first stage 79.9 / 63.1, 76.7 / 60.7, 45.9 / 31.8), against the "
+        "highway_dev's 150 held-out images, seed 0, s = 3 on 640x640; table above): AP50 / AP50-95 none 80.1 / 63.7, "
+        "moderate 76.6 / 60.3, heavy 42.5 / 28.7 (second stage 80.3 / 63.8, 77.2 / 60.9, 45.8 / 31.7; first stage "
+        "79.9 / 63.1, 76.7 / 60.7, 45.9 / 31.8), against the "
         "dark frame's 79.3 / 62.9, 77.8 / 61.6, 49.0 / 34.0 and zero_dce_pp's 79.2 / 62.5, 74.8 / 58.9, 35.5 / 22.5.",
     ],
     "sgz": [
@@ -1210,6 +1224,14 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
                 f"(s = {c.look_scale}, blended to the identity as the teacher's)"
             }
             if c.look
+            else {}
+        ),
+        **(
+            {
+                "look_detail": f"plus {c.look_detail:g}*(d - Gaussian blur of d, sigma {c.look_sigma:g} x the longer "
+                f"side), d = {c.look_model}'s output minus the teacher's: its local contrast, not its brightness"
+            }
+            if c.look_detail
             else {}
         ),
         "teacher": {

@@ -38,10 +38,11 @@ and the engine's applier are shared with the published models (which have no β:
 
 Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
 8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
-estimated at 1080p/8 they are 43.9 dB from the same student at s = 1 (28 real frames, min 32.5; globals
-alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.8 dB at the
-card's point, 25.4 at s = 1 (with the pre-smoothing). Two training stages: distilled from the teacher, then
-100 steps with a tenth of zero_dce_pp's output mixed into the output target (training/configs/iat_student_look.yaml).
+estimated at 1080p/8 they are 47.3 dB from the same student at s = 1 (28 real frames, min 35.9; globals
+alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.4 dB at the
+card's point, 25.3 at s = 1 (with the pre-smoothing). Three training stages: distilled from the teacher, then
+100 steps with a tenth of zero_dce_pp's output mixed into the output target (training/configs/iat_student_look.yaml),
+then 100 more with half of zero_dce_pp's local contrast added to it (training/configs/iat_student_detail.yaml).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_raw_figures_quote_the_raw_detection_runs_present(tmp_path: Path, monkey
     assert "detect" not in publish._raw_figures()
     _detect_report(tmp_path / "raw_detect_mh", {"llpacknet": 0.3, "tiny_dce": 0.6})
     detect = publish._raw_figures()["detect"]
-    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["raw_detect_mh"]]  # only the run that exists
+    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["llpacknet"]["raw_detect_mh"]]  # only the run that exists
     assert detect["ap_percent"]["heavy"]["llpacknet"] == {"ap50": 30.0, "ap50_95": 15.0}
 
 

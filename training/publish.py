@@ -1660,7 +1660,26 @@ RAW_NOTES: dict[str, list[str]] = {
         "on a shared machine (load_average above its core count) wait for a core: their cpu_ms, the process's own "
         "time, is the figure to compare with a quiet machine's wall time.",
         "Trained on synthetic RAW only: no real dark RAW pair was available (../shared/data/raw holds one dim DNG).",
-    ]
+    ],
+    "llpacknet_fast": [
+        "Why: the paper topology takes about 108 ms a 1080p frame on one thread (its card), the int8 graph ~85% of "
+        "it; per node (onnxruntime profiling) the 1/8-resolution fine block is ~30% of the graph, the per-colour "
+        "grouped conv ~13% (int8 grouped convolution runs far below the dense rate) and the wide late layers of "
+        "each dense block most of the rest. This topology keeps the paper's packing, per-colour conv, three dense "
+        "blocks and output, with 3 instead of 6 layers per dense block and 2 instead of 6 in the fine block; the "
+        "per-colour conv is exported as four convolutions (the same weights). Chosen by speed first (random "
+        "weights, int8, one thread, interleaved with the shipped llpacknet graph: 34 against 84-88 ms).",
+        "Training (llpacknet_fast.yaml): distilled from the shipped llpacknet (training.teacher), starting from its "
+        "coinciding layers; 50 epochs, lr 1e-4 cosine to 1e-6, data as the teacher's last stage (half road frames "
+        "of highway_dev's training part, half SICE part 1). The rule fixed in the config before any held-out "
+        "figure: it ships only if its metered PSNR at raw100 and at raw300 on the 50 validation frames (int8 "
+        "graphs) is within 0.1 dB of the teacher's (training.validation).",
+        "Input, output and amplification as llpacknet (its card): sRGB 8-bit out, colours the network's own, the "
+        "amplification metered on the green sites unless given.",
+        "Bench rows (figures.bench) time llpacknet_fast, llpacknet and tiny_dce in one run; rows on a shared "
+        "machine (load average above its core count) wait for a core: cpu_ms, the process's own time, is the "
+        "figure to compare with a quiet machine's wall time.",
+    ],
 }
 
 

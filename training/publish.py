@@ -1568,7 +1568,9 @@ def write_raw_card(name: str) -> Path:
             "validation": _validation_figures(stages[-1]),
         },
         "evaluation": {
-            "command": "python -m training.publish eval raw (llie eval raw; int8 = the shipped graph, fp32 = the .pth)",
+            "command": "python -m training.publish eval raw"
+            + ("" if name == "llpacknet" else f" --model {name}")
+            + " (llie eval raw; int8 = the shipped graph, fp32 = the .pth)",
             "sets": "highway_dev evaluation part (150 images, detect_eval.split_names), auto-exposed, "
             "raw100/raw300 (llie_core.raw_eval.RAW_REGIMES); never trained on",
             "figures": figures,

@@ -14,11 +14,12 @@ runs/eval/iat_split_psnr.json and runs/eval/iat_split_time.json, written by ``ma
 sgz's card also quotes ``llie eval detect`` (runs/eval/sgz_detect*/report.json) and ``llie bag eval`` on the
 night video (runs/video/*/report.json) when those reports exist (training/Makefile, target eval-sgz).
 
-The RAW model (llpacknet) ships its estimator graph in int8 (training/quantize.py), its card quotes
-``llie eval raw`` on the held-out road images for the shipped int8 graph and the fp32 checkpoint
-(``eval raw``; and the int8 graph binning the mosaic by 2) and, when present, ``llie bench`` figures from
-runs/eval/raw_bench*/bench.json (RAW_BENCH_COMMANDS) and ``llie eval detect --raw`` figures from
-runs/eval/raw_detect*/report.json (RAW_DETECT_COMMANDS).
+The RAW models (llpacknet, and llpacknet_fast distilled from it) ship their estimator graphs in int8
+(training/quantize.py); a card quotes ``llie eval raw`` on the held-out road images for the shipped int8 graph and
+the fp32 checkpoint (``eval raw [--model NAME]``; for llpacknet also the int8 graph binning the mosaic by 2) and,
+when present, ``llie bench`` figures from raw_eval_dir(NAME)/raw_bench*/bench.json (RAW_BENCH_COMMANDS) and
+``llie eval detect --raw`` figures from raw_eval_dir(NAME)/raw_detect*/report.json (RAW_DETECT_COMMANDS):
+runs/eval for llpacknet, runs/eval/NAME for the others.
 """
 
 from __future__ import annotations

@@ -107,8 +107,33 @@ def test_raw_figures_quote_the_raw_detection_runs_present(tmp_path: Path, monkey
     assert "detect" not in publish._raw_figures()
     _detect_report(tmp_path / "raw_detect_mh", {"llpacknet": 0.3, "tiny_dce": 0.6})
     detect = publish._raw_figures()["detect"]
-    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["raw_detect_mh"]]  # only the run that exists
+    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["llpacknet"]["raw_detect_mh"]]  # only the run that exists
     assert detect["ap_percent"]["heavy"]["llpacknet"] == {"ap50": 30.0, "ap50_95": 15.0}
+
+
+def test_a_distilled_raw_models_figures_and_teacher_are_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llpacknet_fast: its reports in runs/eval/llpacknet_fast (not llpacknet's), its chain from the teacher's card."""
+    import yaml
+
+    import training.publish as publish
+    from training.config import load_config
+
+    monkeypatch.setattr(publish, "EVAL_DIR", tmp_path)
+    _detect_report(tmp_path / "raw_detect", {"llpacknet": 0.3, "tiny_dce": 0.6})  # the teacher's run, not its own
+    assert publish._raw_figures("llpacknet_fast") == {}
+    _detect_report(tmp_path / "llpacknet_fast" / "raw_detect", {"llpacknet_fast": 0.2, "tiny_dce": 0.6})
+    detect = publish._raw_figures("llpacknet_fast")["detect"]
+    assert detect["commands"] == [publish.RAW_DETECT_COMMANDS["llpacknet_fast"]["raw_detect"]]
+    assert detect["ap_percent"]["heavy"]["llpacknet_fast"] == {"ap50": 20.0, "ap50_95": 10.0}
+    teacher_card = publish.WEIGHTS / "llpacknet.yaml"
+    if not teacher_card.is_file():
+        pytest.skip("no shipped llpacknet card (the teacher)")
+    record = publish._teacher_record(load_config(publish.CONFIGS / "llpacknet_fast.yaml"))
+    card = yaml.safe_load(teacher_card.read_text())
+    assert record["model"] == "llpacknet" and record["command"] == card["command"]
+    assert record["sha256"] == publish.sha256_of(publish.WEIGHTS / "llpacknet.pth")
 
 
 def test_validation_figures_quote_each_candidates_metered_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -209,6 +209,57 @@ def test_raw_enhancer_backends_agree_and_take_raw_frames_only(llpacknet_weights:
     assert binned.enhance(raw).shape == (48, 80, 3) and binned.scale_factor_for(1080, 1920) == 2
 
 
+def test_llpacknet_fast_is_a_lighter_topology_whose_backends_agree(tmp_path: Path) -> None:
+    """The registry's lighter RAW model: its own parameter count and graph name, torch and onnxruntime agreeing."""
+    torch = pytest.importorskip("torch")
+    from llie_core.engine import create_enhancer
+    from llie_core.engine.onnx_backend import OrtEstimator
+    from llie_core.export import export_onnx
+    from llie_core.models import create_model
+
+    torch.manual_seed(1)
+    model = create_model("llpacknet_fast", weights=None)
+    assert sum(p.numel() for p in model.parameters()) == get_spec("llpacknet_fast").params == 503_488
+    assert [len(b.dense) for b in model.blocks] == [3, 3, 3] and len(model.fine.dense) == 2
+    weights = tmp_path / "fast.pth"
+    torch.save(model.state_dict(), weights)
+    graph = tmp_path / "fast.onnx"
+    export_onnx(model, graph, graph="estimator")
+    with pytest.raises(ValueError, match="holds model 'llpacknet_fast', not 'llpacknet'"):
+        OrtEstimator(graph, "llpacknet")
+    onnx = create_enhancer("llpacknet_fast", backend="onnxruntime", weights=graph, threads=1)
+    eager = create_enhancer("llpacknet_fast", backend="torch", weights=weights, threads=1)
+    raw = _raw_frame()
+    assert np.abs(onnx.enhance(raw).astype(int) - eager.enhance(raw)).max() <= 1
+
+
+def test_init_from_copies_the_teachers_coinciding_layers() -> None:
+    """training.llpacknet.init_from: the same topology is copied whole; a lighter one takes the first layers of each
+    dense block (their first outputs when its growth is smaller) and the fusions' columns of the inputs it keeps."""
+    torch = pytest.importorskip("torch")
+    from llie_core.models.llpacknet import TOPOLOGIES, LLPackNet
+    from training.llpacknet import init_from
+
+    torch.manual_seed(2)
+    teacher = LLPackNet()
+    same = LLPackNet()
+    init_from(same, teacher)
+    ours, theirs = same.state_dict(), teacher.state_dict()
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    fast = LLPackNet(**TOPOLOGIES["llpacknet_fast"])
+    init_from(fast, teacher)
+    assert torch.equal(fast.blocks[2].dense[2].weight, teacher.blocks[2].dense[2].weight)
+    assert torch.equal(fast.blocks[1].fuse.weight, teacher.blocks[1].fuse.weight[:, : 64 + 3 * 32])
+    assert torch.equal(fast.fuse.weight, teacher.fuse.weight) and torch.equal(fast.to_rgb.bias, teacher.to_rgb.bias)
+    narrow = LLPackNet(blocks=2, fine_layers=2, fine_growth=16)
+    init_from(narrow, teacher)
+    assert torch.equal(narrow.fuse.weight, teacher.fuse.weight[:, :128])
+    # fine layer 1 sees the block input (16) and layer 0's first 16 of 32 outputs
+    assert torch.equal(narrow.fine.dense[1].weight, teacher.fine.dense[1].weight[:16, :32])
+    kept = [*range(16), *range(16, 32), *range(48, 64)]  # fusion: input, layer 0's and layer 1's first 16 outputs
+    assert torch.equal(narrow.fine.fuse.weight, teacher.fine.fuse.weight[:, kept])
+
+
 class FakeRaw:
     """A RAW model stand-in: the mosaic's mean level × amplification as a grey sRGB frame."""
 
@@ -442,6 +493,46 @@ def test_raw_fine_tune_starts_from_init_weights(tmp_path: Path) -> None:
     trained = torch.load(train_raw(cfg, progress=False) / "model.pth", weights_only=True)
     initial = torch.load(start, weights_only=True)
     assert all(torch.allclose(trained[k], initial[k], atol=1e-6) for k in initial)
+
+
+def test_raw_distillation_starts_from_the_teacher_and_logs_its_term(tmp_path: Path) -> None:
+    """raw.teacher: the lighter student starts from init_from(the shipped teacher) and its loss adds kd · L1 to it."""
+    torch = pytest.importorskip("torch")
+    cv2 = pytest.importorskip("cv2")
+    if not get_spec("llpacknet").default_weights(".pth").is_file():
+        pytest.skip("no shipped llpacknet.pth (the teacher)")
+    from llie_core.models import create_model
+    from llie_core.models.llpacknet import TOPOLOGIES, LLPackNet
+    from training.config import config_from_dict
+    from training.llpacknet import init_from, train_raw
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(data / f"{i}.png"), (RNG.random((32, 32, 3)) * 255).astype(np.uint8))
+    cfg = config_from_dict(
+        {
+            "name": "kd",
+            "model": "llpacknet_fast",
+            "mode": "raw",
+            "epochs": 1,
+            "batch_size": 2,
+            "device": "cpu",
+            "out_dir": str(tmp_path / "runs"),
+            "data": {"root": str(data), "image_size": 32, "min_crop_fraction": 1.0},
+            "optim": {"lr": 1e-9, "lr_min": 1e-9},  # a step too small to move the weights off the start
+            "raw": {"mean_range": [0.0, 1.0], "teacher": "llpacknet", "kd": 0.5},
+        }
+    )
+    run = train_raw(cfg, progress=False)
+    expected = LLPackNet(**TOPOLOGIES["llpacknet_fast"])
+    init_from(expected, create_model("llpacknet"))
+    trained = torch.load(run / "model.pth", weights_only=True)
+    assert all(torch.allclose(trained[k], v, atol=1e-6) for k, v in expected.state_dict().items())
+    log = (run / "loss_log.csv").read_text().splitlines()
+    header, row = log[0].split(","), dict(zip(log[0].split(","), log[-1].split(","), strict=True))
+    assert "kd_l1" in header
+    assert float(row["total"]) == pytest.approx(float(row["l1"]) + 0.5 * float(row["kd_l1"]), rel=1e-4)
 
 
 def test_int8_graph_outputs_the_8_bit_values(tmp_path: Path, llpacknet_weights: Path) -> None:

@@ -199,6 +199,12 @@ class RawConfig:
     domain_root: str = ""
     domain_share: float = 0.5  # of every batch; an epoch then takes each domain training image once
     domain_validation: int = 50
+    # Distillation of a lighter topology (llpacknet_fast) from a trained one: teacher is a RAW model name (its
+    # shipped weights; empty: none), the loss L1 to the clean target + kd · L1 to the teacher's output. With a
+    # teacher and no init_weights the student starts from the teacher's weights wherever its layers coincide
+    # (training.llpacknet.init_from).
+    teacher: str = ""
+    kd: float = 1.0
 
 
 @dataclass

@@ -32,12 +32,13 @@ from tqdm import tqdm
 from llie_core.amplification import auto_expose
 from llie_core.bayer import normalise, rggb_planes
 from llie_core.detect_eval import load_dataset, split_names
+from llie_core.models import create_model
 from llie_core.models.checkpoints import load_weights
-from llie_core.models.llpacknet import LLPackNet
+from llie_core.models.llpacknet import TOPOLOGIES, LLPackNet
 from llie_core.noise import NoiseRegime, expose, mosaic, process, random_processing, unprocess
 from llie_core.registry import resolve_weights
 from training.config import RawConfig, TrainConfig, resolve_path
-from training.engine import PatchSampler, list_images, run_training
+from training.engine import PatchSampler, StepFn, list_images, run_training
 
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
@@ -148,23 +149,78 @@ class RawPairSampler(PatchSampler):
         }
 
 
-def step(model: LLPackNet, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+def _target_loss(out: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     """L1 between the network's sRGB and the target; PSNR of the batch for the log."""
-    out = model(batch["planes"])
-    loss = F.l1_loss(out, batch["target"])
+    loss = F.l1_loss(out, target)
     with torch.no_grad():
-        mse = F.mse_loss(out.clamp(0, 1), batch["target"])
+        mse = F.mse_loss(out.clamp(0, 1), target)
     return loss, {"l1": float(loss.detach()), "psnr": float(-10 * torch.log10(mse))}
 
 
+def step(model: LLPackNet, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+    """L1 between the network's sRGB and the target; PSNR of the batch for the log."""
+    return _target_loss(model(batch["planes"]), batch["target"])
+
+
+def distillation_step(teacher: LLPackNet, kd: float) -> StepFn:
+    """``step`` plus kd · L1 between the network's sRGB and the frozen ``teacher``'s on the same input."""
+
+    def distill(model: LLPackNet, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        out = model(batch["planes"])
+        loss, parts = _target_loss(out, batch["target"])
+        with torch.no_grad():
+            guide = teacher(batch["planes"])
+        kd_l1 = F.l1_loss(out, guide)
+        return loss + kd * kd_l1, {**parts, "kd_l1": float(kd_l1.detach())}
+
+    return distill
+
+
+def _dense_channels(inputs: int, growth: int, teacher_growth: int, layers: int) -> list[int]:
+    """The teacher's channel of each input channel of a dense layer: the block input, then the first ``growth`` of
+    each earlier layer's ``teacher_growth`` outputs."""
+    return list(range(inputs)) + [inputs + i * teacher_growth + r for i in range(layers) for r in range(growth)]
+
+
+def init_from(student: LLPackNet, teacher: LLPackNet) -> None:
+    """Copy ``teacher``'s weights into a lighter ``student`` wherever its layers coincide.
+
+    The first k layers of a dense block see the same inputs in both (their first output channels when the
+    student's growth is smaller), so they are copied; each 1×1 fusion keeps the columns of the inputs the student
+    still has. The fused features then differ from the teacher's only by the layers left out.
+    """
+    with torch.no_grad():
+        student.per_colour.load_state_dict(teacher.per_colour.state_dict())
+        student.merge.load_state_dict(teacher.merge.state_dict())
+        student.to_rgb.load_state_dict(teacher.to_rgb.state_dict())
+        student.fuse.weight.copy_(teacher.fuse.weight[:, : student.fuse.weight.shape[1]])
+        pairs = [*zip(student.blocks, teacher.blocks, strict=False), (student.fine, teacher.fine)]
+        for ours, theirs in pairs:
+            inputs = theirs.dense[0].weight.shape[1]
+            growth, their_growth = ours.dense[0].weight.shape[0], theirs.dense[0].weight.shape[0]
+            for i, (conv, source) in enumerate(zip(ours.dense, theirs.dense, strict=False)):
+                keep = _dense_channels(inputs, growth, their_growth, i)
+                conv.weight.copy_(source.weight[:growth, keep])
+            keep = _dense_channels(inputs, growth, their_growth, len(ours.dense))
+            ours.fuse.weight.copy_(theirs.fuse.weight[:, keep])
+
+
 def train_raw(cfg: TrainConfig, resume: bool = False, command: str = "", progress: bool = True) -> Path:
-    """Train LLPackNet on synthetic RAW pairs; returns the run directory."""
+    """Train a RAW model (LLPackNet, or a lighter topology distilled from it) on synthetic RAW pairs; the run dir."""
     if cfg.mode != "raw":
         raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'raw'")
     torch.manual_seed(cfg.seed)
-    model = LLPackNet()
+    model = LLPackNet(**TOPOLOGIES[cfg.model], spec_name=cfg.model)
+    step_fn = step
+    if cfg.raw.teacher:
+        teacher = create_model(cfg.raw.teacher)  # its shipped weights
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        if not cfg.init_weights:
+            init_from(model, teacher)
+        step_fn = distillation_step(teacher, cfg.raw.kd)
     if cfg.init_weights:  # a fine-tune: start from these weights (path, or the shipped ones)
         load_weights(model, resolve_weights(cfg.model, cfg.init_weights))
     domain = domain_images(cfg.raw)[0] if cfg.raw.domain_root else []
     sampler = RawPairSampler(training_images(cfg, progress), cfg, domain)
-    return run_training(cfg, step, resume=resume, command=command, progress=progress, model=model, sampler=sampler)
+    return run_training(cfg, step_fn, resume=resume, command=command, progress=progress, model=model, sampler=sampler)

@@ -15,13 +15,17 @@ import json
 import sys
 from pathlib import Path
 
-SUMMARY = "a RAW model (llpacknet) on synthetic dark RAW frames: PSNR/SSIM vs naive pipelines, amplification"
+SUMMARY = "a RAW model (llpacknet_fast, llpacknet) on synthetic dark RAW frames: PSNR/SSIM vs naive, amplification"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``llie eval raw``."""
     parser.add_argument("data", nargs="?", type=Path, help="YOLO-layout folder (its held-out part) or image folder")
-    parser.add_argument("--model", default="llpacknet", help="RAW model as MODEL[:WEIGHTS] (default: llpacknet)")
+    parser.add_argument(
+        "--model",
+        default="llpacknet_fast",
+        help="RAW model as MODEL[:WEIGHTS] (default: llpacknet_fast, the Bayer default; llpacknet: the paper topology)",
+    )
     parser.add_argument("--enhancer", default="tiny_dce", help="RGB enhancer after the naive pipeline")
     parser.add_argument("--regimes", nargs="+", default=["raw100", "raw300"], help="raw100, raw300 or NAME=k:...")
     parser.add_argument("--max-images", type=int, help="only the first N images (by name)")
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--max-images must be >= 1, got {args.max_images}")
         name, _, weights = args.model.partition(":")
         if get_spec(name).kind != "raw":
-            raise ValueError(f"--model {name!r} is not a RAW model (llpacknet)")
+            raise ValueError(f"--model {name!r} is not a RAW model (llpacknet_fast, llpacknet)")
         regimes = [raw_eval.RAW_REGIMES.get(r) or parse_regime(r) for r in args.regimes]
         files = raw_eval.held_out_images(args.data or shared_dir() / "data" / "detect" / "highway_dev", args.max_images)
         scale = {} if args.scale_factor is None else {"scale_factor": args.scale_factor}

@@ -16,7 +16,7 @@ from llie_core.models.checkpoints import CheckpointError, load_weights, read_sta
 from llie_core.models.dce import MODEL_CLASSES, CurveModel, apply_curves
 from llie_core.models.iat import IAT, IATFamily, IATStudent, apply_maps
 from llie_core.models.iat_student import BoundedIATStudent
-from llie_core.models.llpacknet import LLPackNet
+from llie_core.models.llpacknet import TOPOLOGIES, LLPackNet
 from llie_core.models.noise_dce import DENOISE_CLASSES, NoiseAwareDCE
 from llie_core.registry import default_scale_factor, get_spec, reference_variant_of, resolve_weights
 
@@ -75,7 +75,7 @@ def create_model(name: str, weights: str | Path | None = None, **options) -> nn.
     elif spec.kind == "denoise_curve":
         model = DENOISE_CLASSES[name](**options)
     elif spec.kind == "raw":
-        model = LLPackNet(**options)
+        model = LLPackNet(**TOPOLOGIES[name], spec_name=name, **options)
     else:
         if options.get("input_range") is None and path is not None and path.is_file():
             variant = reference_variant_of(name, path)

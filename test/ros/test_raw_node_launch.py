@@ -1,4 +1,4 @@
-"""launch_testing: the real enhancer node with model llpacknet on a bayer_rggb16 topic (run by `colcon test`).
+"""launch_testing: the enhancer node, model llpacknet_fast (the Bayer default), on a bayer_rggb16 topic (colcon test).
 
 A dark 14-bit RGGB mosaic (black 512, white 16383: the node's raw_black_level/raw_white_level) published as
 bayer_rggb16 must come back on enhanced/image_raw as rgb8 of the same size, with the input header, equal (±1 code)
@@ -32,8 +32,8 @@ try:  # the nodes must come from a built workspace (colcon build; source install
     get_package_prefix("llie")
 except (ImportError, LookupError) as exc:
     pytest.skip(f"package llie is not built in this ROS environment: {exc}", allow_module_level=True)
-if not get_spec("llpacknet").default_weights(".onnx").is_file():
-    pytest.skip("no shipped llpacknet.onnx in llie_core/weights", allow_module_level=True)
+if not get_spec("llpacknet_fast").default_weights(".onnx").is_file():
+    pytest.skip("no shipped llpacknet_fast.onnx in llie_core/weights", allow_module_level=True)
 
 NS = "/llie_raw_test"
 BLACK, WHITE = 512, 16383
@@ -41,7 +41,7 @@ BLACK, WHITE = 512, 16383
 
 @pytest.mark.launch_test
 def generate_test_description():
-    """The enhancer running the shipped llpacknet, amplification metered, no smoothing or gating, rgb8 out."""
+    """The enhancer running the shipped llpacknet_fast, amplification metered, no smoothing or gating, rgb8 out."""
     node = Node(
         package="llie",
         executable="enhancer",
@@ -50,7 +50,7 @@ def generate_test_description():
         output="screen",
         parameters=[
             {
-                "model": "llpacknet",
+                "model": "llpacknet_fast",
                 "smoothing": 0.0,
                 "auto_gate": False,
                 "raw_black_level": BLACK,
@@ -113,6 +113,6 @@ class TestRawEnhancerNode(unittest.TestCase):
         from llie_core import create_enhancer
 
         raw = RawFrame(mosaic, "RGGB", BLACK, WHITE)
-        expected = create_enhancer("llpacknet", backend="onnxruntime", threads=1).enhance(raw, rgb=True)
+        expected = create_enhancer("llpacknet_fast", backend="onnxruntime", threads=1).enhance(raw, rgb=True)
         self.assertLessEqual(int(np.abs(rgb.astype(int) - expected).max()), 1)
         self.assertGreater(rgb.mean(), raw.to_bgr8().mean() + 30)

@@ -209,129 +209,139 @@ def run_training(
     """
     torch.set_num_threads(cfg.threads)
     # Weights and activations drifting into subnormal floats make CPU convolutions ~3x slower
-    # (measured here mid-run); flushing them to zero changes nothing above 1e-38.
+    # (measured here mid-run); flushing them to zero changes nothing above 1e-38. Only while training: the mode is
+    # the whole process's, and loading a checkpoint afterwards must still see its subnormal weights.
     torch.set_flush_denormal(True)
-    device = pick_device(cfg.device)
-    run_dir = cfg.run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / "checkpoint_last.pt"
-    csv_path = run_dir / "loss_log.csv"
-    stage_of_epoch = stage_of_epoch or (lambda epoch: 0)
-    gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
+    try:
+        device = pick_device(cfg.device)
+        run_dir = cfg.run_dir()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        ckpt_path = run_dir / "checkpoint_last.pt"
+        csv_path = run_dir / "loss_log.csv"
+        stage_of_epoch = stage_of_epoch or (lambda epoch: 0)
+        gamma_in_epoch = gamma_in_epoch or (lambda epoch: True)
 
-    sampler = sampler or make_sampler(list_images(cfg.data.root, cfg.data.limit), cfg)
-    model = (model or build_model(cfg)).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+        sampler = sampler or make_sampler(list_images(cfg.data.root, cfg.data.limit), cfg)
+        model = (model or build_model(cfg)).to(device).train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
 
-    start_epoch, iteration, wall_before = 0, 0, 0.0
-    commands = [command]
-    if resume:
-        if not ckpt_path.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
-        state = torch.load(ckpt_path, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, iteration, wall_before = int(state["epoch"]), int(state["iteration"]), float(state["wall_time"])
-        # Older checkpoints do not record the commands; the summary then names only the resuming one.
-        commands = [*state.get("commands", []), command]
-        _truncate_log(csv_path, iteration)
-    elif csv_path.exists():
-        csv_path.unlink()
-    with open(run_dir / "config.yaml", "w", encoding="utf-8") as fh:
-        yaml.safe_dump(cfg.to_dict(), fh, sort_keys=False)
+        start_epoch, iteration, wall_before = 0, 0, 0.0
+        commands = [command]
+        if resume:
+            if not ckpt_path.is_file():
+                raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
+            state = torch.load(ckpt_path, map_location=device, weights_only=True)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            start_epoch, iteration, wall_before = (
+                int(state["epoch"]),
+                int(state["iteration"]),
+                float(state["wall_time"]),
+            )
+            # Older checkpoints do not record the commands; the summary then names only the resuming one.
+            commands = [*state.get("commands", []), command]
+            _truncate_log(csv_path, iteration)
+        elif csv_path.exists():
+            csv_path.unlink()
+        with open(run_dir / "config.yaml", "w", encoding="utf-8") as fh:
+            yaml.safe_dump(cfg.to_dict(), fh, sort_keys=False)
 
-    # Iterations per stage, for the cosine schedule (restarted when the stage changes).
-    per_epoch = [len(sampler.epoch_batches(e)) for e in range(cfg.epochs)]
-    stages = [stage_of_epoch(e) for e in range(cfg.epochs)]
+        # Iterations per stage, for the cosine schedule (restarted when the stage changes).
+        per_epoch = [len(sampler.epoch_batches(e)) for e in range(cfg.epochs)]
+        stages = [stage_of_epoch(e) for e in range(cfg.epochs)]
 
-    def stage_span(epoch: int) -> tuple[int, int]:
-        first = min(e for e in range(cfg.epochs) if stages[e] == stages[epoch])
-        last = max(e for e in range(cfg.epochs) if stages[e] == stages[epoch])
-        return sum(per_epoch[:first]), sum(per_epoch[first : last + 1])
+        def stage_span(epoch: int) -> tuple[int, int]:
+            first = min(e for e in range(cfg.epochs) if stages[e] == stages[epoch])
+            last = max(e for e in range(cfg.epochs) if stages[e] == stages[epoch])
+            return sum(per_epoch[:first]), sum(per_epoch[first : last + 1])
 
-    t0 = time.perf_counter()
-    fieldnames: list[str] | None = None
-    last_parts: dict[str, float] = {}
-    for epoch in range(start_epoch, cfg.epochs):
-        batches = sampler.epoch_batches(epoch)
-        seg_start, seg_len = stage_span(epoch)
-        bar = tqdm(
-            enumerate(batches),
-            total=len(batches),
-            desc=f"{cfg.name} epoch {epoch + 1}/{cfg.epochs}",
-            disable=not progress,
-            mininterval=5.0,
-            file=sys.stderr,
-        )
-        for step, indices in bar:
-            lr = cfg.optim.lr
-            if cfg.optim.schedule == "cosine":
-                lr = cosine_lr(cfg.optim.lr, cfg.optim.lr_min, iteration - seg_start, seg_len)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            x = to_device(sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)), device)
-            loss, parts = step_fn(model, x, epoch)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite loss {float(loss)} at epoch {epoch}, step {step}: {parts}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.optim.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            optimizer.step()
-            iteration += 1
-            last_parts = {"total": float(loss.detach()), **parts}
-            bar.set_postfix(loss=f"{last_parts['total']:.4f}", refresh=False)
-            if iteration % cfg.log_every == 0:
-                row = {"epoch": epoch, "iteration": iteration, "stage": stages[epoch], "lr": f"{lr:.3e}"}
-                row.update({k: f"{v:.6g}" for k, v in last_parts.items()})
-                if fieldnames is None:
-                    fieldnames = list(row)
-                new = not csv_path.exists()
-                with open(csv_path, "a", newline="") as fh:
-                    writer = csv.DictWriter(fh, fieldnames=fieldnames, extrasaction="ignore", restval="")
-                    if new:
-                        writer.writeheader()
-                    writer.writerow(row)
+        t0 = time.perf_counter()
+        fieldnames: list[str] | None = None
+        last_parts: dict[str, float] = {}
+        for epoch in range(start_epoch, cfg.epochs):
+            batches = sampler.epoch_batches(epoch)
+            seg_start, seg_len = stage_span(epoch)
+            bar = tqdm(
+                enumerate(batches),
+                total=len(batches),
+                desc=f"{cfg.name} epoch {epoch + 1}/{cfg.epochs}",
+                disable=not progress,
+                mininterval=5.0,
+                file=sys.stderr,
+            )
+            for step, indices in bar:
+                lr = cfg.optim.lr
+                if cfg.optim.schedule == "cosine":
+                    lr = cosine_lr(cfg.optim.lr, cfg.optim.lr_min, iteration - seg_start, seg_len)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                x = to_device(sampler.load_batch(indices, epoch, step, gamma_in_epoch(epoch)), device)
+                loss, parts = step_fn(model, x, epoch)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"non-finite loss {float(loss)} at epoch {epoch}, step {step}: {parts}")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.optim.grad_clip > 0:
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+                optimizer.step()
+                iteration += 1
+                last_parts = {"total": float(loss.detach()), **parts}
+                bar.set_postfix(loss=f"{last_parts['total']:.4f}", refresh=False)
+                if iteration % cfg.log_every == 0:
+                    row = {"epoch": epoch, "iteration": iteration, "stage": stages[epoch], "lr": f"{lr:.3e}"}
+                    row.update({k: f"{v:.6g}" for k, v in last_parts.items()})
+                    if fieldnames is None:
+                        fieldnames = list(row)
+                    new = not csv_path.exists()
+                    with open(csv_path, "a", newline="") as fh:
+                        writer = csv.DictWriter(fh, fieldnames=fieldnames, extrasaction="ignore", restval="")
+                        if new:
+                            writer.writeheader()
+                        writer.writerow(row)
+            wall = wall_before + time.perf_counter() - t0
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch + 1,
+                "iteration": iteration,
+                "wall_time": wall,
+                "commands": commands,
+            }
+            torch.save(state, ckpt_path.with_suffix(".tmp"))
+            ckpt_path.with_suffix(".tmp").replace(ckpt_path)  # atomic: a kill mid-save keeps the last good one
+            if progress:
+                print(
+                    f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs} done, loss {last_parts}, wall {wall:.0f}s", flush=True
+                )
+
         wall = wall_before + time.perf_counter() - t0
-        state = {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch + 1,
-            "iteration": iteration,
-            "wall_time": wall,
-            "commands": commands,
+        model_path = run_dir / "model.pth"
+        torch.save(flush_negligible({k: v.detach().cpu() for k, v in model.state_dict().items()}), model_path)
+        if csv_path.exists():
+            plot_losses(csv_path, run_dir / "loss_curve.png", f"{cfg.name} ({cfg.model}, {cfg.mode})")
+        summary = {
+            "name": cfg.name,
+            "model": cfg.model,
+            "mode": cfg.mode,
+            "command": " && ".join(c for c in commands if c),
+            "resumed": len(commands) > 1,
+            "epochs": cfg.epochs,
+            "iterations": iteration,
+            "training_images": len(sampler.files),
+            "data_root": str(cfg.data.root),
+            "wall_time_s": round(wall, 1),
+            "device": str(device),
+            "threads": cfg.threads,
+            "final_loss": last_parts,
+            "model_sha256": sha256_of(model_path),
+            "torch": str(torch.__version__),
+            "python": platform.python_version(),
         }
-        torch.save(state, ckpt_path.with_suffix(".tmp"))
-        ckpt_path.with_suffix(".tmp").replace(ckpt_path)  # atomic: a kill mid-save keeps the last good one
-        if progress:
-            print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs} done, loss {last_parts}, wall {wall:.0f}s", flush=True)
-
-    wall = wall_before + time.perf_counter() - t0
-    model_path = run_dir / "model.pth"
-    torch.save(flush_negligible({k: v.detach().cpu() for k, v in model.state_dict().items()}), model_path)
-    if csv_path.exists():
-        plot_losses(csv_path, run_dir / "loss_curve.png", f"{cfg.name} ({cfg.model}, {cfg.mode})")
-    summary = {
-        "name": cfg.name,
-        "model": cfg.model,
-        "mode": cfg.mode,
-        "command": " && ".join(c for c in commands if c),
-        "resumed": len(commands) > 1,
-        "epochs": cfg.epochs,
-        "iterations": iteration,
-        "training_images": len(sampler.files),
-        "data_root": str(cfg.data.root),
-        "wall_time_s": round(wall, 1),
-        "device": str(device),
-        "threads": cfg.threads,
-        "final_loss": last_parts,
-        "model_sha256": sha256_of(model_path),
-        "torch": str(torch.__version__),
-        "python": platform.python_version(),
-    }
-    with open(run_dir / "summary.yaml", "w", encoding="utf-8") as fh:
-        yaml.safe_dump(summary, fh, sort_keys=False)
-    return run_dir
+        with open(run_dir / "summary.yaml", "w", encoding="utf-8") as fh:
+            yaml.safe_dump(summary, fh, sort_keys=False)
+        return run_dir
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def _truncate_log(csv_path: Path, iteration: int) -> None:

@@ -1688,9 +1688,10 @@ RAW_NOTES: dict[str, list[str]] = {
         "The shipped ONNX is the int8 estimator graph (Pack and UnPack are compiled numba kernels around it); its "
         "output is the 8-bit sRGB values as uint8 codes; the .pth runs on torch in fp32.",
         "Speed (figures.bench*): the int8 graph takes about 85% of a 1080p frame on one thread (2/3 of it in "
-        "convolutions, 1/8 in concatenations); 1080p in "
-        "60 ms on one thread needs scale_factor 2 (the mosaic binned 2×2 before the network, the output upsampled), "
-        "which costs PSNR and SSIM (figures.raw_s2: about 1.2-1.6 dB on the 640×640 held-out images). Rows timed "
+        "convolutions, 1/8 in concatenations). 1080p in 60 ms on one thread takes llpacknet_fast (its own card: "
+        "distilled from this model, the same held-out PSNR in under half the time) or this model at scale_factor 2 "
+        "(the mosaic binned 2×2 before the network, the output upsampled), which costs PSNR and SSIM "
+        "(figures.raw_s2: about 1.2-1.6 dB on the 640×640 held-out images). Rows timed "
         "on a shared machine (load_average above its core count) wait for a core: their cpu_ms, the process's own "
         "time, is the figure to compare with a quiet machine's wall time.",
         "Trained on synthetic RAW only: no real dark RAW pair was available (../shared/data/raw holds one dim DNG).",

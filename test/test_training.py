@@ -225,18 +225,26 @@ def test_iat_student_distillation_caches_the_teacher_trains_and_resumes(tmp_path
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_iat_look_mixes_the_look_models_output_into_the_output_target(tmp_path: Path) -> None:
-    from llie_core.models import BoundedIATStudent, create_model
-    from training.iat_student import identity_weight, make_step, split_forward
+def _look_batch(scale: int) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, dict, torch.Tensor]:
+    """A fresh student, three frames whose means are dark (teacher targets), mid (half way to the identity) and
+    bright (the identity), random teacher outputs, their batch at ``scale`` and the frames' identity weights."""
+    from llie_core.models import BoundedIATStudent
+    from training.iat_student import identity_weight
 
     torch.manual_seed(0)
     student = BoundedIATStudent(scale_factor=1).eval()
-    # input means: dark (teacher targets), mid (half way to the identity), bright (the identity)
     x = torch.tensor([0.2, 0.7, 0.9]).view(3, 1, 1, 1) + 0.1 * (torch.rand(3, 3, 32, 32) - 0.5)
     teacher_out = torch.rand(3, 3, 32, 32)
-    batch = {"x": x, "out": teacher_out, "y": x, "params": torch.zeros(3, 10), "scale": 2, "crop": None}
+    batch = {"x": x, "out": teacher_out, "y": x, "params": torch.zeros(3, 10), "scale": scale, "crop": None}
+    return student, x, teacher_out, batch, identity_weight(x, [0.6, 0.8])
+
+
+def test_iat_look_mixes_the_look_models_output_into_the_output_target(tmp_path: Path) -> None:
+    from llie_core.models import create_model
+    from training.iat_student import make_step, split_forward
+
+    student, x, teacher_out, batch, w = _look_batch(scale=2)
     look = create_model("zero_dce_pp", scale_factor=4)
-    w = identity_weight(x, [0.6, 0.8])
     assert w.flatten().tolist() == pytest.approx([0.0, 0.5, 1.0], abs=0.02)
     with torch.no_grad():
         out = split_forward(student, x, 2)[0]
@@ -261,15 +269,10 @@ def test_iat_high_pass_removes_what_is_smooth_and_keeps_what_is_fine() -> None:
 
 
 def test_iat_look_detail_adds_the_high_pass_of_the_looks_difference_to_the_target(tmp_path: Path) -> None:
-    from llie_core.models import BoundedIATStudent, create_model
-    from training.iat_student import high_pass, identity_weight, make_step, split_forward
+    from llie_core.models import create_model
+    from training.iat_student import high_pass, make_step, split_forward
 
-    torch.manual_seed(0)
-    student = BoundedIATStudent(scale_factor=1).eval()
-    x = torch.tensor([0.2, 0.7, 0.9]).view(3, 1, 1, 1) + 0.1 * (torch.rand(3, 3, 32, 32) - 0.5)
-    teacher_out = torch.rand(3, 3, 32, 32)
-    batch = {"x": x, "out": teacher_out, "y": x, "params": torch.zeros(3, 10), "scale": 1, "crop": None}
-    w = identity_weight(x, [0.6, 0.8])
+    student, x, teacher_out, batch, w = _look_batch(scale=1)
     with torch.no_grad():
         out = split_forward(student, x, 1)[0]
         look = (1 - w) * create_model("zero_dce_pp", scale_factor=4)(x).clamp(0, 1) + w * x

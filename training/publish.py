@@ -781,10 +781,10 @@ NOTES = {
         "noise, rising to 1 at 2 codes. Chosen on training-side images only, by the rule in that comment: NIQE on 40 "
         "SICE part 1 images 3.817 -> 3.773 (zero_dce_pp 3.761), on 40 highway_dev training frames darkened moderate "
         "5.200 -> 5.205 and without noise 3.874 -> 3.817; AP50 on the 80 training-part images none / moderate / heavy "
-        "79.5 / 77.5 / 59.5 -> 79.3 / 77.5 / 59.5. The 1080p bench is the one before the gate (a quiet machine): the "
-        "gate adds a few elementwise operations to the estimator graph at 1/12 resolution, +0.1 ms of CPU per 1080p "
-        "frame (9.9 -> 10.0 ms CPU, estimate 1.55 -> 1.77) in an alternating A/B of the two graphs on the loaded "
-        "2-core machine.",
+        "79.5 / 77.5 / 59.5 -> 79.3 / 77.5 / 59.5. The gate adds a few elementwise operations to the estimator graph "
+        "at 1/12 resolution: +0.1 ms of CPU per 1080p frame (9.9 -> 10.0 ms CPU, estimate 1.55 -> 1.77) in an "
+        "alternating A/B of the two graphs on the loaded 2-core machine; the card's bench (with the gate, load average "
+        "1.0-1.2) gives 9.2 ms, 9.0 before the gate on a quieter machine.",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

@@ -1,9 +1,8 @@
 """PSNR to the IAT teacher on SICE images a fine-tune never drew: the second proxy of iat_student_look.yaml's rule.
 
-The images are every 6th of those the fine-tune's single epoch left out (training.engine draws
-``data.images_per_epoch`` of a permutation seeded by (seed, epoch 0)), taken from the teacher cache of
-iat_student.yaml (256x256 inputs and the teacher's outputs); each student runs at s = 1 (the card's point
-at 256x256). The PSNR is of 8-bit outputs, per image, averaged; also per band of input mean.
+The images are every 6th of those the fine-tune never drew (training.engine's PatchSampler.undrawn), taken
+from the teacher cache of iat_student.yaml (256x256 inputs and the teacher's outputs); each student runs at
+s = 1 (the card's point at 256x256). The PSNR is of 8-bit outputs, per image, averaged; also per band of input mean.
 
     python benchmarks/iat_look_sice.py base=runs/iat_student/model.pth look0.1=runs/cand_look0.1/model.pth ...
 """
@@ -19,17 +18,11 @@ from llie_core import metrics
 from llie_core.models import create_model
 from llie_core.registry import resolve_weights
 from training.config import REPO_ROOT, load_config
-from training.engine import list_images
+from training.engine import PatchSampler, list_images
 from training.iat_student import cache_folder
 
 BANDS = ((0.0, 0.1), (0.1, 0.4), (0.4, 0.6), (0.6, 1.01))
 EVERY = 6
-
-
-def held_back(n: int, drawn: int, seed: int) -> list[int]:
-    """Every EVERY-th index of the n images that epoch 0 of a ``drawn``-image fine-tune (seed) left out."""
-    taken = set(np.random.default_rng([seed, 0, 0]).permutation(n)[:drawn].tolist())
-    return [i for i in range(n) if i not in taken][::EVERY]
 
 
 def _uint8(x: np.ndarray) -> np.ndarray:
@@ -47,7 +40,9 @@ def main() -> int:
     look = load_config(REPO_ROOT / "training" / "configs" / "iat_student_look.yaml")
     files = list_images(base.data.root, base.data.limit)
     folder = cache_folder(base, files, resolve_weights(base.iat.teacher, base.iat.teacher_weights))
-    idx = held_back(len(files), look.data.images_per_epoch, look.seed)
+    if list_images(look.data.root, look.data.limit) != files:
+        raise ValueError("iat_student_look.yaml trains on other images than the teacher cache of iat_student.yaml")
+    idx = PatchSampler(files, look).undrawn()[::EVERY]
     x = torch.from_numpy(np.load(folder / "inputs.npy", mmap_mode="r")[idx].astype(np.float32) / 255)
     teacher = _uint8(np.asarray(np.load(folder / "outputs.npy", mmap_mode="r")[idx], dtype=np.float32))
     means = x.mean(dim=(1, 2, 3)).numpy()

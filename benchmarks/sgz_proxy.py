@@ -29,9 +29,7 @@ def undrawn(config: Path) -> list[Path]:
     """The training images of ``config`` that no epoch of its run drew (PatchSampler's seeded order)."""
     cfg = load_config(config)
     files = list_images(cfg.data.root, cfg.data.limit)
-    sampler = PatchSampler(files, cfg)
-    drawn = {i for epoch in range(cfg.epochs) for batch in sampler.epoch_batches(epoch) for i in batch}
-    return [f for i, f in enumerate(files) if i not in drawn]
+    return [files[i] for i in PatchSampler(files, cfg).undrawn()]
 
 
 def build(out: Path, config: Path, per_band: int, seed: int) -> dict[str, int]:

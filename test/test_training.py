@@ -79,6 +79,18 @@ def test_config_errors_name_the_key(tmp_path: Path, patch: dict, message: str) -
         config_from_dict(cfg)
 
 
+def test_undrawn_images_are_exactly_those_no_epoch_draws(tmp_path: Path) -> None:
+    from training.engine import PatchSampler
+
+    files = [tmp_path / f"{i}.png" for i in range(20)]
+    cfg = config_from_dict(_smoke_config(tmp_path, epochs=2, batch_size=3) | {"data": {"root": str(tmp_path)}})
+    cfg.data.images_per_epoch = 7  # two batches of 3 per epoch: a partial batch is not drawn either
+    sampler = PatchSampler(files, cfg)
+    drawn = {i for epoch in range(2) for batch in sampler.epoch_batches(epoch) for i in batch}
+    assert 0 < len(drawn) <= 12
+    assert sampler.undrawn() == sorted(set(range(20)) - drawn)
+
+
 def test_missing_required_key() -> None:
     with pytest.raises(ConfigError, match="model: required"):
         config_from_dict({"name": "x"})

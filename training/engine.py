@@ -71,6 +71,11 @@ class PatchSampler:
         cap = self.cfg.max_iterations_per_epoch
         return batches[:cap] if cap > 0 else batches
 
+    def undrawn(self) -> list[int]:
+        """Indices of the images that no epoch of the run (``cfg.epochs``) draws: training-side images it never saw."""
+        drawn = {i for epoch in range(self.cfg.epochs) for batch in self.epoch_batches(epoch) for i in batch}
+        return [i for i in range(len(self.files)) if i not in drawn]
+
     def read(self, index: int) -> np.ndarray:
         """The whole image ``files[index]`` as H×W×3 uint8 RGB, before cropping (subclasses may re-expose it)."""
         return read_rgb(self.files[index])

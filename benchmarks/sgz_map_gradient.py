@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from llie_core.cli.eval import load_rgb
 from llie_core.curves import estimation_size
 from llie_core.models import create_model
-from training.engine import list_images, read_rgb
+from training.engine import list_images
 
 PROXY = Path("runs/proxy14")
 DEFAULT_FOLDERS = ("sice_dark", "zerodcepp_real")
@@ -39,16 +39,7 @@ def map_gradient(model: torch.nn.Module, image: np.ndarray, scale: int) -> float
 
 def load_images(folders: list[Path], per_folder: int, max_side: int) -> list[np.ndarray]:
     """The first ``per_folder`` images (by name) of each folder, longer side <= ``max_side`` (INTER_AREA)."""
-    images = []
-    for folder in folders:
-        for path in list_images(folder, per_folder):
-            image = read_rgb(path)
-            k = max_side / max(image.shape[:2])
-            if k < 1:
-                size = (round(image.shape[1] * k), round(image.shape[0] * k))
-                image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-            images.append(image)
-    return images
+    return [load_rgb(path, max_side) for folder in folders for path in list_images(folder, per_folder)]
 
 
 def main() -> None:

@@ -168,6 +168,12 @@ class SemanticConfig:
     # dark_scale, so the regime where the dark frame loses nothing keeps the teacher's look while the others are judged
     # by the detector.
     distill_regimes: list[str] = field(default_factory=list)
+    # > 0: the SICE views' output at look_scale is also distilled towards the frozen teacher's on the same views,
+    # look_kd·(MSE + distill.kd_ssim·(1 − SSIM)), so that photos keep the teacher's look while road frames are judged
+    # by the detector. look_scale 4 on the 128 px views gives the estimator a ~32 px thumbnail of 60-100% of a 512 px
+    # photo, about what it sees of the whole photo at s = 12 (43 px); the other losses stay at scale_factor.
+    look_kd: float = 0.0
+    look_scale: int = 1
     # Pseudo-labels of the whole frames' focal loss: "enhanced" (SGZ: the guide's argmax on the enhanced frame) or
     # "clean" (its argmax and confidence on the same frame before darkening; still no labels).
     dark_targets: str = "enhanced"
@@ -343,6 +349,7 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.mode != "sgz" or cfg.data.image_size % 32 == 0, "data.image_size must be a multiple of 32 for sgz"),
         (cfg.semantic.dark_size >= 0 and cfg.semantic.dark_size % 32 == 0, "semantic.dark_size must be 0 or k×32"),
         (cfg.semantic.dark_scale >= 1, "semantic.dark_scale must be >= 1"),
+        (cfg.semantic.look_kd >= 0 and cfg.semantic.look_scale >= 1, "semantic.look_kd >= 0, look_scale >= 1"),
         (cfg.semantic.dark_targets in ("enhanced", "clean"), "semantic.dark_targets must be 'enhanced' or 'clean'"),
         (
             not (cfg.semantic.distill_regimes or cfg.semantic.dark_targets == "clean") or cfg.semantic.dark_size > 0,

@@ -17,6 +17,7 @@ show the network pixel-level noise that it never sees at s = 12.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,14 +118,21 @@ def estimation_scale(model: CurveModel, scale_factor: int) -> Iterator[CurveMode
         model.scale_factor = saved
 
 
+def needs_teacher(cfg: TrainConfig) -> bool:
+    """Whether the sgz step distils anything towards the teacher (distill_regimes, or look_kd on the SICE views)."""
+    return bool(cfg.semantic.distill_regimes) or cfg.semantic.look_kd > 0
+
+
 def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | None = None):
     """Step function: the zero-reference losses (cfg.loss) plus semantic.weight × the detector's focal loss on the
     SICE views, and semantic.dark_weight × it on the dark frames enhanced at ``semantic.dark_scale`` when the batch
-    has them; frames of ``semantic.distill_regimes`` are distilled towards ``teacher`` at that scale instead."""
+    has them; frames of ``semantic.distill_regimes`` are distilled towards ``teacher`` at that scale instead, and
+    with ``semantic.look_kd`` the SICE views' output at ``semantic.look_scale`` is distilled towards it too."""
     sem = cfg.semantic
-    if sem.distill_regimes and teacher is None:
-        raise ValueError("semantic.distill_regimes needs the teacher (distill.teacher_weights)")
+    if needs_teacher(cfg) and teacher is None:
+        raise ValueError("semantic.distill_regimes and semantic.look_kd need the teacher (distill.teacher_weights)")
     dark_weight = sem.weight if sem.dark_weight < 0 else sem.dark_weight
+    look = dataclasses.replace(cfg.distill, kd=sem.look_kd)
 
     def focal_of(enhanced: torch.Tensor, weight: float, clean: torch.Tensor | None = None) -> torch.Tensor:
         reference = None
@@ -152,12 +160,25 @@ def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | 
             parts.update(kd_parts)
         return loss, parts
 
+    def look_losses(model: CurveModel, x: torch.Tensor, enhanced: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        if sem.look_scale != model.scale_factor:
+            with estimation_scale(model, sem.look_scale):
+                enhanced = model(x)
+        with torch.no_grad(), estimation_scale(teacher, sem.look_scale):
+            target = teacher(x)
+        kd, kd_parts = output_distillation(enhanced, target, look)
+        return kd, {"look_mse": kd_parts["kd_mse"], "look_ssim": kd_parts["kd_ssim"]}
+
     def step(model: CurveModel, batch: torch.Tensor | dict, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         x = batch["images"] if isinstance(batch, dict) else batch
         enhanced, curves = model.enhance_with_curves(x)
         task, parts = task_losses(cfg, enhanced, x, curves)
         focal = focal_of(enhanced, sem.weight)
         parts = {**parts, "sem": float(focal.detach())}
+        if sem.look_kd > 0:
+            kd, look_parts = look_losses(model, x, enhanced)
+            task = task + kd
+            parts.update(look_parts)
         if isinstance(batch, dict):
             dark, dark_parts = dark_losses(model, batch)
             focal = focal + dark
@@ -173,6 +194,6 @@ def train_sgz(cfg: TrainConfig, resume: bool = False, command: str = "", progres
         raise ValueError(f"config {cfg.name!r} has mode {cfg.mode!r}, not 'sgz'")
     device = pick_device(cfg.device)
     detector = FrozenDetector(resolve_path(cfg.semantic.detector), device)
-    teacher = load_teacher(cfg, device) if cfg.semantic.distill_regimes else None
+    teacher = load_teacher(cfg, device) if needs_teacher(cfg) else None
     step = make_step(cfg, detector, teacher)
     return run_training(cfg, step, resume=resume, command=command, progress=progress, make_sampler=DarkMixSampler)

@@ -450,3 +450,41 @@ def test_sgz_dark_frames_distilled_or_judged_against_the_clean_frame(tmp_path: P
     for bad, match in (({"distill_regimes": ["moderate"]}, "among semantic.dark_regimes"), ({"dark_size": 0}, "whole")):
         with pytest.raises(ConfigError, match=match):
             config_from_dict(_smoke_config(tmp_path, **{**extra, "semantic": {**semantic, **bad}}))
+
+
+def test_sgz_look_views_distilled_at_the_look_scale(tmp_path: Path) -> None:
+    pytest.importorskip("ultralytics")
+    from llie_core.models import create_model
+    from training.distill import load_teacher
+    from training.sgz import DarkMixSampler, make_step
+    from training.task_loss import FrozenDetector
+
+    semantic = _whole_dark_frames(dark_per_batch=1, dark_regimes=["heavy"], look_kd=10.0, look_scale=4)
+    extra = {"model": "sgz", "mode": "sgz", "batch_size": 3, "semantic": semantic}
+    cfg = config_from_dict(_smoke_config(tmp_path, **extra))
+    cfg.data.image_size = 64
+    batch = DarkMixSampler(sorted((tmp_path / "data").iterdir()), cfg).load_batch([0, 1, 2], epoch=0, step=0)
+    detector = FrozenDetector(semantic["detector"])
+    teacher = load_teacher(cfg, torch.device("cpu"))
+    step = make_step(cfg, detector, teacher)
+    # a student that is the teacher: nothing to distil; the road frame keeps its semantic loss
+    same = step(create_model("sgz", weights=cfg.distill.teacher_weights, scale_factor=1).train(), batch, 0)[1]
+    assert same["look_mse"] == pytest.approx(0.0, abs=1e-10) and same["sem_dark"] > 0
+    # another student: its SICE views are pulled towards the teacher's output, at look_scale (not scale_factor)
+    other = create_model("sgz", scale_factor=1).train()
+    loss, parts = step(other, batch, 0)
+    assert parts["look_mse"] > 0 and parts["look_ssim"] > 0 and "kd_mse" not in parts
+    at_one = config_from_dict(_smoke_config(tmp_path, **{**extra, "semantic": {**semantic, "look_scale": 1}}))
+    assert make_step(at_one, detector, teacher)(other, batch, 0)[1]["look_mse"] != pytest.approx(parts["look_mse"])
+    without = config_from_dict(_smoke_config(tmp_path, **{**extra, "semantic": {**semantic, "look_kd": 0.0}}))
+    loss_without, parts_without = make_step(without, detector)(other, batch, 0)
+    assert "look_mse" not in parts_without
+    assert float(loss.detach()) == pytest.approx(
+        float(loss_without) + 10.0 * (parts["look_mse"] + 0.05 * parts["look_ssim"])
+    )
+    loss.backward()
+    assert all(p.grad is not None for p in other.parameters())
+    with pytest.raises(ValueError, match="needs the teacher"):
+        make_step(cfg, detector)
+    with pytest.raises(ConfigError, match="look_scale"):
+        config_from_dict(_smoke_config(tmp_path, **{**extra, "semantic": {**semantic, "look_scale": 0}}))

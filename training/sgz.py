@@ -130,7 +130,7 @@ def make_step(cfg: TrainConfig, detector: FrozenDetector, teacher: CurveModel | 
     with ``semantic.look_kd`` the SICE views' output at ``semantic.look_scale`` is distilled towards it too."""
     sem = cfg.semantic
     if needs_teacher(cfg) and teacher is None:
-        raise ValueError("semantic.distill_regimes and semantic.look_kd need the teacher (distill.teacher_weights)")
+        raise ValueError("semantic.distill_regimes or semantic.look_kd needs the teacher (distill.teacher_weights)")
     dark_weight = sem.weight if sem.dark_weight < 0 else sem.dark_weight
     look = dataclasses.replace(cfg.distill, kd=sem.look_kd)
 

@@ -237,3 +237,21 @@ def test_blend_run_averages_the_trained_model_and_blends_again_from_it(
         publish.blend_run("sgz", tmp_path / "other.pth", 0.5)
     with pytest.raises(ValueError, match="alpha"):
         publish.blend_run("sgz", tmp_path / "start.pth", 1.5)
+
+
+def test_an_earlier_blended_stage_gives_the_card_its_blend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    import training.publish as publish
+
+    monkeypatch.setattr(publish, "RUNS", tmp_path)
+    (tmp_path / "first").mkdir()
+    summary = {"command": "train first", "epochs": 5, "model_sha256": "b", "final_loss": {"total": 1.0}}
+    (tmp_path / "first" / "summary.yaml").write_text(yaml.safe_dump(summary))
+    assert publish._earlier_stage("first", {})["command"] == "train first" and publish._blend_text(None) == ""
+    mix = {"command": "blend first --alpha 0.25", "alpha": 0.25, "with": "start.pth"}
+    (tmp_path / "first" / "summary.yaml").write_text(yaml.safe_dump(summary | {"blend": mix}))
+    # the stage's output is its blend: the chain reproducing the model runs both, and the provenance says so
+    record = publish._earlier_stage("first", {})
+    assert record["command"] == "train first && blend first --alpha 0.25" and record["blend"] == mix
+    assert publish._blend_text(record["blend"]) == ", then 0.75·trained + 0.25·start.pth (weight average)"

@@ -1200,6 +1200,7 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
         OFFDIAGONAL_RANGE,
         SMOOTHING_GAIN,
         SMOOTHING_MAX,
+        SMOOTHING_NOISE,
         THUMBNAIL,
     )
     from llie_core.registry import resolve_weights
@@ -1251,8 +1252,11 @@ def _iat_losses(cfg) -> tuple[dict, dict]:
             f"{THUMBNAIL[0]}x{THUMBNAIL[1]} global head, 1 BN residual block per map; gamma in {list(GAMMA_RANGE)}, "
             f"M = g*(I + R), g in {list(GAIN_RANGE)}, |R_cc| <= 0.15, R_ck in {list(OFFDIAGONAL_RANGE)}; input "
             f"pre-smoothed by the 3x3 binomial with weight beta rising from 0 to {SMOOTHING_MAX} as the noise gain "
-            f"d out/dx goes from {SMOOTHING_GAIN[0]:g} to {SMOOTHING_GAIN[1]:g} (computed from the estimate, no "
-            "parameters); the published student (weights='reference') has 43,504 parameters"
+            f"d out/dx goes from {SMOOTHING_GAIN[0]:g} to {SMOOTHING_GAIN[1]:g} or as the amplified noise d out/dx * "
+            f"sigma goes from {SMOOTHING_NOISE[0]:g} to {SMOOTHING_NOISE[1]:g} 8-bit codes, whichever is larger "
+            "(sigma: the frame's luma noise, Immerkaer's estimate on the estimator's input, flattest of 4x4 tiles; "
+            "all computed in the estimator graph, no parameters); the published student (weights='reference') has "
+            "43,504 parameters"
         ),
     }
     return losses, extra

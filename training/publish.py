@@ -882,8 +882,7 @@ NOTES = {
         "thumbnail global head, fitted on ~300 SICE scenes, over-brightens some LIME/LOL frames (lime 7.bmp: gamma "
         "0.74 vs 0.89, output mean 0.55 vs 0.29); and by design it keeps over-exposed DICM frames (47, 66) as they "
         "are where the teacher greys them.",
-        "Speed (llie_bench above, with the noise-gated graph, load average 1.7-2.1; llie_bench both_at_s1 was "
-        "measured with the first stage's graph, before the noise estimate): the engine, as the nodes run it "
+        "Speed (llie_bench above, with the noise-gated graph, load average 1.6-2.1): the engine, as the nodes run it "
         "(onnxruntime estimator on the downscaled frame, compiled full-resolution apply), one thread, BGR: "
         "iat_student 24.0 ms median at 1080p, s = 8 (estimate 12.5, apply 10.8), tiny_dce 3.2 ms and a frame copy "
         "0.35 ms in the same run; `llie bench --models iat_student,tiny_dce --resolutions 1920x1080 --threads 1` gave "
@@ -894,9 +893,9 @@ NOTES = {
         "log1p(exp(-|z|)) and the noise gain's power as exp((gamma - 1) log z), which onnxruntime vectorises: its "
         "Softplus and Pow kernels do not; 13.0 -> 11.8 ms of onnxruntime at 135x240). The student : teacher ratio at "
         "the card's operating point is mostly the split (5.1x at 256x256 where both run at s = 1, 44x at 600x400, "
-        "221x at 1080p); with both at s = 1 (the architectures alone, as the paper compares them) 5.3x / 5.2x / "
-        "4.8x at 256x256 / 600x400 / 1080p (same quiet session; 3.5x / 4.9x / 5.5x with the earlier graph at load "
-        "1.1-1.8; the paper: ~4x).",
+        "221x at 1080p); with both at s = 1 (the architectures alone, as the paper compares them) 5.5x / 4.6x / "
+        "4.8x at 256x256 / 600x400 / 1080p (before the noise estimate, quiet machine: 5.3x / 5.2x / 4.8x; 3.5x / "
+        "4.9x / 5.5x with an earlier graph at load 1.1-1.8; the paper: ~4x).",
         "Detection (llie eval detect --threads 1, --models iat_student and --models zero_dce_pp run apart: yolov8n, "
         "highway_dev's 150 held-out images, seed 0, s = 3 on 640x640; table above): AP50 / AP50-95 none 80.2 / 63.6, "
         "moderate 77.0 / 60.6, heavy 53.9 / 39.4 (before the noise-gated pre-smoothing 80.1 / 63.7, 76.6 / 60.3, "

@@ -22,7 +22,9 @@ from llie_core.models.iat_student import (  # noqa: E402
     OFFDIAGONAL_RANGE,
     SMOOTHING_GAIN,
     SMOOTHING_MAX,
+    SMOOTHING_NOISE,
     bounded_globals,
+    frame_noise,
     identity_bias,
     noise_gain,
 )
@@ -74,21 +76,69 @@ def test_maps_are_bounded_for_any_weights():
 
 @needs_shipped
 def test_shipped_student_presmooths_where_it_amplifies_noise_only():
-    # β follows the noise gain d out / dx: a very dark frame (gain ~10) is pre-smoothed, a bright one is not.
+    # β follows the amplified noise: a very dark frame (gain ~10) is pre-smoothed, a bright one (the same sensor
+    # noise, 2.5 codes, at a gain near 1) is not.
     model = create_model("iat_student", scale_factor=1)
     night = night_scene(96, 128, seed=6)[:, :, ::-1] / np.float32(255)
+    bright = night_scene(96, 128, seed=6, exposure=0.8)[:, :, ::-1] / np.float32(255)
     dark, day = (
-        torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1)))[None].clamp(0, 1) for f in (night * 0.3, night * 4)
+        torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1)))[None].clamp(0, 1) for f in (night * 0.3, bright)
     )
     with torch.no_grad():
         dark_maps, dark_params = model.estimate(dark)
         day_maps, _ = model.estimate(day)
     gain = noise_gain(dark, dark_maps, dark_params)
     assert gain.median() > SMOOTHING_GAIN[0]
-    expected = SMOOTHING_MAX * ((gain - SMOOTHING_GAIN[0]) / (SMOOTHING_GAIN[1] - SMOOTHING_GAIN[0])).clamp(0, 1)
+
+    def ramp(v: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+        return ((v - lo) / (hi - lo)).clamp(0, 1)
+
+    by_gain = ramp(gain, *SMOOTHING_GAIN)
+    expected = SMOOTHING_MAX * torch.maximum(by_gain, ramp(gain * frame_noise(dark), *SMOOTHING_NOISE))
     torch.testing.assert_close(dark_maps[:, 6:], expected)
     assert dark_maps[:, 6:].median() > 0.25
     assert day_maps[:, 6:].max() == 0
+
+
+def _noisy(frame: torch.Tensor, sigma_codes: float, seed: int) -> torch.Tensor:
+    """frame plus grey Gaussian noise (the same in R, G, B, so its luma's σ is sigma_codes)."""
+    generator = torch.Generator().manual_seed(seed)
+    n, _, h, w = frame.shape
+    return frame + torch.randn((n, 1, h, w), generator=generator) * sigma_codes / 255
+
+
+def test_frame_noise_measures_the_sigma_and_ignores_texture_in_a_few_tiles():
+    flat = torch.full((1, 3, 96, 128), 0.3)
+    assert frame_noise(flat).item() < 1e-3
+    for sigma in (1.0, 4.0):
+        noisy = _noisy(flat, sigma, seed=1)
+        assert frame_noise(noisy, "median").item() == pytest.approx(sigma, rel=0.1)
+        assert 0.75 * sigma < frame_noise(noisy, "min").item() < sigma  # the flattest of 16 tiles reads a little low
+    # strong texture (a fine checkerboard) over 3 of the 16 tiles raises their figures, not the frame's
+    textured = flat.clone()
+    textured[..., :24, :96] += 0.2 * ((torch.arange(96)[None] + torch.arange(24)[:, None]) % 2)
+    noisy = _noisy(textured, 2.0, seed=2)
+    assert frame_noise(noisy, "median").item() == pytest.approx(2.0, rel=0.1)
+    assert 1.5 < frame_noise(noisy, "min").item() < 2.0
+    # ... which a mean over the frame would not ignore
+    assert frame_noise(noisy[..., :24, :96]).item() > 10
+
+
+@needs_shipped
+def test_shipped_student_presmooths_a_noisy_frame_more_than_the_same_frame_clean():
+    # Where the gain alone leaves β low (a frame only dim), its noise σ raises it: the amplified noise g·σ decides.
+    model = create_model("iat_student", scale_factor=1)
+    night = night_scene(96, 128, seed=6)[:, :, ::-1] / np.float32(255)
+    dim = torch.from_numpy(np.ascontiguousarray(night.transpose(2, 0, 1)))[None] * 1.5
+    smooth = torch.nn.functional.avg_pool2d(dim, 3, 1, 1, count_include_pad=False)  # its own noise mostly gone
+    noisy = _noisy(smooth, 6.0, seed=3).clamp(0, 1)
+    with torch.no_grad():
+        smooth_maps, smooth_params = model.estimate(smooth)
+        noisy_maps, _ = model.estimate(noisy)
+    gain = noise_gain(smooth, smooth_maps, smooth_params)
+    assert gain.median() < SMOOTHING_GAIN[1]  # the gain alone would not smooth fully
+    assert frame_noise(smooth).item() * gain.median() < SMOOTHING_NOISE[0] < frame_noise(noisy).item() * gain.median()
+    assert noisy_maps[:, 6:].mean() > smooth_maps[:, 6:].mean() + 0.2
 
 
 def test_llies_student_takes_unit_input_only():

@@ -795,7 +795,9 @@ NOTES = {
         "highway_dev training frames darkened moderate 5.205 -> 3.545 and without noise 3.817 -> 3.405. A range "
         "factor per pixel of the frame (in the compiled pass) was tried first: it raised NIQE on the SICE images for "
         "every width tried and cost 1.3 ms at 1080p; this one is a pass over the half-resolution luma (0.05 ms at "
-        "1080p) plus the frame's noise sigma computed again for the apply (0.25 ms).",
+        "1080p) plus the frame's noise sigma computed again for the apply (0.25 ms). The card's bench (load average "
+        "2.0) gives 9.9 ms, tiny_dce 3.5 ms in the same run; in an alternating A/B with the graph and guide before it "
+        "(3 runs each, load average 2) 9.58 against 9.43 ms median.",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

@@ -516,7 +516,7 @@ if numba is not None:
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
     def _edge_aware_numba(grey, luma, q):  # pragma: no cover - compiled
-        """``_edge_aware_numpy`` in one pass (1.3 ms of numpy passes at 1080p, loaded machine)."""
+        """``_edge_aware_numpy`` in one pass: 0.05 ms at 1080p against its six numpy passes' 0.7 ms."""
         u, b = grey.ravel(), luma.ravel()
         zero, one = np.float32(0.0), np.float32(1.0)
         for i in range(b.shape[0]):
@@ -541,7 +541,8 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
 
     half = halved(frame, "half")
     k, s = GUIDE_LUMA
-    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur
+    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur (but
+    # kept with u where the edge-aware step keeps it)
     grey = scaled(cv2.cvtColor(half, to_grey, dst=held("grey", half.shape[:2], half.dtype)), "grey_scaled")
     luma = cv2.GaussianBlur(grey, (k, k), s, dst=held("luma", half.shape[:2]), borderType=_BORDER)
     if numba is not None:

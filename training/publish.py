@@ -797,7 +797,9 @@ NOTES = {
         "every width tried and cost 1.3 ms at 1080p; this one is a pass over the half-resolution luma (0.05 ms at "
         "1080p) plus the frame's noise sigma computed again for the apply (0.25 ms). The card's bench (load average "
         "2.0) gives 9.9 ms, tiny_dce 3.5 ms in the same run; in an alternating A/B with the graph and guide before it "
-        "(3 runs each, load average 2) 9.58 against 9.43 ms median.",
+        "(3 runs each, load average 2) 9.58 against 9.43 ms median. A 4-epoch fine-tune with the guide in the graph "
+        "(training/configs/noise_aware_dce_edge.yaml) was not kept, by the rule in its comment (training part: +0.48 "
+        "AP50 at moderate noise, under the +0.5 asked).",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

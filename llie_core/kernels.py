@@ -458,7 +458,7 @@ def downscale_normalised(frame: np.ndarray, size: tuple[int, int], reverse: bool
 # averaged too (a per-pixel factor raised NIQE on SICE frames; ``benchmarks/edge_blend_probe.py``).
 GUIDE_LUMA = (5, 1.2)  # Gaussian (ksize, sigma) of the half-resolution luma
 GUIDE_CHROMA = (7, 1.5)  # Gaussian (ksize, sigma) of the quarter-resolution colour
-EDGE_RANGE = 1.0  # with NOISE_FLOOR's top, by the second rule in benchmarks/edge_blend_probe.py (training side)
+EDGE_RANGE = 1.0  # with NOISE_FLOOR's top, by the third rule in benchmarks/edge_blend_probe.py (training side)
 _LEAST_SIGMA = 0.05  # codes: a frame without measurable noise keeps u wherever b differs by a fraction of a code
 DENOISE_MAPS = 4  # [a R, a G, a B, w]
 

@@ -449,8 +449,17 @@ def downscale_normalised(frame: np.ndarray, size: tuple[int, int], reverse: bool
 # contiguous values: separate luma and chroma weights needed a per-pixel pass that made the kernel 2.5 times slower.
 # The blurs run in OpenCV (~2 ms at 1080p); the last step, chroma upsampled plus luma, is made row by row inside the
 # kernel, where it is widened to the frame: a whole guide at half resolution and its widening cost 3 ms more.
+# The luma is edge-aware, as one step of a sigma filter at half resolution: the blurred luma b is pulled back to the
+# unblurred one u (the 2×2 mean's) by 1 − r, r = max(0, 1 − (d/(c·σ))²)² (Tukey's biweight), d = b − u in 8-bit
+# codes, σ the frame's noise sigma (``frame_noise_sigma``: the luma's; u's noise is σ/2), c = EDGE_RANGE. Differences
+# the size of the noise are blurred away, edges and texture the blur would erase (d ≥ c·σ) keep u's detail, so that
+# a larger blend weight costs the detector less. At half resolution, not per pixel of the frame: what is kept is
+# itself a 2×2 mean, so the noise spikes a per-pixel range factor keeps (too far from the guide to blend) are
+# averaged too (a per-pixel factor raised NIQE on SICE frames; ``benchmarks/edge_blend_probe.py``).
 GUIDE_LUMA = (5, 1.2)  # Gaussian (ksize, sigma) of the half-resolution luma
 GUIDE_CHROMA = (7, 1.5)  # Gaussian (ksize, sigma) of the quarter-resolution colour
+EDGE_RANGE = 1.0  # with NOISE_FLOOR's top, by the third rule in benchmarks/edge_blend_probe.py (training side)
+_LEAST_SIGMA = 0.05  # codes: a frame without measurable noise keeps u wherever b differs by a fraction of a code
 DENOISE_MAPS = 4  # [a R, a G, a B, w]
 
 
@@ -487,7 +496,37 @@ def _held_arrays() -> _Arrays:
     return _HELD.arrays
 
 
-def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
+def edge_scale(sigma: float) -> float:
+    """q of the guide's range factor max(0, 1 − q·d²)², d in fractions of full scale, for a frame's noise sigma in
+    8-bit codes (inf: q = 0, the blurred luma everywhere)."""
+    return (255.0 / (EDGE_RANGE * max(float(sigma), _LEAST_SIGMA))) ** 2
+
+
+def _edge_aware_numpy(grey: np.ndarray, luma: np.ndarray, q: np.float32, work: np.ndarray) -> None:
+    """luma ← u + r·(b − u), u = grey, b = luma, r = max(0, 1 − q·(b − u)²)² (in place; ``work`` for r)."""
+    d = np.subtract(luma, grey, out=luma)
+    r = np.multiply(d, d, out=work)
+    np.multiply(r, -q, out=r)
+    np.maximum(np.add(r, np.float32(1.0), out=r), np.float32(0.0), out=r)
+    np.multiply(np.multiply(r, r, out=r), d, out=r)
+    np.add(grey, r, out=luma)
+
+
+if numba is not None:
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
+    def _edge_aware_numba(grey, luma, q):  # pragma: no cover - compiled
+        """``_edge_aware_numpy`` in one pass: 0.05 ms at 1080p against its six numpy passes' 0.7 ms."""
+        u, b = grey.ravel(), luma.ravel()
+        zero, one = np.float32(0.0), np.float32(1.0)
+        for i in range(b.shape[0]):
+            d = b[i] - u[i]
+            r = one - q * d * d
+            r = zero if r < zero else r
+            b[i] = u[i] + r * r * d
+
+
+def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
     """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32, written into ``arrays``."""
     frame = np.ascontiguousarray(frame)
     top = np.float32(1.0 / max_value(frame.dtype))
@@ -502,9 +541,14 @@ def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays) -> tuple[np.ndar
 
     half = halved(frame, "half")
     k, s = GUIDE_LUMA
-    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur
+    # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur (but
+    # kept with u where the edge-aware step keeps it)
     grey = scaled(cv2.cvtColor(half, to_grey, dst=held("grey", half.shape[:2], half.dtype)), "grey_scaled")
     luma = cv2.GaussianBlur(grey, (k, k), s, dst=held("luma", half.shape[:2]), borderType=_BORDER)
+    if numba is not None:
+        _edge_aware_numba(grey, luma, np.float32(edge_scale(sigma)))
+    else:
+        _edge_aware_numpy(grey, luma, np.float32(edge_scale(sigma)), held("range", luma.shape))
     k, s = GUIDE_CHROMA
     quarter = scaled(halved(half, "quarter"), "quarter_scaled")
     colour = cv2.GaussianBlur(quarter, (k, k), s, dst=held("colour", quarter.shape), borderType=_BORDER)
@@ -515,14 +559,15 @@ def _guide_parts(frame: np.ndarray, bgr: bool, arrays: _Arrays) -> tuple[np.ndar
     return luma.reshape(half.shape[:2]), chroma.reshape(colour.shape)
 
 
-def denoise_guide(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
+def denoise_guide(frame: np.ndarray, sigma: float, bgr: bool = True) -> np.ndarray:
     """The denoised view the noise-aware kernel blends towards: h/2×w/2×3 float32 (fractions of full scale).
 
-    Of an H×W×3 uint8/uint16 frame, in its channel order: the luma (0.299 R + 0.587 G + 0.114 B, rounded to the
-    frame's codes) of the rounded 2×2 mean, blurred by GUIDE_LUMA, plus the chroma of the 2×2 mean of that, blurred
+    Of an H×W×3 uint8/uint16 frame with noise sigma ``sigma`` (8-bit codes), in its channel order: the luma (0.299 R
+    + 0.587 G + 0.114 B, rounded to the frame's codes) of the rounded 2×2 mean, blurred by GUIDE_LUMA where it
+    differs from the unblurred one by about the noise (EDGE_RANGE), plus the chroma of the 2×2 mean of that, blurred
     by GUIDE_CHROMA and upsampled bilinearly (pixel centres); blurs replicate the border.
     """
-    luma, chroma = _guide_parts(frame, bgr, _held_arrays())  # both used up below: the result is a new array
+    luma, chroma = _guide_parts(frame, bgr, sigma, _held_arrays())  # both used up below: the result is a new array
     chroma = cv2.resize(chroma, luma.shape[::-1], interpolation=cv2.INTER_LINEAR).reshape(*luma.shape, 3)
     return cv2.add(chroma, cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)).reshape(*luma.shape, 3)
 
@@ -708,18 +753,20 @@ def _taps(size_out: tuple[int, int], size_in: tuple[int, int], align_corners: bo
     return taps
 
 
-def apply_denoise_curves_fast(frame: np.ndarray, maps: np.ndarray, iterations: int, bgr: bool = True) -> np.ndarray:
+def apply_denoise_curves_fast(
+    frame: np.ndarray, maps: np.ndarray, iterations: int, sigma: float, bgr: bool = True
+) -> np.ndarray:
     """Enhance an H×W×3 uint8/uint16 frame with noise-aware maps: blend towards its denoise guide, then LE curves.
 
     maps: h×w×4 float32 [a RGB, w] (RGB order, any h×w; upsampled as curve maps, align_corners=True); the guide,
-    ``denoise_guide(frame, bgr)``, upsampled at pixel centres. Equals rounding ``models.noise_dce.apply_denoise_curves``
-    to the frame's dtype, within one level.
+    ``denoise_guide(frame, sigma, bgr)`` (sigma: the frame's noise sigma, 8-bit codes), upsampled at pixel centres.
+    Equals rounding ``models.noise_dce.apply_denoise_curves`` to the frame's dtype, within one level.
     """
     if maps.ndim != 3 or maps.shape[2] != DENOISE_MAPS:
         raise ValueError(f"maps have shape {maps.shape}; expected h×w×{DENOISE_MAPS} [a RGB, w]")
     height, width, _ = frame.shape
     frame = np.ascontiguousarray(frame)
-    luma, chroma = _guide_parts(frame, bgr, _held_arrays())
+    luma, chroma = _guide_parts(frame, bgr, sigma, _held_arrays())
     # rows [a, w w w] in the frame's channel order: the weight repeated for each channel, so that the kernel runs
     # over contiguous values
     rows = np.empty((2, *maps.shape[:2], 3), np.float32)

@@ -90,8 +90,9 @@ def test_16bit_frames_keep_16bit_precision(network, mono):
     assert out16.dtype == np.uint16 and out16.shape == frame16.shape
     diff = np.abs(out16.astype(np.float64) / 257 - out8)
     # The noise-aware DCE blends this very noisy frame towards its denoise guide, made of the frame's rounded
-    # codes (2×2 means, luma): in 8 bits that rounding, up to half a code, is then amplified by the curves' slope.
-    assert diff.max() <= (1.5 if network.name == "noise_aware_dce" else 1.0) and diff.mean() <= 0.5
+    # codes (2×2 means, luma): in 8 bits that rounding, up to a code, is then amplified by the curves' slope; the
+    # guide's edge-aware luma keeps the unblurred 2×2 mean where it differs from the blur, rounding and all.
+    assert diff.max() <= (3.0 if network.name == "noise_aware_dce" else 1.0) and diff.mean() <= 0.5
     # 16-bit output is not merely 8-bit output scaled: it keeps the finer levels
     assert np.any(out16 % 257 != 0)
 

@@ -191,8 +191,8 @@ def detection_example(
     return {
         "dark": dark,
         "low": downscale_normalised(dark, estimation_size(height, width, cfg.scale_factor), reverse=False),
-        "sigma": frame_noise_sigma(dark, bgr=False),
-        "guide": denoise_guide(dark, bgr=False),
+        "sigma": (sigma := frame_noise_sigma(dark, bgr=False)),
+        "guide": denoise_guide(dark, sigma, bgr=False),
         "size": size,
         "window": (y, x),
         "targets": crop_targets(targets, y, x, d.crop),

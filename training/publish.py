@@ -786,6 +786,24 @@ NOTES = {
         "at 1/12 resolution: +0.1 ms of CPU per 1080p frame (9.9 -> 10.0 ms CPU, estimate 1.55 -> 1.77) in an "
         "alternating A/B of the two graphs on the loaded 2-core machine; the card's bench (with the gate, load average "
         "1.0-1.2) gives 9.2 ms, 9.0 before the gate on a quieter machine.",
+        "The edge-aware guide (EDGE_RANGE in llie_core/kernels.py) and the blend floor's top raised from 0.6 to 0.8 "
+        "came after the gate, the weights unchanged: the guide's half-resolution luma is blurred only where the blur "
+        "changes it by about the frame's noise sigma and keeps its 2x2 mean at edges and texture, so a fuller blend "
+        "no longer erases the detail the detector uses. Chosen on training-side images only by the third rule in "
+        "benchmarks/edge_blend_probe.py: against the guide without edge protection at top 0.6, AP50 on all 350 "
+        "training-part images (seed 1) none / moderate / heavy 79.98 / 78.07 / 54.90 -> 80.05 / 78.53 / 61.01; NIQE "
+        "on 40 SICE part 1 images 3.773 -> 3.686, on 40 highway_dev training frames darkened moderate 5.205 -> 3.963 "
+        "and without noise 3.817 -> 3.452. The second rule had chosen top 1 on 80 of those images (AP50 64.5 under "
+        "heavy noise there, 55.4 on all 350); shipped for a while, it gave on the held-out part AP50 79.9 / 77.5 / "
+        "53.7 and NIQE lol_eval15_low 4.89, sci_easy 4.53 (commit 7d5eef1).",
+        "A range factor per pixel of the frame (in the compiled pass) was tried first: it raised NIQE on the SICE "
+        "images for every width tried and cost 1.3 ms at 1080p; the guide's is a pass over the half-resolution luma "
+        "(0.05 ms at 1080p) plus the frame's noise sigma computed again for the apply (0.25 ms). A 4-epoch fine-tune "
+        "with the guide and top 1 in the graph (training/configs/noise_aware_dce_edge.yaml) was not kept, by the rule "
+        "in its comment (training part: +0.48 AP50 at moderate noise, under the +0.5 asked). The card's bench "
+        "(load average 0.9) gives 10.0 ms, tiny_dce 3.8 ms in the same run (the run before it, 12.4 and 4.1 ms, was "
+        "slow for both); in an alternating A/B of llie bench with the code before the guide, 3 runs each, 9.99 "
+        "against 10.46 ms median.",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

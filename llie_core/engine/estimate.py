@@ -84,7 +84,7 @@ class DenoiseCurveApplier(_Family):
 
     def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
         """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
-        return apply_denoise_curves_fast(frame, estimate.maps, self.iterations, bgr=bgr)
+        return apply_denoise_curves_fast(frame, estimate.maps, self.iterations, frame_noise_sigma(frame, bgr), bgr=bgr)
 
 
 def frame_noise_sigma(frame: np.ndarray, bgr: bool) -> float:

@@ -59,7 +59,7 @@ gaussian_blur.on_bgr = gaussian_blur
 bilateral.on_bgr = bilateral
 
 # Immerkær's Laplacian difference: zero on any locally linear image, so mostly noise remains.
-_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)  # Immerkær 1996: blind to planes and ramps
 
 
 def noise_sigma(image: np.ndarray, tiles: int = 4, tile_size: int = 96, bgr: bool = False) -> float:
@@ -80,7 +80,7 @@ def noise_sigma(image: np.ndarray, tiles: int = 4, tile_size: int = 96, bgr: boo
     # rows where two tiles meet are left out, as every tile's border is.
     stack = np.concatenate([image[y : y + size, x : x + size] for y in ys for x in xs])
     grey = cv2.cvtColor(stack, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY).astype(np.float32)
-    response = cv2.filter2D(grey, -1, _NOISE_KERNEL).reshape(-1, size, size)[:, 1:-1, 1:-1]
+    response = cv2.filter2D(grey, -1, NOISE_KERNEL).reshape(-1, size, size)[:, 1:-1, 1:-1]
     total = sum(float(tile) for tile in np.abs(response).sum(axis=(1, 2)))  # tile by tile, in float32 as before
     return math.sqrt(math.pi / 2) * total / response.size / 6.0 * 255.0 / max_value(image.dtype)
 

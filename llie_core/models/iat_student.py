@@ -64,6 +64,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from llie_core.classical.denoise import NOISE_KERNEL
+from llie_core.frames import LUMA_WEIGHTS
 from llie_core.models.iat import AdaptiveAvgPool, IATFamily, ResidualBlock, adaptive_avg_pool
 
 THUMBNAIL = (32, 32)  # what the global head sees, whatever the estimation resolution
@@ -76,8 +78,6 @@ SMOOTHING_MAX = 1.0  # the largest pre-smoothing weight β
 SMOOTHING_GAIN = (4.0, 8.0)  # noise gain where β starts to rise from 0 and where it reaches SMOOTHING_MAX
 SMOOTHING_NOISE = (4.0, 8.0)  # amplified noise g·σ (8-bit codes) where β starts to rise and reaches SMOOTHING_MAX
 NOISE_TILES = (4, 4)  # the grid over which the frame's noise is estimated (one figure per tile)
-LUMA = (0.299, 0.587, 0.114)
-_IMMERKAER = torch.tensor([[1.0, -2, 1], [-2, 4, -2], [1, -2, 1]])  # Immerkær 1996: blind to planes and ramps
 Z_FLOOR = 1e-3  # pre-gamma value below which the gain's gamma factor stops growing
 
 
@@ -156,7 +156,7 @@ def frame_noise(x: torch.Tensor, statistic: str = "min") -> torch.Tensor:
     "median": the middle two tiles' mean) stands for the frame; the border is replicated so that any size has one.
     """
     # the operator on the luma as one 3-to-1-channel conv (one ONNX Conv instead of slices, products and sums)
-    kernel = (torch.tensor(LUMA)[:, None, None] * _IMMERKAER).to(x)[None]
+    kernel = (torch.tensor(LUMA_WEIGHTS)[:, None, None] * torch.from_numpy(NOISE_KERNEL)).to(x)[None]
     response = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel).abs()
     # pooled as two equal channels: one channel's batched matmul exports with the example's batch of 1 fixed
     grid = adaptive_avg_pool(response.expand(-1, 2, -1, -1), NOISE_TILES)[:, :1]  # N×1×rows×columns

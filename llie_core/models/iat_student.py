@@ -181,10 +181,11 @@ def smoothing_weight(
     params: torch.Tensor,
     noise: tuple[float, float] | None = SMOOTHING_NOISE,
     statistic: str = "min",
+    by_gain: tuple[float, float] = SMOOTHING_GAIN,
 ) -> torch.Tensor:
     """N×3×h×w pre-smoothing weight β ∈ [0, SMOOTHING_MAX]: the larger of the ramps on the noise gain g and on g·σ."""
     gain = noise_gain(x, maps, params)
-    beta = _ramp(gain, SMOOTHING_GAIN)
+    beta = _ramp(gain, by_gain)
     if noise is not None:
         beta = torch.maximum(beta, _ramp(gain * frame_noise(x, statistic), noise))
     return SMOOTHING_MAX * beta

@@ -79,6 +79,30 @@ LOL_LIKE is > 5 and the teacher's at least 0.5 below it; else nothing is chosen 
 Among qualifying candidates the lowest mean NIQE over LOL_LIKE + bayer16 + bayer32 (90 images, native) wins if it is
 at least 0.1 below the shipped student's; else the shipped pre-smoothing stays.
 
+Result (``choose``; NIQE LOL_LIKE+bayer16+bayer32 (LOL_LIKE, bayer16, bayer32) / zerodcepp_real native, bdd100k_night
+native, zerodcepp_real <= 512, bdd100k_night <= 512; PSNR to the teacher LOL_LIKE, bayer16, bayer32 / zerodcepp_real,
+bdd100k_night, dB). The proxy is valid: the shipped student 5.670 on LOL_LIKE, the teacher 4.722. ``shipped``
+reproduces the first sweep's min_4_8 to the last digit.
+
+    shipped  5.946 (5.670 6.372 5.794) / 5.021 4.887 4.397 4.210   25.32 24.51 25.17 / 29.35 25.85
+    n2_4     5.346 (5.288 5.536 5.213) / 5.265 4.933 4.495 4.215   25.47 24.75 25.35 / 29.40 25.86   (a)
+    n2_6     5.498 (5.414 5.779 5.300) / 5.102 4.907 4.419 4.211   25.43 24.68 25.31 / 29.37 25.85   (a)
+    n3_6     5.697 (5.571 6.034 5.486) / 5.043 4.894 4.397 4.210   25.38 24.60 25.26 / 29.35 25.85   (a)
+    n1_4     5.176 (5.053 5.251 5.224) / 5.458 4.981 4.684 4.243   25.52 24.81 25.37 / 29.46 25.89   (a)
+    g3_6     5.713 (5.330 6.216 5.592) / 5.249 4.937 4.628 4.290   25.39 24.53 25.19 / 29.49 25.88   (a)
+    g2_6     5.486 (5.052 6.022 5.385) / 5.413 4.983 4.829 4.390   25.46 24.59 25.27 / 29.55 25.94   (a)
+
+No candidate qualifies: every one fails (a) on zerodcepp_real at native size (n3_6 by 0.002: +0.022), so the shipped
+pre-smoothing stays and native lol_eval15_low stays at 5.28. (b) holds for all (each gains PSNR to the teacher); (c)
+was not run. Where the harm comes from (per image, training side): zerodcepp_real frames with lol_eval15_low's
+input statistics, σ 0.6-0.8 codes at median gains 4.8-7 (744, 11, 147 at 512×512, s = 2; 142, 159 at 1080p, s = 8;
+and 435 at σ 1.5-1.8, gain 1.8), where n2_4 raises NIQE by 0.2-1.0 each, while on the proxies it lowers NIQE on 35
+of the 39 frames the shipped student scores above 6 (median −1.55) and raises it on 19 of the other 51 (by up to
+1.4). In (σ, g) these frames overlap the proxies', so no ramp on g·σ or g separates them. A lead for a later gate,
+not tested as one: the flattest tile's largest per-channel σ over its luma σ is 1.31-1.52 (quartiles) on LOL_LIKE and
+bayer16 (demosaiced sensor noise) but 1.13-1.28 on zerodcepp_real (1.07-1.10 on 744 and 11) and 1.04-1.17 on
+bdd100k_night.
+
     python benchmarks/iat_presmoothing.py make [--sets NAME ...] [--out runs/proxy13]
     python benchmarks/iat_presmoothing.py stats [--out runs/proxy13]
     python benchmarks/iat_presmoothing.py sweep --part noisy|le512|native [--sets NAME ...] [--out runs/proxy13]

@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 from conftest import assert_estimator_graph_matches, shared_path  # noqa: E402
 
 from llie_core import create_enhancer  # noqa: E402
+from llie_core.frames import LUMA_WEIGHTS  # noqa: E402
 from llie_core.models import BoundedIATStudent, IATStudent, create_model  # noqa: E402
 from llie_core.models.iat_student import (  # noqa: E402
     DIAGONAL_BOUND,
@@ -23,6 +24,7 @@ from llie_core.models.iat_student import (  # noqa: E402
     SMOOTHING_GAIN,
     SMOOTHING_MAX,
     SMOOTHING_NOISE,
+    SMOOTHING_SENSOR,
     bounded_globals,
     frame_noise,
     identity_bias,
@@ -76,28 +78,33 @@ def test_maps_are_bounded_for_any_weights():
 
 @needs_shipped
 def test_shipped_student_presmooths_where_it_amplifies_noise_only():
-    # β follows the amplified noise: a very dark frame (gain ~10) is pre-smoothed, a bright one (the same sensor
-    # noise, 2.5 codes, at a gain near 1) is not.
+    # β follows the amplified noise: a very dark frame (gain ~10) is pre-smoothed fully, a bright one (the same
+    # sensor noise, 2.5 codes, at a gain near 1) at most by the sensor-noise ramp's first part (g·σ below 4 codes).
     model = create_model("iat_student", scale_factor=1)
     night = night_scene(96, 128, seed=6)[:, :, ::-1] / np.float32(255)
     bright = night_scene(96, 128, seed=6, exposure=0.8)[:, :, ::-1] / np.float32(255)
     dark, day = (
         torch.from_numpy(np.ascontiguousarray(f.transpose(2, 0, 1)))[None].clamp(0, 1) for f in (night * 0.3, bright)
     )
-    with torch.no_grad():
-        dark_maps, dark_params = model.estimate(dark)
-        day_maps, _ = model.estimate(day)
-    gain = noise_gain(dark, dark_maps, dark_params)
-    assert gain.median() > SMOOTHING_GAIN[0]
 
     def ramp(v: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
         return ((v - lo) / (hi - lo)).clamp(0, 1)
 
-    by_gain = ramp(gain, *SMOOTHING_GAIN)
-    expected = SMOOTHING_MAX * torch.maximum(by_gain, ramp(gain * frame_noise(dark), *SMOOTHING_NOISE))
-    torch.testing.assert_close(dark_maps[:, 6:], expected)
-    assert dark_maps[:, 6:].median() > 0.25
-    assert day_maps[:, 6:].max() == 0
+    betas, gains = [], []
+    for frame in (dark, day):
+        with torch.no_grad():
+            maps, params = model.estimate(frame)
+        gain = noise_gain(frame, maps, params)
+        sigma, ratio = frame_noise(frame)
+        (low, high), (rho_low, rho_high) = SMOOTHING_SENSOR
+        by_sensor = ramp(gain * sigma, low, high) * ramp(ratio, rho_low, rho_high)
+        by_noise = torch.maximum(ramp(gain, *SMOOTHING_GAIN), ramp(gain * sigma, *SMOOTHING_NOISE))
+        torch.testing.assert_close(maps[:, 6:], SMOOTHING_MAX * torch.maximum(by_noise, by_sensor))
+        betas.append(maps[:, 6:])
+        gains.append(gain)
+    assert gains[0].median() > SMOOTHING_GAIN[0] and gains[1].max() < SMOOTHING_GAIN[0]
+    assert betas[0].median() > 0.25
+    assert betas[1].max() < 0.5 * SMOOTHING_MAX and betas[1].max() < betas[0].median()
 
 
 def _noisy(frame: torch.Tensor, sigma_codes: float, seed: int) -> torch.Tensor:
@@ -107,21 +114,46 @@ def _noisy(frame: torch.Tensor, sigma_codes: float, seed: int) -> torch.Tensor:
     return frame + torch.randn((n, 1, h, w), generator=generator) * sigma_codes / 255
 
 
+def _sigma(frame: torch.Tensor, statistic: str = "min") -> float:
+    return frame_noise(frame, statistic)[0].item()
+
+
 def test_frame_noise_measures_the_sigma_and_ignores_texture_in_a_few_tiles():
     flat = torch.full((1, 3, 96, 128), 0.3)
-    assert frame_noise(flat).item() < 1e-3
+    assert _sigma(flat) < 1e-3
     for sigma in (1.0, 4.0):
         noisy = _noisy(flat, sigma, seed=1)
-        assert frame_noise(noisy, "median").item() == pytest.approx(sigma, rel=0.1)
-        assert 0.75 * sigma < frame_noise(noisy, "min").item() < sigma  # the flattest of 16 tiles reads a little low
+        assert _sigma(noisy, "median") == pytest.approx(sigma, rel=0.1)
+        assert 0.75 * sigma < _sigma(noisy, "min") < sigma  # the flattest of 16 tiles reads a little low
     # strong texture (a fine checkerboard) over 3 of the 16 tiles raises their figures, not the frame's
     textured = flat.clone()
     textured[..., :24, :96] += 0.2 * ((torch.arange(96)[None] + torch.arange(24)[:, None]) % 2)
     noisy = _noisy(textured, 2.0, seed=2)
-    assert frame_noise(noisy, "median").item() == pytest.approx(2.0, rel=0.1)
-    assert 1.5 < frame_noise(noisy, "min").item() < 2.0
+    assert _sigma(noisy, "median") == pytest.approx(2.0, rel=0.1)
+    assert 1.5 < _sigma(noisy, "min") < 2.0
     # ... which a mean over the frame would not ignore
-    assert frame_noise(noisy[..., :24, :96]).item() > 10
+    assert _sigma(noisy[..., :24, :96]) > 10
+
+
+def test_frame_noise_ratio_tells_sensor_noise_from_what_all_channels_share():
+    # Noise drawn per channel is averaged down by the luma: a channel's σ over the luma's is 1/sqrt(Σ w²) ≈ 1.5;
+    # the same noise in every channel (or a texture they share) leaves it at 1. Per frame of a batch; tiles of 48×64
+    # (at 24×32 the flattest tile's luma σ, the least of 16 noisy estimates, reads low enough to push ρ to 1.8).
+    flat = torch.full((2, 3, 192, 256), 0.3)
+    generator = torch.Generator().manual_seed(4)
+    independent = flat + torch.randn(flat.shape, generator=generator) * 3 / 255
+    shared = _noisy(flat, 3.0, seed=5)
+    expected = 1 / torch.tensor(LUMA_WEIGHTS).square().sum().sqrt().item()
+    for statistic in ("min", "median"):
+        ratio = frame_noise(torch.cat([independent[:1], shared[:1]]), statistic)[1].flatten()
+        # the largest of three channel estimates over the flattest luma reads a little high
+        assert expected * 0.95 < ratio[0].item() < expected * 1.15
+        assert ratio[1].item() == pytest.approx(1.0, abs=1e-3)
+    # a checkerboard the same in R, G and B under the independent noise pulls the ratio of its tiles towards 1
+    textured = independent.clone()
+    textured[..., :48, :] += 0.2 * ((torch.arange(256)[None] + torch.arange(48)[:, None]) % 2)
+    assert frame_noise(textured[..., :48, :])[1].max().item() < 1.1
+    assert frame_noise(textured)[1].min().item() > expected * 0.95
 
 
 @needs_shipped
@@ -137,7 +169,7 @@ def test_shipped_student_presmooths_a_noisy_frame_more_than_the_same_frame_clean
         noisy_maps, _ = model.estimate(noisy)
     gain = noise_gain(smooth, smooth_maps, smooth_params)
     assert gain.median() < SMOOTHING_GAIN[1]  # the gain alone would not smooth fully
-    assert frame_noise(smooth).item() * gain.median() < SMOOTHING_NOISE[0] < frame_noise(noisy).item() * gain.median()
+    assert _sigma(smooth) * gain.median() < SMOOTHING_NOISE[0] < _sigma(noisy) * gain.median()
     assert noisy_maps[:, 6:].mean() > smooth_maps[:, 6:].mean() + 0.2
 
 

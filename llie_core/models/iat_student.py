@@ -42,6 +42,16 @@ for the multiply and add maps, a global head) with three changes:
   On the evaluation sets (card) it leaves native lol_eval15_low at 5.28 (its frames read σ ≈ 0.8 codes at a gain
   of 4: the ramp seldom fires), moves sci_difficult 4.09 → 3.75 and native lime 3.94 → 4.05, and raises
   heavy-noise detection AP50 42.5 → 53.9.
+- Where the flattest tile's noise is sensor noise, the g·σ ramp starts lower, 1 → 4 codes (``SMOOTHING_SENSOR``):
+  its weight rises from 0 to 1 as ρ, that tile's largest channel σ over its luma σ (``frame_noise``), goes from 1.3
+  to 1.45. Noise independent per channel (a demosaiced sensor's) is averaged down by the luma, ρ ≈ 1.5; texture and a
+  JPEG's smoothed chroma are the same in every channel, ρ ≈ 1. On frames with lol_eval15_low's input statistics
+  (σ ≈ 0.7 codes at a gain of 4) the shipped ramp stayed off, while real photos with the same σ and gain
+  (zerodcepp_real, ρ 1.1-1.3) lost NIQE to any lower ramp. Chosen on training-side images only by
+  benchmarks/iat_presmoothing.py's third sweep: NIQE on the three Bayer-mosaic proxies 5.95 → 5.26, PSNR to the
+  teacher +0.1-0.3 dB, zerodcepp_real +0.006 / +0.008 (native / <= 512), bdd100k_night unchanged; 1080p time unchanged.
+  On the evaluation sets (card) native lol_eval15_low goes 5.28 → 4.10 (the teacher 4.08), native dicm 3.88 → 3.90,
+  and detection AP50 at moderate / heavy noise 77.0 / 53.9 → 77.9 / 54.3.
 
 The output formula is the family's: clamp(M·(x̃·mul + add), 1e-8, 1)^gamma, maps in the
 [0, 1]-input convention (``input_range`` "unit") with three β channels after them, so ``apply_maps``
@@ -49,7 +59,7 @@ and the engine's applier are shared with the published models (which have no β:
 
 Shipped weights (card llie_core/weights/iat_student.yaml, max_estimation_side 256: s = 2 up to 512 px,
 8 at 1080p): 0 of 121 standard images collapse at the card's point or s = 1 (the published student: 20);
-estimated at 1080p/8 they are 47.3 dB from the same student at s = 1 (28 real frames, min 35.9; globals
+estimated at 1080p/8 they are 47.0 dB from the same student at s = 1 (28 real frames, min 35.9; globals
 alone 67 dB); PSNR to the teacher on dicm + lime + lol_eval15_low (longer side ≤ 512) 25.4 dB at the
 card's point, 25.3 at s = 1 (with the pre-smoothing). Three training stages: distilled from the teacher, then
 100 steps with a tenth of zero_dce_pp's output mixed into the output target (training/configs/iat_student_look.yaml),
@@ -77,6 +87,8 @@ _OFFDIAGONAL = torch.tensor([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]])
 SMOOTHING_MAX = 1.0  # the largest pre-smoothing weight β
 SMOOTHING_GAIN = (4.0, 8.0)  # noise gain where β starts to rise from 0 and where it reaches SMOOTHING_MAX
 SMOOTHING_NOISE = (4.0, 8.0)  # amplified noise g·σ (8-bit codes) where β starts to rise and reaches SMOOTHING_MAX
+# a lower ramp on g·σ (codes), weighted by a ramp on ρ (``frame_noise``): where the frame's noise is sensor noise
+SMOOTHING_SENSOR = ((1.0, 4.0), (1.3, 1.45))
 NOISE_TILES = (4, 4)  # the grid over which the frame's noise is estimated (one figure per tile)
 Z_FLOOR = 1e-3  # pre-gamma value below which the gain's gamma factor stops growing
 
@@ -148,26 +160,36 @@ def softplus(z: torch.Tensor) -> torch.Tensor:
     return F.relu(z) + torch.log1p(torch.exp(-z.abs()))
 
 
-def frame_noise(x: torch.Tensor, statistic: str = "min") -> torch.Tensor:
-    """N×1×1×1 noise σ (8-bit codes) of N×3×h×w RGB in [0, 1]: Immerkær's estimate on the luma per tile, their minimum.
+def frame_noise(x: torch.Tensor, statistic: str = "min") -> tuple[torch.Tensor, torch.Tensor]:
+    """(σ, ρ), each N×1×1×1, of N×3×h×w RGB in [0, 1]: the luma's noise σ (8-bit codes) and its channel/luma ratio ρ.
 
-    x is the estimator's input, the downscaled frame (bilinear without antialiasing: at odd s its pixels are the
-    frame's own, at even s means of 2×2). Texture raises a tile's figure, so the flattest tile (``statistic`` "min";
-    "median": the middle two tiles' mean) stands for the frame; the border is replicated so that any size has one.
+    Immerkær's estimate per tile of a NOISE_TILES grid, on the luma and on each channel. x is the estimator's input,
+    the downscaled frame (bilinear without antialiasing: at odd s its pixels are the frame's own, at even s means of
+    2×2). Texture raises a tile's figure, so the flattest tile by the luma (``statistic`` "min"; "median": the middle
+    two tiles' mean) stands for the frame; the border is replicated so that any size has one. ρ is that tile's
+    largest channel σ over its luma σ: sensor noise, independent per channel after demosaicing, is averaged down by
+    the Rec.601 luma, ρ ≈ 1 / sqrt(Σ w²) ≈ 1.5; what is the same in every channel (texture, a JPEG's smoothed
+    chroma) gives ρ ≈ 1.
     """
-    # the operator on the luma as one 3-to-1-channel conv (one ONNX Conv instead of slices, products and sums)
-    kernel = (torch.tensor(LUMA_WEIGHTS)[:, None, None] * torch.from_numpy(NOISE_KERNEL)).to(x)[None]
+    # the operator on the luma and on each channel as one 3-to-4-channel conv (one ONNX Conv)
+    weights = torch.cat([torch.tensor(LUMA_WEIGHTS)[None], torch.eye(3)])  # 4×3: luma, R, G, B
+    kernel = (weights[:, :, None, None] * torch.from_numpy(NOISE_KERNEL)).to(x)
     response = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel).abs()
-    # pooled as two equal channels: one channel's batched matmul exports with the example's batch of 1 fixed
-    grid = adaptive_avg_pool(response.expand(-1, 2, -1, -1), NOISE_TILES)[:, :1]  # N×1×rows×columns
-    # the tiles in a row, N×1×(rows·columns), by slices: a reshape exports with the example's batch of 1 fixed
+    grid = adaptive_avg_pool(response, NOISE_TILES)  # N×4×rows×columns
+    # the tiles in a row, N×4×(rows·columns), by slices: a reshape exports with the example's batch of 1 fixed
     tiles = torch.cat([grid[:, :, r] for r in range(NOISE_TILES[0])], dim=2)
-    middle = NOISE_TILES[0] * NOISE_TILES[1] // 2
+    luma = tiles[:, :1]
     if statistic == "min":
-        level = tiles.amin(dim=2, keepdim=True)
+        low = high = luma.amin(dim=2, keepdim=True)
     else:
-        level = torch.sort(tiles, dim=2).values[:, :, middle - 1 : middle + 1].mean(dim=2, keepdim=True)
-    return math.sqrt(math.pi / 2) / 6 * 255 * level[..., None]
+        middle = NOISE_TILES[0] * NOISE_TILES[1] // 2
+        low, high = torch.sort(luma, dim=2).values[:, :, middle - 1 : middle + 1].split(1, dim=2)
+    # the chosen tiles by a mask, not a gather: elementwise products and sums export with a dynamic batch
+    chosen = ((luma >= low) & (luma <= high)).to(x)
+    level = (tiles * chosen).sum(dim=2, keepdim=True) / chosen.sum(dim=2, keepdim=True)  # N×4×1
+    sigma = math.sqrt(math.pi / 2) / 6 * 255 * level[:, :1, :, None]
+    ratio = level[:, 1:].amax(dim=1, keepdim=True) / level[:, :1].clamp_min(1e-12)
+    return sigma, ratio[..., None]
 
 
 def _ramp(v: torch.Tensor, bounds: tuple[float, float]) -> torch.Tensor:
@@ -182,12 +204,17 @@ def smoothing_weight(
     noise: tuple[float, float] | None = SMOOTHING_NOISE,
     statistic: str = "min",
     by_gain: tuple[float, float] = SMOOTHING_GAIN,
+    sensor: tuple[tuple[float, float], tuple[float, float]] | None = SMOOTHING_SENSOR,
 ) -> torch.Tensor:
-    """N×3×h×w pre-smoothing weight β ∈ [0, SMOOTHING_MAX]: the larger of the ramps on the noise gain g and on g·σ."""
+    """N×3×h×w pre-smoothing weight β ∈ [0, SMOOTHING_MAX]: the largest of the ramps on g, on g·σ and on g·σ × ρ's."""
     gain = noise_gain(x, maps, params)
     beta = _ramp(gain, by_gain)
     if noise is not None:
-        beta = torch.maximum(beta, _ramp(gain * frame_noise(x, statistic), noise))
+        sigma, ratio = frame_noise(x, statistic)
+        amplified = gain * sigma
+        beta = torch.maximum(beta, _ramp(amplified, noise))
+        if sensor is not None:
+            beta = torch.maximum(beta, _ramp(amplified, sensor[0]) * _ramp(ratio, sensor[1]))
     return SMOOTHING_MAX * beta
 
 

@@ -173,6 +173,30 @@ def test_shipped_student_presmooths_a_noisy_frame_more_than_the_same_frame_clean
     assert noisy_maps[:, 6:].mean() > smooth_maps[:, 6:].mean() + 0.2
 
 
+@needs_shipped
+def test_shipped_student_presmooths_sensor_noise_more_than_grey_noise_of_the_same_luma_sigma():
+    # The same dim frame, the same luma noise (1 code): drawn per channel (a sensor's, ρ ≈ 1.5) it is pre-smoothed,
+    # drawn once for all channels (ρ ≈ 1, as texture or a JPEG's chroma) it is left as it is.
+    model = create_model("iat_student", scale_factor=1)
+    night = night_scene(96, 128, seed=6)[:, :, ::-1] / np.float32(255)
+    dim = torch.from_numpy(np.ascontiguousarray(night.transpose(2, 0, 1)))[None] * 1.5
+    smooth = torch.nn.functional.avg_pool2d(dim, 3, 1, 1, count_include_pad=False)
+    generator = torch.Generator().manual_seed(7)
+    grey = _noisy(smooth, 1.0, seed=7).clamp(0, 1)
+    per_channel = 1.0 / torch.tensor(LUMA_WEIGHTS).square().sum().sqrt()  # the channel σ whose luma σ is 1 code
+    sensor = (smooth + torch.randn(smooth.shape, generator=generator) * per_channel / 255).clamp(0, 1)
+    (grey_sigma, grey_ratio), (sensor_sigma, sensor_ratio) = frame_noise(grey), frame_noise(sensor)
+    assert sensor_sigma.item() == pytest.approx(grey_sigma.item(), rel=0.15)
+    assert grey_ratio.item() < SMOOTHING_SENSOR[1][0] < SMOOTHING_SENSOR[1][1] < sensor_ratio.item()
+    with torch.no_grad():
+        grey_maps, grey_params = model.estimate(grey)
+        sensor_maps, _ = model.estimate(sensor)
+    gain = noise_gain(grey, grey_maps, grey_params)
+    assert (gain * grey_sigma).median() < SMOOTHING_NOISE[0]  # the ramp on g·σ alone leaves both frames
+    assert grey_maps[:, 6:].max() == 0
+    assert sensor_maps[:, 6:].mean() > 0.2
+
+
 def test_llies_student_takes_unit_input_only():
     with pytest.raises(ValueError, match=r"takes \[0, 1\] input"):
         create_model("iat_student", input_range="signed")

@@ -109,7 +109,12 @@ Mixing the floor's top with it (mix_shipped: box mean and top 1 below the ramp, 
 meets the rule: mix_shipped3-6 and mix_shipped4-7 both qualify, and the rule chooses mix_shipped4-7 (moderate 79.56 /
 61.97, +1.03; none 80.57, +0.52; heavy 61.78, +0.77; NIQE sice40 3.697, +0.011; hw_moderate 3.719, -0.24). Its margin
 at moderate noise (+1.03 against the required +1.0, se 0.54) is within the noise of 350 images, and it is measured
-through the torch model (the guide mix computed in numpy), not yet in the compiled kernel.
+through the torch model (the guide mix computed in numpy), not yet in the compiled kernel. A check after the choice
+(not used for it), another noise draw on the same images (``--seed 2``): AP50 / AP50-95 at moderate noise dark 77.46 /
+59.82, shipped 77.97 / 60.42, mix_shipped4-7 79.83 / 62.13 (+1.86, se 0.59), box3+ 79.84 / 61.66; under heavy noise
+dark 51.01, shipped 61.20 / 43.97, mix_shipped4-7 62.50 / 44.58 (+1.30, se 0.37); without noise the draw does not
+change the frames (80.05 / 80.57 again). The shipped model's own margin over dark at moderate noise moves with the
+draw (+1.33 at seed 1, +0.51 at seed 2; held-out +0.63 at seed 0).
 
 What it would take (not built here): the guide, per frame, g = b + t·(c − b), t = ramp(frame σ; 4, 7), b the frame's
 3×3 box mean at full resolution, c the shipped guide; NOISE_FLOOR's top 1 − 0.2·t (in the estimator graph, whose

@@ -459,6 +459,12 @@ def downscale_normalised(frame: np.ndarray, size: tuple[int, int], reverse: bool
 GUIDE_LUMA = (5, 1.2)  # Gaussian (ksize, sigma) of the half-resolution luma
 GUIDE_CHROMA = (7, 1.5)  # Gaussian (ksize, sigma) of the quarter-resolution colour
 EDGE_RANGE = 1.0  # with NOISE_FLOOR's top, by the third rule in benchmarks/edge_blend_probe.py (training side)
+# The guide the kernel blends towards is mixed per frame by the frame's noise sigma σ: g = b + t·(c − b), b the 3×3
+# box mean of the frame at full resolution, c the half-resolution guide above, t = ramp(σ; GUIDE_MIX) (8-bit codes).
+# At moderate noise and below (σ about 1.5) the detector needs the fine view's detail, under heavy noise (σ about
+# 6.5) the coarse guide's smoothing. Chosen with NOISE_FLOOR's top going from 1 (t = 0) to its shipped value (t = 1),
+# on training-side images only, by the rule in benchmarks/denoise_bound_probe.py (mix_shipped4-7).
+GUIDE_MIX = (4.0, 7.0)
 _LEAST_SIGMA = 0.05  # codes: a frame without measurable noise keeps u wherever b differs by a fraction of a code
 DENOISE_MAPS = 4  # [a R, a G, a B, w]
 
@@ -572,6 +578,34 @@ def denoise_guide(frame: np.ndarray, sigma: float, bgr: bool = True) -> np.ndarr
     return cv2.add(chroma, cv2.cvtColor(luma, cv2.COLOR_GRAY2BGR)).reshape(*luma.shape, 3)
 
 
+def guide_mix(sigma: float) -> float:
+    """t of a frame's guide mix for its noise sigma (8-bit codes): 0 the box mean, 1 the half-resolution guide."""
+    start, full = GUIDE_MIX
+    return min(1.0, max(0.0, (float(sigma) - start) / (full - start)))
+
+
+def box_mean(frame: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """The 3×3 box mean of an H×W×3 integer frame in its dtype (rounded; OpenCV's default border, reflect 101)."""
+    return cv2.blur(frame, (3, 3), dst=dst)
+
+
+def mixed_guide(frame: np.ndarray, sigma: float, bgr: bool = True) -> np.ndarray:
+    """The guide the noise-aware kernel blends towards (GUIDE_MIX), float32 fractions of full scale.
+
+    ``denoise_guide`` (h/2×w/2×3) where ``guide_mix(sigma)`` is 1, else b + t·(c − b) at full resolution (H×W×3): b
+    the frame's 3×3 box mean, c ``denoise_guide`` upsampled bilinearly at pixel centres.
+    """
+    t = guide_mix(sigma)
+    if t >= 1:
+        return denoise_guide(frame, sigma, bgr)
+    top = np.float32(1.0 / max_value(frame.dtype))
+    fine = np.multiply(box_mean(np.ascontiguousarray(frame)), top, dtype=np.float32)
+    if t <= 0:
+        return fine
+    coarse = resize_bilinear(denoise_guide(frame, sigma, bgr), frame.shape[:2], align_corners=False)
+    return fine + np.float32(t) * (coarse - fine)
+
+
 _BORDER = cv2.BORDER_REPLICATE
 
 
@@ -585,22 +619,26 @@ def _widen_pixels_numpy(rows: np.ndarray, c0: np.ndarray, c1: np.ndarray, wc: np
 def _numpy_denoise_kernel(iterations: int) -> Callable:
     """The compiled kernel's computation in numpy on blocks of rows (same numbers, slower)."""
 
-    def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
         r0, r1, wr, c0, c1, wc = map_taps
-        # the guide at half resolution (chroma upsampled plus luma), then each resolution's rows widened
-        lo = chroma[c_r0]
-        half = _widen_pixels_numpy(lo + c_wr[:, None] * (chroma[c_r1] - lo), c_c0, c_c1, c_wc)
-        guide = _widen_pixels_numpy(half + np.repeat(luma, 3, axis=1), g_c0, g_c1, g_wc)
+        if mix > 0:  # the guide at half resolution (chroma upsampled plus luma), then each resolution's rows widened
+            lo = chroma[c_r0]
+            half = _widen_pixels_numpy(lo + c_wr[:, None] * (chroma[c_r1] - lo), c_c0, c_c1, c_wc)
+            guide = _widen_pixels_numpy(half + np.repeat(luma, 3, axis=1), g_c0, g_c1, g_wc)
         maps_w = _widen_pixels_numpy(rows, c0, c1, wc)
         for start in range(0, frame.shape[0], 64):
             block = slice(start, start + 64)
             lo = maps_w[:, r0[block]]
             a, w = lo + wr[block, None] * (maps_w[:, r1[block]] - lo)
-            lo = guide[g_r0[block]]
-            g = lo + g_wr[block, None] * (guide[g_r1[block]] - lo)
+            if mix > 0:
+                lo = guide[g_r0[block]]
+                g = lo + g_wr[block, None] * (guide[g_r1[block]] - lo)
+            if mix < 1:
+                f = fine[block].astype(np.float32) * inv
+                g = f if mix <= 0 else f + mix * (g - f)
             x = frame[block].astype(np.float32) * inv
             v = np.clip(x + w * (g - x), 0, 1)
             for _ in range(iterations):
@@ -672,7 +710,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
     """Compile the blend-then-curve row kernel for a fixed iteration count."""
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-    def kernel(frame, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         # pragma: no cover - compiled
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
@@ -683,7 +721,8 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
         zero, one = np.float32(0.0), np.float32(1.0)
         # The maps [a, w] and the guide are widened one low-resolution row at a time into two slots each, kept
         # while output rows use them (as in the IAT kernel), so that no full-width array is written. A guide row is
-        # made at half resolution first: its chroma interpolated from quarter resolution, plus its luma.
+        # made at half resolution first: its chroma interpolated from quarter resolution, plus its luma. None is
+        # made where the mix t is 0 (the box mean ``fine`` alone), ``fine`` is not read where it is 1.
         map_slots = np.empty((2, 2, n), np.float32)
         map_held = np.full(2, -1, np.int64)
         guide_slots = np.empty((2, n), np.float32)
@@ -701,7 +740,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
                     map_held[s] = need
             g0, g1 = g_r0[y], g_r1[y]
             for need, keep in ((g0, g1), (g1, g0)):
-                s = _free_slot(guide_held, need, keep)
+                s = _free_slot(guide_held, need, keep) if mix > zero else -1
                 if s >= 0:
                     c_lo, c_hi, t = chroma[c_r0[need]], chroma[c_r1[need]], c_wr[need]
                     j = 0
@@ -715,12 +754,18 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
             a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]
             gl, gh = guide_slots[0 if guide_held[0] == g0 else 1], guide_slots[0 if guide_held[0] == g1 else 1]
             t, tg = wr[y], g_wr[y]
-            src = frame[y]
+            src, box = frame[y], fine[y]
             dst = out[y]
             i = 0
             while i < n:
                 x = np.float32(src[i]) * inv
-                g = gl[i] + tg * (gh[i] - gl[i])
+                if mix <= zero:
+                    g = np.float32(box[i]) * inv
+                elif mix >= one:
+                    g = gl[i] + tg * (gh[i] - gl[i])
+                else:
+                    f = np.float32(box[i]) * inv
+                    g = f + mix * (gl[i] + tg * (gh[i] - gl[i]) - f)
                 v = x + (w_lo[i] + t * (w_hi[i] - w_lo[i])) * (g - x)
                 v = zero if v < zero else (one if v > one else v)
                 a = a_lo[i] + t * (a_hi[i] - a_lo[i])
@@ -759,14 +804,21 @@ def apply_denoise_curves_fast(
     """Enhance an H×W×3 uint8/uint16 frame with noise-aware maps: blend towards its denoise guide, then LE curves.
 
     maps: h×w×4 float32 [a RGB, w] (RGB order, any h×w; upsampled as curve maps, align_corners=True); the guide,
-    ``denoise_guide(frame, sigma, bgr)`` (sigma: the frame's noise sigma, 8-bit codes), upsampled at pixel centres.
+    ``mixed_guide(frame, sigma, bgr)`` (sigma: the frame's noise sigma, 8-bit codes), upsampled at pixel centres.
     Equals rounding ``models.noise_dce.apply_denoise_curves`` to the frame's dtype, within one level.
     """
     if maps.ndim != 3 or maps.shape[2] != DENOISE_MAPS:
         raise ValueError(f"maps have shape {maps.shape}; expected h×w×{DENOISE_MAPS} [a RGB, w]")
     height, width, _ = frame.shape
     frame = np.ascontiguousarray(frame)
-    luma, chroma = _guide_parts(frame, bgr, sigma, _held_arrays())
+    arrays, mix = _held_arrays(), guide_mix(sigma)
+    # the box mean where the mix uses it (the frame itself is passed, unread, where t = 1); the half-resolution
+    # parts where it uses them (single zeros, unread, where t = 0: the box mean's frames skip their 2-3 ms)
+    fine = frame if mix >= 1 else box_mean(frame, arrays.get_empty("box", frame.shape, frame.dtype))
+    if mix > 0:
+        luma, chroma = _guide_parts(frame, bgr, sigma, arrays)
+    else:
+        luma, chroma = np.zeros((1, 1), np.float32), np.zeros((1, 1, 3), np.float32)
     # rows [a, w w w] in the frame's channel order: the weight repeated for each channel, so that the kernel runs
     # over contiguous values
     rows = np.empty((2, *maps.shape[:2], 3), np.float32)
@@ -776,6 +828,8 @@ def apply_denoise_curves_fast(
     out = np.empty_like(flat)
     _denoise_kernel(iterations)(
         flat,
+        fine.reshape(height, width * 3),
+        np.float32(mix),
         luma,
         chroma.reshape(chroma.shape[0], -1),
         _taps(luma.shape, chroma.shape[:2], align_corners=False),

@@ -13,7 +13,14 @@ import pytest
 import llie_core.kernels as kernels
 from llie_core import create_enhancer
 from llie_core.classical.denoise import noise_sigma
-from llie_core.kernels import DENOISE_MAPS, apply_denoise_curves_fast, denoise_guide
+from llie_core.kernels import (
+    DENOISE_MAPS,
+    GUIDE_MIX,
+    apply_denoise_curves_fast,
+    denoise_guide,
+    guide_mix,
+    mixed_guide,
+)
 from llie_core.registry import DEFAULT_MODEL, get_spec
 from llie_core.resize import resize_bilinear
 
@@ -53,12 +60,13 @@ def _maps(h: int, w: int, seed: int) -> np.ndarray:
 
 
 def _reference(frame: np.ndarray, maps: np.ndarray, bgr: bool, sigma: float, iterations: int = 4) -> np.ndarray:
-    """models.noise_dce.apply_denoise_curves (torch, RGB) on the same guide, rounded to the frame's levels."""
+    """models.noise_dce.apply_denoise_curves (torch, RGB) on the same guide (``mixed_guide``, as the model's forward
+    gets it), rounded to the frame's levels."""
     top = np.iinfo(frame.dtype).max
     rgb = np.ascontiguousarray(frame[:, :, ::-1] if bgr else frame)
     size = frame.shape[:2]
     x = torch.from_numpy(rgb.astype(np.float32) / top).permute(2, 0, 1)[None]
-    guide = upsample_guide(torch.from_numpy(denoise_guide(rgb, sigma, bgr=False)).permute(2, 0, 1)[None], size)
+    guide = upsample_guide(torch.from_numpy(mixed_guide(rgb, sigma, bgr=False)).permute(2, 0, 1)[None], size)
     full = torch.from_numpy(resize_bilinear(maps, size, align_corners=True)).permute(2, 0, 1)[None]
     out = np.rint(apply_denoise_curves(x, guide, full, iterations)[0].permute(1, 2, 0).numpy() * top)
     return (out[:, :, ::-1] if bgr else out).astype(np.int64)
@@ -73,9 +81,13 @@ CASES = [
 ]
 
 
+# the coarse guide (GUIDE_MIX's t = 1) with its luma blurred, edge-aware; the box mean (t = 0); mixed (t = 0.5, 0.83)
+SIGMAS = [math.inf, 20.0, 0.0, 2.0, 5.5, 6.5]
+
+
 @pytest.mark.parametrize(("size", "map_size", "dtype"), CASES)
 @pytest.mark.parametrize("bgr", [True, False])
-@pytest.mark.parametrize("sigma", [math.inf, 20.0, 0.0])  # the guide's luma blurred; edge-aware; unblurred
+@pytest.mark.parametrize("sigma", SIGMAS)
 def test_kernel_equals_torch_reference(size, map_size, dtype, bgr, sigma):
     rng = np.random.default_rng(sum(size))
     frame = rng.integers(0, np.iinfo(dtype).max // 3, (*size, 3)).astype(dtype)
@@ -155,14 +167,15 @@ def test_kernel_results_do_not_depend_on_earlier_frames_or_other_threads():
 
 @pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
 @pytest.mark.parametrize("size", [(70, 45), (68, 96)])  # the compiled guide rows: by taps, and doubled without them
-def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size):
+@pytest.mark.parametrize("sigma", [10.0, 2.0, 5.5])  # GUIDE_MIX's t 1 (the coarse guide), 0 (the box mean), 0.5
+def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size, sigma):
     rng = np.random.default_rng(4)
     frame = rng.integers(0, 65535 // 3, (*size, 3)).astype(np.uint16)  # more rows than one block of the fallback
     maps = _maps(6, 4, seed=5)
-    compiled = apply_denoise_curves_fast(frame, maps, 4, 10.0)  # about the differences the guide's blur makes
+    compiled = apply_denoise_curves_fast(frame, maps, 4, sigma)  # 10: about the differences the guide's blur makes
     monkeypatch.setattr(kernels, "numba", None)
     monkeypatch.setattr(kernels, "_DENOISE_KERNELS", {})
-    fallback = apply_denoise_curves_fast(frame, maps, 4, 10.0)
+    fallback = apply_denoise_curves_fast(frame, maps, 4, sigma)
     assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1
 
 
@@ -196,10 +209,30 @@ def test_amplified_noise_is_sigma_times_the_curves_slope():
     torch.testing.assert_close(amplified_noise(low, a, sigma, 4), expected, rtol=1e-6, atol=1e-9)
 
 
-def test_blend_floor_ramps_with_the_amplified_noise():
-    start, full, top = NOISE_FLOOR
+@pytest.mark.parametrize("sigma", [0.0, 2.0, 5.5, 6.5, 7.0, 20.0])  # below GUIDE_MIX's ramp, on it, above
+def test_blend_floor_ramps_with_the_amplified_noise_to_a_top_set_by_the_guide_mix(sigma):
+    start, full, shipped_top = NOISE_FLOOR
+    t = min(1.0, max(0.0, (sigma - GUIDE_MIX[0]) / (GUIDE_MIX[1] - GUIDE_MIX[0])))
+    assert guide_mix(sigma) == pytest.approx(t)
+    top = 1.0 - (1.0 - shipped_top) * t  # 1 with the box-mean guide, the shipped 0.8 with the coarse one
     noise = torch.tensor([0.0, start, (start + full) / 2, full, 10 * full])
-    torch.testing.assert_close(blend_floor(noise), torch.tensor([0.0, 0.0, top / 2, top, top]))
+    floor = blend_floor(noise, torch.full_like(noise, sigma))
+    torch.testing.assert_close(floor, torch.tensor([0.0, 0.0, top / 2, top, top]))
+
+
+def test_mixed_guide_is_the_box_mean_the_coarse_guide_or_between():
+    rng = np.random.default_rng(12)
+    frame = rng.integers(0, 200, (30, 41, 3)).astype(np.uint8)
+    # the 3×3 box mean written out: borders reflected without repeating the edge (OpenCV's default), rounded
+    padded = np.pad(frame.astype(np.float64), ((1, 1), (1, 1), (0, 0)), mode="reflect")
+    box = sum(padded[i : i + 30, j : j + 41] for i in range(3) for j in range(3)) / 9
+    fine = np.floor(box + 0.5) / 255
+    np.testing.assert_allclose(mixed_guide(frame, 0.0), fine, atol=1e-6)
+    coarse = denoise_guide(frame, 9.0)
+    np.testing.assert_array_equal(mixed_guide(frame, 9.0), coarse)  # at half resolution: the shipped path
+    up = resize_bilinear(denoise_guide(frame, 5.0), frame.shape[:2], align_corners=False)
+    t = (5.0 - GUIDE_MIX[0]) / (GUIDE_MIX[1] - GUIDE_MIX[0])
+    np.testing.assert_allclose(mixed_guide(frame, 5.0), fine + t * (up - fine), atol=1e-5)
 
 
 def test_quiet_gate_ramps_with_the_amplified_noise():
@@ -225,7 +258,8 @@ def test_the_weight_is_floored_only_under_noise(weights):
     low = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(2)) * 0.3
     with torch.no_grad():
         quiet, noisy = (model.estimate(torch.cat([low, torch.full((1, 1, 8, 8), s)], 1)) for s in (0.0, 30.0))
-    floor = blend_floor(amplified_noise(low, noisy[:, :3], torch.full((1, 1, 8, 8), 30.0), model.iterations))
+    sigma = torch.full((1, 1, 8, 8), 30.0)
+    floor = blend_floor(amplified_noise(low, noisy[:, :3], sigma, model.iterations), sigma)
     assert floor.min() > 0 and torch.all(noisy[:, 3:] >= floor)
     # without noise there is no floor: the weight is the (gated) learned sigmoid, below the floor's top here
     assert quiet[:, 3:].min() < NOISE_FLOOR[2] <= noisy[:, 3:].min()

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from llie_core.curves import estimation_size
 from llie_core.detect_eval import IMAGE_SUFFIXES, LabelledImage, load_dataset, read_bgr
 from llie_core.engine.estimate import frame_noise_sigma
-from llie_core.kernels import denoise_guide, downscale_normalised
+from llie_core.kernels import downscale_normalised, mixed_guide
 from llie_core.losses import zero_reference_loss
 from llie_core.models.dce import apply_curves
 from llie_core.models.noise_dce import NoiseAwareDCE, apply_denoise_curves, upsample_guide
@@ -192,7 +192,7 @@ def detection_example(
         "dark": dark,
         "low": downscale_normalised(dark, estimation_size(height, width, cfg.scale_factor), reverse=False),
         "sigma": (sigma := frame_noise_sigma(dark, bgr=False)),
-        "guide": denoise_guide(dark, sigma, bgr=False),
+        "guide": mixed_guide(dark, sigma, bgr=False),
         "size": size,
         "window": (y, x),
         "targets": crop_targets(targets, y, x, d.crop),

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from llie_core.curves import check_scale_factor, estimation_size
+from llie_core.kernels import GUIDE_MIX
 from llie_core.models.dce import DepthwiseSeparableConv, apply_curves
 from llie_core.registry import get_spec
 
@@ -81,10 +82,12 @@ def _ramp(noise: torch.Tensor, start: float, full: float) -> torch.Tensor:
     return ((noise - start) / (full - start)).clamp(0, 1)
 
 
-def blend_floor(noise: torch.Tensor) -> torch.Tensor:
-    """The least blend weight for an amplified noise (8-bit codes), any shape: NOISE_FLOOR's ramp."""
+def blend_floor(noise: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """The least blend weight for an amplified noise and the frame's noise sigma (8-bit codes, same shape):
+    NOISE_FLOOR's ramp, its top 1 where the guide is the box mean and NOISE_FLOOR's where it is the coarse guide
+    (``kernels.GUIDE_MIX``: 1 − 0.2·t at the shipped top 0.8)."""
     start, full, top = NOISE_FLOOR
-    return top * _ramp(noise, start, full)
+    return (1 + (top - 1) * _ramp(sigma, *GUIDE_MIX)) * _ramp(noise, start, full)
 
 
 def quiet_gate(noise: torch.Tensor) -> torch.Tensor:
@@ -99,7 +102,7 @@ def noise_plane(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def upsample_guide(guide: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """The denoise guide N×3×h×w bilinearly at pixel centres (align_corners=False) to N×3×H×W."""
+    """The denoise guide N×3×h×w bilinearly at pixel centres (align_corners=False) to N×3×H×W (unchanged at H×W)."""
     return F.interpolate(guide, size=size, mode="bilinear", align_corners=False)
 
 
@@ -110,13 +113,14 @@ def apply_denoise_curves(x: torch.Tensor, guide: torch.Tensor, maps: torch.Tenso
 
 
 def frame_inputs(frame: np.ndarray, scale_factor: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """What the runtime derives from an H×W×3 RGB integer frame: (low-resolution RGB, noise sigma, denoise guide)."""
+    """What the runtime derives from an H×W×3 RGB integer frame: (low-resolution RGB, noise sigma, denoise guide:
+    ``kernels.mixed_guide``, at half or full resolution)."""
     from llie_core.engine.estimate import frame_noise_sigma
-    from llie_core.kernels import denoise_guide, downscale_normalised
+    from llie_core.kernels import downscale_normalised, mixed_guide
 
     low = downscale_normalised(frame, estimation_size(*frame.shape[:2], scale_factor), reverse=False)
     sigma = frame_noise_sigma(frame, bgr=False)
-    return low, sigma, denoise_guide(frame, sigma, bgr=False)
+    return low, sigma, mixed_guide(frame, sigma, bgr=False)
 
 
 class NoiseAwareDCE(nn.Module):
@@ -161,8 +165,10 @@ class NoiseAwareDCE(nn.Module):
         h = F.relu(self.e_conv3(h))
         h = self.e_conv4(h)
         a = torch.tanh(h[:, :3])
-        noise = amplified_noise(x[:, :3], a, x[:, 3:].clamp_min(0), self.iterations)
-        return torch.cat([a, torch.maximum(torch.sigmoid(h[:, 3:]) * quiet_gate(noise), blend_floor(noise))], dim=1)
+        sigma = x[:, 3:].clamp_min(0)
+        noise = amplified_noise(x[:, :3], a, sigma, self.iterations)
+        floor = blend_floor(noise, sigma)
+        return torch.cat([a, torch.maximum(torch.sigmoid(h[:, 3:]) * quiet_gate(noise), floor)], dim=1)
 
     def full_maps(self, low: torch.Tensor, sigma: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Maps for low-resolution RGB N×3×h×w and noise sigmas (N,), upsampled as curves (align_corners) to size."""

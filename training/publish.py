@@ -763,7 +763,8 @@ NOTES = {
     NOISE_AWARE: [
         "llie's default model. Its estimator (TinyDCE-sized, s = 12) sees the frame and its noise sigma (Immerkaer "
         "1996 on 16 tiles) and predicts LE curves and a weight that blends each pixel towards a cheap denoise guide "
-        "(half-resolution luma, quarter-resolution chroma, OpenCV) before the curves, in one compiled pass.",
+        "before the curves, in one compiled pass: the frame's 3x3 box mean at noise sigma below 4 codes, a coarse "
+        "view (half-resolution luma, quarter-resolution chroma, OpenCV) above 7, a linear mix between.",
         "Detection-aware: the frozen yolov8n's v8DetectionLoss on darkened noisy crops of highway_dev's 350 training "
         "images (split_names; the 150 held-out images were never trained or tuned on), plus distillation from llie's "
         "Zero-DCE++ on clean SICE images for the look.",
@@ -804,6 +805,19 @@ NOTES = {
         "(load average 0.9) gives 10.0 ms, tiny_dce 3.8 ms in the same run (the run before it, 12.4 and 4.1 ms, was "
         "slow for both); in an alternating A/B of llie bench with the code before the guide, 3 runs each, 9.99 "
         "against 10.46 ms median.",
+        "The guide mix (GUIDE_MIX in llie_core/kernels.py) came after the edge-aware guide, the weights unchanged: "
+        "per frame the guide is b + t(c - b), t = ramp(noise sigma; 4, 7 codes), b the 3x3 box mean at full "
+        "resolution, c the coarse guide, and the blend floor's top is 1 - 0.2t (1 with the box mean, 0.8 with the "
+        "coarse guide). At moderate noise and below the detector needs the fine view's detail, under heavy noise the "
+        "coarse guide's smoothing. Chosen on training-side images only by the rule in "
+        "benchmarks/denoise_bound_probe.py (mix_shipped4-7, torch model): AP50 on all 350 training-part images (seed "
+        "1) none / moderate / heavy 80.05 / 78.53 / 61.01 -> 80.57 / 79.56 / 61.78; NIQE on 40 SICE part 1 images "
+        "3.686 -> 3.697, on 40 highway_dev training frames darkened moderate 3.964 -> 3.719. On the held-out part "
+        "before it: AP50 80.40 / 78.41 / 58.56, NIQE dicm 3.808, lime 3.855, lol_eval15_low 5.593, sci_easy 4.530. "
+        "Frames with t = 0 (the card's bench frames, sigma about 0.15) skip the coarse guide (apply 8.0 -> 5.4 ms "
+        "at 1080p); frames between (sigma 4 to 7, as under heavy noise) compute both and the box mean: the apply of "
+        "one 1080p frame with the same maps took 5.2 / 10.1 / 8.1 ms at t = 0 / 0.5 / 1 (median of 15, one thread, "
+        "load average 0.85).",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

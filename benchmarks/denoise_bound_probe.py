@@ -116,7 +116,9 @@ dark 51.01, shipped 61.20 / 43.97, mix_shipped4-7 62.50 / 44.58 (+1.30, se 0.37)
 change the frames (80.05 / 80.57 again). The shipped model's own margin over dark at moderate noise moves with the
 draw (+1.33 at seed 1, +0.51 at seed 2; held-out +0.63 at seed 0).
 
-Built (after this probe, so the probe's rows above are the torch path of then): the guide, per frame, g = b + t·(c −
+Built (after this probe; its torch rows pin ``kernels.GUIDE_MIX`` to the coarse guide, ``BEFORE_MIX``, so they
+still run the torch path they were measured on, while ``shipped`` and the chains in front of it run the engine as
+shipped now): the guide, per frame, g = b + t·(c −
 b), t = ramp(frame σ; 4, 7) (``kernels.GUIDE_MIX``, ``kernels.mixed_guide``), b the frame's 3×3 box mean at full
 resolution, c the coarse guide; NOISE_FLOOR's top 1 − 0.2·t (``noise_dce.blend_floor``, in the estimator graph,
 whose input carries σ). The compiled pass takes the box mean alone at t = 0 (clean and moderate noise), the coarse
@@ -159,8 +161,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from detect_paired import load_records, save_records  # benchmarks/ (this script's folder)
+from edge_blend_probe import BEFORE_MIX
 
-from llie_core import detect_eval, metrics
+from llie_core import detect_eval, kernels, metrics
 from llie_core.classical.denoise import noise_sigma
 from llie_core.cli.eval import list_images, load_rgb
 from llie_core.kernels import denoise_guide, downscale_normalised
@@ -211,15 +214,17 @@ class NonLocalMeans:
 
 @contextlib.contextmanager
 def _constants(values: dict[str, tuple]) -> Iterator[None]:
-    """noise_dce's module constants (NOISE_FLOOR, QUIET_GATE) set to ``values`` for the block, then restored."""
-    shipped = {name: getattr(noise_dce, name) for name in values}
-    for name, value in values.items():
-        setattr(noise_dce, name, value)
+    """noise_dce's module constants (NOISE_FLOOR, QUIET_GATE; GUIDE_MIX, in kernels too) set to ``values`` for the
+    block, then restored."""
+    holders = [(module, name) for name in values for module in (noise_dce, kernels) if hasattr(module, name)]
+    shipped = {(module, name): getattr(module, name) for module, name in holders}
+    for module, name in holders:
+        setattr(module, name, values[name])
     try:
         yield
     finally:
-        for name, value in shipped.items():
-            setattr(noise_dce, name, value)
+        for (module, name), value in shipped.items():
+            setattr(module, name, value)
 
 
 def torch_stage(
@@ -252,7 +257,8 @@ def torch_stage(
         x = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1)[None].float() / 255.0
         noise_dce.frame_inputs = inputs
         try:
-            with _constants(constants), torch.inference_mode():
+            # the rows were measured before the guide mix was built: the torch path as it was then
+            with _constants({"GUIDE_MIX": BEFORE_MIX} | constants), torch.inference_mode():
                 y = model(x)[0].clamp(0, 1).permute(1, 2, 0).numpy()
         finally:
             noise_dce.frame_inputs = shipped_inputs
@@ -277,10 +283,10 @@ def gated_blur_stage(model, start: float, full: float) -> Callable:
 
     def run(bgr: np.ndarray) -> np.ndarray:
         rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-        low, sigma, guide = noise_dce.frame_inputs(rgb, model.scale_factor)
         x, blurred = (torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0 for f in (rgb, cv2.blur(rgb, (3, 3))))
         size = tuple(x.shape[-2:])
-        with torch.inference_mode():
+        with _constants({"GUIDE_MIX": BEFORE_MIX}), torch.inference_mode():  # as measured, before the guide mix
+            low, sigma, guide = noise_dce.frame_inputs(rgb, model.scale_factor)
             low = torch.from_numpy(low).permute(2, 0, 1)[None]
             plane = noise_dce.noise_plane(torch.tensor([sigma]), low)
             maps = model.estimate(torch.cat([low, plane], dim=1))

@@ -92,10 +92,16 @@ def candidates() -> dict[str, tuple[float, float]]:
     return {"plain": (math.inf, shipped_top)} | {f"c{c:g}_top{top:g}": (c, top) for c, top in GRID}
 
 
+# ``kernels.GUIDE_MIX`` as this probe ran, before the guide mix was built: t = 1 at any noise sigma >= 0, so the guide
+# is the coarse one and the floor's top is NOISE_FLOOR's own (``noise_dce.blend_floor``)
+BEFORE_MIX = (-2.0, -1.0)
+
+
 def set_candidate(edge_range: float, top: float) -> None:
-    """Set the two constants both paths read at call time."""
+    """Set the constants both paths read at call time (the guide mix as it was: ``BEFORE_MIX``)."""
     kernels.EDGE_RANGE = edge_range
     noise_dce.NOISE_FLOOR = (*noise_dce.NOISE_FLOOR[:2], top)
+    kernels.GUIDE_MIX = noise_dce.GUIDE_MIX = BEFORE_MIX
 
 
 def detect(args: argparse.Namespace) -> None:

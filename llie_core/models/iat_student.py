@@ -77,6 +77,7 @@ from torch import nn
 from llie_core.classical.denoise import NOISE_KERNEL
 from llie_core.frames import LUMA_WEIGHTS
 from llie_core.models.iat import AdaptiveAvgPool, IATFamily, ResidualBlock, adaptive_avg_pool
+from llie_core.models.ramp import ramp
 
 THUMBNAIL = (32, 32)  # what the global head sees, whatever the estimation resolution
 GAMMA_RANGE = (0.4, 1.2)
@@ -192,11 +193,6 @@ def frame_noise(x: torch.Tensor, statistic: str = "min") -> tuple[torch.Tensor, 
     return sigma, ratio[..., None]
 
 
-def _ramp(v: torch.Tensor, bounds: tuple[float, float]) -> torch.Tensor:
-    lo, hi = bounds
-    return ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
-
-
 def smoothing_weight(
     x: torch.Tensor,
     maps: torch.Tensor,
@@ -208,13 +204,13 @@ def smoothing_weight(
 ) -> torch.Tensor:
     """N×3×h×w pre-smoothing weight β ∈ [0, SMOOTHING_MAX]: the largest of the ramps on g, on g·σ and on g·σ × ρ's."""
     gain = noise_gain(x, maps, params)
-    beta = _ramp(gain, by_gain)
+    beta = ramp(gain, *by_gain)
     if noise is not None:
         sigma, ratio = frame_noise(x, statistic)
         amplified = gain * sigma
-        beta = torch.maximum(beta, _ramp(amplified, noise))
+        beta = torch.maximum(beta, ramp(amplified, *noise))
         if sensor is not None:
-            beta = torch.maximum(beta, _ramp(amplified, sensor[0]) * _ramp(ratio, sensor[1]))
+            beta = torch.maximum(beta, ramp(amplified, *sensor[0]) * ramp(ratio, *sensor[1]))
     return SMOOTHING_MAX * beta
 
 

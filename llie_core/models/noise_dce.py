@@ -37,6 +37,7 @@ from torch import nn
 from llie_core.curves import check_scale_factor, estimation_size
 from llie_core.kernels import GUIDE_MIX
 from llie_core.models.dce import DepthwiseSeparableConv, apply_curves
+from llie_core.models.ramp import ramp
 from llie_core.registry import get_spec
 
 WEIGHT_BIAS = -2.0  # initial blend weight sigmoid(-2) ≈ 0.12: start close to the frame
@@ -87,22 +88,18 @@ def amplified_noise(low: torch.Tensor, a: torch.Tensor, sigma: torch.Tensor, ite
     return sigma * slope.abs().mean(dim=1, keepdim=True)
 
 
-def _ramp(noise: torch.Tensor, start: float, full: float) -> torch.Tensor:
-    return ((noise - start) / (full - start)).clamp(0, 1)
-
-
 def blend_floor(noise: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     """The least blend weight for an amplified noise and the frame's noise sigma (8-bit codes, same shape):
     NOISE_FLOOR's ramp, its top 1 where the guide is the box mean and NOISE_FLOOR's where it is the coarse guide
     (``kernels.GUIDE_MIX``: 1 − 0.2·t at the shipped top 0.8)."""
     start, full, top = NOISE_FLOOR
-    return (1 + (top - 1) * _ramp(sigma, *GUIDE_MIX)) * _ramp(noise, start, full)
+    return (1 + (top - 1) * ramp(sigma, *GUIDE_MIX)) * ramp(noise, start, full)
 
 
 def quiet_gate(noise: torch.Tensor) -> torch.Tensor:
     """The factor on the learned blend weight for an amplified noise (8-bit codes), any shape: QUIET_GATE's ramp."""
     start, full, least = QUIET_GATE
-    return least + (1 - least) * _ramp(noise, start, full)
+    return least + (1 - least) * ramp(noise, start, full)
 
 
 def noise_plane(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -584,9 +584,12 @@ def guide_mix(sigma: float) -> float:
     return min(1.0, max(0.0, (float(sigma) - start) / (full - start)))
 
 
-def box_mean(frame: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
-    """The 3×3 box mean of an H×W×3 integer frame in its dtype (rounded; OpenCV's default border, reflect 101)."""
-    return cv2.blur(frame, (3, 3), dst=dst)
+def box_mean(frame: np.ndarray) -> np.ndarray:
+    """The 3×3 box mean of an H×W×3 integer frame in its dtype (rounded; OpenCV's default border, reflect 101).
+
+    The compiled pass (``apply_denoise_curves_fast``) makes the same values row by row.
+    """
+    return cv2.blur(frame, (3, 3))
 
 
 def mixed_guide(frame: np.ndarray, sigma: float, bgr: bool = True) -> np.ndarray:
@@ -619,8 +622,10 @@ def _widen_pixels_numpy(rows: np.ndarray, c0: np.ndarray, c1: np.ndarray, wc: np
 def _numpy_denoise_kernel(iterations: int) -> Callable:
     """The compiled kernel's computation in numpy on blocks of rows (same numbers, slower)."""
 
-    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
+        if mix < 1:
+            fine = box_mean(frame.reshape(frame.shape[0], -1, 3)).reshape(frame.shape)
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
         r0, r1, wr, c0, c1, wc = map_taps
@@ -710,7 +715,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
     """Compile the blend-then-curve row kernel for a fixed iteration count."""
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         # pragma: no cover - compiled
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
@@ -719,10 +724,22 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
         zero, one = np.float32(0.0), np.float32(1.0)
+        ninth, half = np.float32(1.0 / 9.0), np.float32(0.5)
         # The maps [a, w] and the guide are widened one low-resolution row at a time into two slots each, kept
         # while output rows use them (as in the IAT kernel), so that no full-width array is written. A guide row is
         # made at half resolution first: its chroma interpolated from quarter resolution, plus its luma. None is
-        # made where the mix t is 0 (the box mean ``fine`` alone), ``fine`` is not read where it is 1.
+        # made where the mix t is 0 (the box mean alone); the box mean is not made where it is 1.
+        # The box mean (``box_mean``) is made here too, row by row, instead of cv2.blur into a full-resolution
+        # array: the sums of the three frame rows about y (columns, with one pixel on each side reflected as
+        # reflect-101 does; the edge pixel itself on a 1-pixel axis), then of three such sums per value. The
+        # sums are exact in float32 (at most 9·65535 < 2^24) and sum/9 never has a fractional part of .5 nor
+        # within float32's error of it, so int(sum/9 + 0.5) is OpenCV's rounded mean, to the bit. The row is kept
+        # in the frame's dtype, so that the blend below reads it as it read cv2.blur's (the same values to the bit:
+        # computed inline, LLVM contracts the mix differently and a few values moved by a level).
+        box_sums = np.empty(n + 6, np.float32)
+        box = np.empty_like(frame[0])
+        last = n // 3 - 1
+        edge_lo, edge_hi = (3, 3 * last - 3) if last > 0 else (0, 0)
         map_slots = np.empty((2, 2, n), np.float32)
         map_held = np.full(2, -1, np.int64)
         guide_slots = np.empty((2, n), np.float32)
@@ -754,8 +771,21 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
             a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]
             gl, gh = guide_slots[0 if guide_held[0] == g0 else 1], guide_slots[0 if guide_held[0] == g1 else 1]
             t, tg = wr[y], g_wr[y]
-            src, box = frame[y], fine[y]
-            dst = out[y]
+            src, dst = frame[y], out[y]
+            if mix < one:
+                above = frame[y - 1] if y > 0 else frame[min(1, height - 1)]
+                below = frame[y + 1] if y < height - 1 else frame[max(0, height - 2)]
+                i = 0
+                while i < n:
+                    box_sums[i + 3] = np.float32(above[i]) + np.float32(src[i]) + np.float32(below[i])
+                    i += 1
+                for c in range(3):
+                    box_sums[c] = box_sums[3 + edge_lo + c]
+                    box_sums[n + 3 + c] = box_sums[3 + edge_hi + c]
+                i = 0
+                while i < n:
+                    box[i] = np.int32((box_sums[i] + box_sums[i + 3] + box_sums[i + 6]) * ninth + half)
+                    i += 1
             i = 0
             while i < n:
                 x = np.float32(src[i]) * inv
@@ -812,9 +842,8 @@ def apply_denoise_curves_fast(
     height, width, _ = frame.shape
     frame = np.ascontiguousarray(frame)
     arrays, mix = _held_arrays(), guide_mix(sigma)
-    # the box mean where the mix uses it (the frame itself is passed, unread, where t = 1); the half-resolution
-    # parts where it uses them (single zeros, unread, where t = 0: the box mean's frames skip their 2-3 ms)
-    fine = frame if mix >= 1 else box_mean(frame, arrays.get_empty("box", frame.shape, frame.dtype))
+    # the half-resolution parts where the mix uses them (single zeros, unread, where t = 0: the box mean's frames
+    # skip their 2-3 ms); the kernel makes the box mean itself where the mix uses it
     if mix > 0:
         luma, chroma = _guide_parts(frame, bgr, sigma, arrays)
     else:
@@ -828,7 +857,6 @@ def apply_denoise_curves_fast(
     out = np.empty_like(flat)
     _denoise_kernel(iterations)(
         flat,
-        fine.reshape(height, width * 3),
         np.float32(mix),
         luma,
         chroma.reshape(chroma.shape[0], -1),

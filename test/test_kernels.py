@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -68,6 +69,19 @@ def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size, curve_size, it
     monkeypatch.setattr(kernels, "_widen", kernels._widen_numpy)
     fallback = apply_curves_fast(frame, curves, iterations)
     assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("size", [(1, 1), (1, 2), (2, 1), (2, 3), (3, 1), (3, 3), (5, 2), (37, 53), (70, 45)])
+def test_denoise_kernel_box_mean_is_opencvs_to_the_bit(size, dtype):
+    # the compiled pass makes the guide mix's 3×3 box mean itself, row by row: with the mix at 0 (sigma below
+    # GUIDE_MIX), a = 0 and w = 1 its output is that mean, which must be cv2.blur's to the bit over the dtype's whole
+    # range (rounded, reflect-101 borders: on a 1-pixel axis the pixel itself)
+    rng = np.random.default_rng(sum(size))
+    frame = rng.integers(0, np.iinfo(dtype).max + 1, (*size, 3)).astype(dtype)
+    maps = np.zeros((2, 3, kernels.DENOISE_MAPS), np.float32)
+    maps[..., 3] = 1.0
+    np.testing.assert_array_equal(kernels.apply_denoise_curves_fast(frame, maps, 4, 0.0), cv2.blur(frame, (3, 3)))
 
 
 @pytest.mark.parametrize(("size", "low", "dtype"), [((1080, 1920), (90, 160), np.uint8), ((37, 53), (4, 5), np.uint16)])

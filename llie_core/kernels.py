@@ -532,6 +532,17 @@ if numba is not None:
             b[i] = u[i] + r * r * d
 
 
+if numba is not None:
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
+    def _scaled_numba(image, top, out):  # pragma: no cover - compiled
+        """out ← image · top in float32 (``np.multiply(image, top, dtype=np.float32)``, whose casting loop took 0.27
+        against 0.06 ms for the guide's two images at 1080p)."""
+        src, dst = image.ravel(), out.ravel()
+        for i in range(src.shape[0]):
+            dst[i] = np.float32(src[i]) * top
+
+
 def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
     """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32, written into ``arrays``."""
     frame = np.ascontiguousarray(frame)
@@ -543,7 +554,11 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
         return _halve(image, held(name, (image.shape[0] // 2, image.shape[1] // 2, 3), image.dtype))
 
     def scaled(image: np.ndarray, name: str) -> np.ndarray:  # image · top in float32, as astype then multiply
-        return np.multiply(image, top, out=held(name, image.shape), dtype=np.float32)
+        if numba is None:
+            return np.multiply(image, top, out=held(name, image.shape), dtype=np.float32)
+        out = held(name, image.shape)
+        _scaled_numba(image, top, out)
+        return out
 
     half = halved(frame, "half")
     k, s = GUIDE_LUMA

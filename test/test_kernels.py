@@ -84,6 +84,16 @@ def test_denoise_kernel_box_mean_is_opencvs_to_the_bit(size, dtype):
     np.testing.assert_array_equal(kernels.apply_denoise_curves_fast(frame, maps, 4, 0.0), cv2.blur(frame, (3, 3)))
 
 
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+@pytest.mark.parametrize(("shape", "dtype"), [((37, 53), np.uint8), ((9, 7, 3), np.uint16)])
+def test_compiled_scaling_of_the_guide_is_numpys_to_the_bit(shape, dtype):
+    image = np.random.default_rng(3).integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    top = np.float32(1.0 / np.iinfo(dtype).max)
+    out = np.empty(shape, np.float32)
+    kernels._scaled_numba(image, top, out)
+    np.testing.assert_array_equal(out, np.multiply(image, top, dtype=np.float32))
+
+
 @pytest.mark.parametrize(("size", "low", "dtype"), [((1080, 1920), (90, 160), np.uint8), ((37, 53), (4, 5), np.uint16)])
 @pytest.mark.parametrize("reverse", [True, False])
 def test_downscale_equals_torch_rule_resize(size, low, dtype, reverse):

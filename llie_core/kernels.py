@@ -695,11 +695,11 @@ if numba is not None:
     @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
     def _widen_guide_row(src, c0, c1, wc, plus, dst):  # pragma: no cover - compiled
         """An RGB row upsampled along W at pixel centres into ``dst`` (to exactly twice its width without taps), plus
-        ``plus``: a value per output pixel, added to its three channels (the luma, in the same pass)."""
+        ``plus``: a value per output pixel, added to its three channels (the luma, in the same pass), or None."""
         if dst.shape[0] != 2 * src.shape[0]:
             _widen_pixels(src, c0, c1, wc, dst)
             x = 0
-            while x < plus.shape[0]:
+            while plus is not None and x < plus.shape[0]:
                 dst[3 * x] += plus[x]
                 dst[3 * x + 1] += plus[x]
                 dst[3 * x + 2] += plus[x]
@@ -707,16 +707,17 @@ if numba is not None:
             return
         w = src.shape[0] // 3
         near, far = np.float32(0.75), np.float32(0.25)
+        zero = np.float32(0.0)  # None: compiled without the loads of ``plus`` and the additions (fastmath drops + 0)
         for c in range(3):  # the edge pixels repeated
-            dst[c] = src[c] + plus[0]
-            dst[6 * w - 3 + c] = src[3 * w - 3 + c] + plus[2 * w - 1]
+            dst[c] = src[c] + (zero if plus is None else plus[0])
+            dst[6 * w - 3 + c] = src[3 * w - 3 + c] + (zero if plus is None else plus[2 * w - 1])
         # output pixels 2j + 1 and 2j + 2, between input pixels j and j + 1, written out value by value: LLVM
         # vectorises this (a loop over the channels it does not), twice as fast as the taps
         j = 0
         while j < w - 1:
             s, d = 3 * j, 6 * j + 3
             a0, a1, a2, b0, b1, b2 = src[s], src[s + 1], src[s + 2], src[s + 3], src[s + 4], src[s + 5]
-            p, q = plus[2 * j + 1], plus[2 * j + 2]
+            p, q = (zero, zero) if plus is None else (plus[2 * j + 1], plus[2 * j + 2])
             dst[d] = near * a0 + far * b0 + p
             dst[d + 1] = near * a1 + far * b1 + p
             dst[d + 2] = near * a2 + far * b2 + p
@@ -767,7 +768,6 @@ def _numba_denoise_kernel(iterations: int, band: int) -> Callable:
         guide_held = np.full(2, -1, np.int64)
         chroma_row = np.empty(chroma.shape[1], np.float32)
         half_row = np.empty(3 * luma.shape[1], np.float32)
-        nothing = np.zeros(n // 3, np.float32)  # to add to the guide's full-width rows
         for y in range(height):
             lo, hi = r0[y], r1[y]
             for need, keep in ((lo, hi), (hi, lo)):
@@ -786,7 +786,7 @@ def _numba_denoise_kernel(iterations: int, band: int) -> Callable:
                         chroma_row[j] = c_lo[j] + t * (c_hi[j] - c_lo[j])
                         j += 1
                     _widen_guide_row(chroma_row, c_c0, c_c1, c_wc, luma[need], half_row)
-                    _widen_guide_row(half_row, g_c0, g_c1, g_wc, nothing, guide_slots[s])
+                    _widen_guide_row(half_row, g_c0, g_c1, g_wc, None, guide_slots[s])
                     guide_held[s] = need
             sa, sb = (0 if map_held[0] == lo else 1), (0 if map_held[0] == hi else 1)
             a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]

@@ -543,6 +543,42 @@ if numba is not None:
             dst[i] = np.float32(src[i]) * top
 
 
+if numba is not None:
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
+    def _halve_twice_numba(frame, half, quarter, top):  # pragma: no cover - compiled
+        """``_halve`` of an H×W·3 frame into ``half`` (h×w·3) and of that, times ``top``, into ``quarter`` (float32,
+        h/2×w/2·3) in one pass, rounded half up as OpenCV's halving: (sum of 4 + 2) >> 2."""
+        pair = np.empty(frame.shape[1], np.int32)
+        pairs = np.empty(half.shape[1], np.int32)
+        for y in range(half.shape[0]):
+            a, b, out = frame[2 * y], frame[2 * y + 1], half[y]
+            i = 0
+            while i < pair.shape[0]:
+                pair[i] = np.int32(a[i]) + np.int32(b[i])
+                i += 1
+            x = 0
+            while x < out.shape[0] // 3:
+                s, d = 6 * x, 3 * x
+                out[d] = (pair[s] + pair[s + 3] + 2) >> 2
+                out[d + 1] = (pair[s + 1] + pair[s + 4] + 2) >> 2
+                out[d + 2] = (pair[s + 2] + pair[s + 5] + 2) >> 2
+                x += 1
+            if y % 2 == 1 and y // 2 < quarter.shape[0]:
+                above, scaled = half[y - 1], quarter[y // 2]
+                i = 0
+                while i < pairs.shape[0]:
+                    pairs[i] = np.int32(above[i]) + np.int32(out[i])
+                    i += 1
+                x = 0
+                while x < scaled.shape[0] // 3:
+                    s, d = 6 * x, 3 * x
+                    scaled[d] = np.float32((pairs[s] + pairs[s + 3] + 2) >> 2) * top
+                    scaled[d + 1] = np.float32((pairs[s + 1] + pairs[s + 4] + 2) >> 2) * top
+                    scaled[d + 2] = np.float32((pairs[s + 2] + pairs[s + 5] + 2) >> 2) * top
+                    x += 1
+
+
 def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
     """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32, written into ``arrays``."""
     frame = np.ascontiguousarray(frame)
@@ -560,7 +596,15 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
         _scaled_numba(image, top, out)
         return out
 
-    half = halved(frame, "half")
+    height, width = frame.shape[0] // 2, frame.shape[1] // 2
+    if numba is not None and min(height, width) >= 2:  # both halvings (and the second's scaling) in one pass
+        half = held("half", (height, width, 3), frame.dtype)
+        quarter = held("quarter_scaled", (height // 2, width // 2, 3))
+        flat = frame.reshape(frame.shape[0], -1)
+        _halve_twice_numba(flat, half.reshape(height, -1), quarter.reshape(height // 2, -1), top)
+    else:
+        half = halved(frame, "half")
+        quarter = scaled(halved(half, "quarter"), "quarter_scaled")
     k, s = GUIDE_LUMA
     # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur (but
     # kept with u where the edge-aware step keeps it)
@@ -571,7 +615,6 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
     else:
         _edge_aware_numpy(grey, luma, np.float32(edge_scale(sigma)), held("range", luma.shape))
     k, s = GUIDE_CHROMA
-    quarter = scaled(halved(half, "quarter"), "quarter_scaled")
     colour = cv2.GaussianBlur(quarter, (k, k), s, dst=held("colour", quarter.shape), borderType=_BORDER)
     colour = colour.reshape(quarter.shape)
     grey = cv2.cvtColor(colour, to_grey, dst=held("colour_grey", quarter.shape[:2]))

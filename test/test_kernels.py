@@ -94,6 +94,22 @@ def test_compiled_scaling_of_the_guide_is_numpys_to_the_bit(shape, dtype):
     np.testing.assert_array_equal(out, np.multiply(image, top, dtype=np.float32))
 
 
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+@pytest.mark.parametrize("size", [(4, 4), (5, 7), (9, 6), (37, 53)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_compiled_halvings_of_the_guide_are_opencvs_to_the_bit(size, dtype):
+    # the guide's 2×2 means of the frame and of that (scaled to float32) in one compiled pass, against OpenCV's
+    frame = np.random.default_rng(sum(size)).integers(0, np.iinfo(dtype).max + 1, (*size, 3)).astype(dtype)
+    top = np.float32(1.0 / np.iinfo(dtype).max)
+    half = np.empty((size[0] // 2, size[1] // 2, 3), dtype)
+    quarter = np.empty((size[0] // 4, size[1] // 4, 3), np.float32)
+    kernels._halve_twice_numba(
+        frame.reshape(size[0], -1), half.reshape(half.shape[0], -1), quarter.reshape(quarter.shape[0], -1), top
+    )
+    np.testing.assert_array_equal(half, kernels._halve(frame))
+    np.testing.assert_array_equal(quarter, np.multiply(kernels._halve(half), top, dtype=np.float32))
+
+
 @pytest.mark.parametrize(("size", "low", "dtype"), [((1080, 1920), (90, 160), np.uint8), ((37, 53), (4, 5), np.uint16)])
 @pytest.mark.parametrize("reverse", [True, False])
 def test_downscale_equals_torch_rule_resize(size, low, dtype, reverse):

@@ -825,6 +825,16 @@ NOTES = {
         "at 1080p); frames between (sigma 4 to 7, as under heavy noise) compute both and the box mean: the apply of "
         "one 1080p frame with the same maps took 5.2 / 10.1 / 8.1 ms at t = 0 / 0.5 / 1 (median of 15, one thread, "
         "load average 0.85).",
+        "Speed in every band of the guide mix (figures.bench_1920x1080_1_thread_ms, targets): llie bench times the "
+        "default on its frames (noise sigma 0.14, t = 0) and on the first of them darkened with the heavy regime "
+        "(sigma 5.55, t = 0.52: the box mean and the coarse guide, the slowest band) and with 150 e- (sigma 10.2, "
+        "t = 1). After the guide mix, the weights unchanged and the outputs within one level (on 8 bench frames per "
+        "band 0 / 20 / 16 of 49.8M values differ by 1): the frame's noise sigma is computed once per frame (the "
+        "estimate carries it to the applier), the compiled pass makes the 3x3 box mean itself (cv2.blur's to the "
+        "bit), its row kernel is compiled once per band of the mix, and the guide's halvings and scalings run "
+        "compiled. Against the code before, the whole engine on the same frames (7 alternating runs each, load "
+        "average 1.0-2.9, median of the runs' medians): t = 0 8.17 -> 6.99, t = 0.52 13.42 -> 11.94, t = 1 11.49 -> "
+        "9.53 ms.",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

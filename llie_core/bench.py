@@ -4,7 +4,9 @@ Networks are also timed in their two parts (the estimate at low resolution, the 
 resolution), and a distilled student is compared with its teacher when both run (``TEACHERS``). Slow
 configurations (the IAT models at full resolution take seconds per 1080p frame) stop timing after a time
 budget, with at least ``MIN_FRAMES`` frames. RAW models (``takes_raw``) are timed on RAW mosaics made of
-the same frames (``bench_raw_frames``); their two parts are the metered amplification and the rest.
+the same frames (``bench_raw_frames``); their two parts are the metered amplification and the rest. The
+noise-aware model's time depends on the frame's noise sigma (its guide mix, ``kernels.GUIDE_MIX``): it gets extra
+rows on noisy frames (``bench_noisy_frames``, ``NOISY_REGIMES``), each with the frames' sigma and guide mix.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import cv2
 import numpy as np
 
 from llie_core.bayer import RawFrame
-from llie_core.noise import NoiseRegime, random_processing, to_raw
+from llie_core.engine.estimate import frame_noise_sigma
+from llie_core.kernels import guide_mix
+from llie_core.noise import REGIMES, NoiseRegime, darken, keyed_rng, random_processing, to_raw
 from llie_core.registry import shared_dir
 from llie_core.synthetic import night_scene
 
@@ -37,6 +41,15 @@ RESOLUTIONS = {"256x256": (256, 256), "600x400": (600, 400), **CAMERA_RESOLUTION
 # student → the teacher it was distilled from: their speed ratio is reported when both are benched
 TEACHERS = {"iat_student": "iat", "tiny_dce": "zero_dce_pp"}
 MIN_FRAMES = 3
+# Noisy frames for the noise-aware model, one row each: on the first bench frame (a real low-light photo, noise
+# sigma about 0.15: guide mix t = 0, the box mean alone) the issue's heavy regime gives sigma about 5.6 (t about
+# 0.5: the box mean and the coarse guide, the slowest band), 150 e⁻ at full scale about 10 (t = 1: the coarse guide).
+NOISY_REGIMES = {
+    r.name: r for r in (REGIMES["heavy"], NoiseRegime("very_heavy", 16.0, full_well=150.0, read_sigma=2.0))
+}
+# noise draws per noisy row, cycled over its frames: darkening a 1080p frame takes about 0.7 s; 8 of them (48 MB at
+# 1080p) are more than the cache holds, as distinct frames are
+NOISY_DRAWS = 8
 
 
 @dataclass
@@ -66,6 +79,9 @@ class BenchRow:
     # median CPU time of the process per frame (all its threads): on a machine whose cores are shared, the wall
     # time holds the waits for a core and this does not
     cpu_ms: float | None = None
+    noise: str = ""  # the noise regime the frames were darkened with (NOISY_REGIMES); "": the bench frames
+    noise_sigma: float | None = None  # noise-aware models: the frames' median noise sigma (8-bit codes) ...
+    guide_mix: float | None = None  # ... and the guide mix t it gives (kernels.guide_mix)
 
 
 def bench_frames(width: int, height: int, count: int) -> tuple[list[np.ndarray], str]:
@@ -89,6 +105,16 @@ def bench_raw_frames(width: int, height: int, count: int) -> tuple[list[RawFrame
         rng = np.random.default_rng(i)
         raws.append(to_raw(np.ascontiguousarray(bgr[:, :, ::-1]), regime, rng, random_processing(rng)))
     return raws, f"{source}, as RAW ({regime.describe()})"
+
+
+def bench_noisy_frames(width: int, height: int, count: int, regime: NoiseRegime) -> tuple[list[np.ndarray], str]:
+    """``count`` BGR uint8 frames at width×height: the first of ``bench_frames`` darkened with ``regime``
+    (``noise.darken``, seeded), NOISY_DRAWS noise draws cycled."""
+    frames, source = bench_frames(width, height, 1)
+    rgb = np.ascontiguousarray(frames[0][:, :, ::-1])
+    draws = [darken(rgb, regime, keyed_rng(i, "bench", regime.name))[:, :, ::-1] for i in range(NOISY_DRAWS)]
+    draws = [np.ascontiguousarray(d) for d in draws[:count]]
+    return [draws[i % len(draws)] for i in range(count)], f"{source}, the first darkened ({regime.describe()})"
 
 
 def time_per_frame(
@@ -189,8 +215,17 @@ def bench_one(
     eager: Callable[[np.ndarray], np.ndarray] | None,
     eager_frames: int,
     budget_s: float = float("inf"),
+    noise: str = "",
 ) -> BenchRow:
-    """Time one enhancer on the frames (a network also in its two parts) and compare it with the baselines."""
+    """Time one enhancer on the frames (a network also in its two parts) and compare it with the baselines.
+
+    ``noise``: the regime the frames were darkened with, for the row. A noise-aware model's row also has the
+    frames' median noise sigma and its guide mix.
+    """
+    sigma = mix = None
+    if getattr(getattr(enhancer, "spec", None), "kind", None) == "denoise_curve":
+        sigma = statistics.median(frame_noise_sigma(f, bgr=True) for f in frames)
+        mix = guide_mix(sigma)
     cpu_ms: list[float] = []
     times = time_per_frame(enhancer.enhance, frames, budget_s=budget_s, cpu_ms=cpu_ms)
     median = statistics.median(times)
@@ -227,16 +262,19 @@ def bench_one(
         apply_ms=None if apply_ms is None else round(apply_ms, 3),
         load_average=round(os.getloadavg()[0], 2),
         cpu_ms=round(statistics.median(cpu_ms), 3),
+        noise=noise,
+        noise_sigma=None if sigma is None else round(sigma, 2),
+        guide_mix=None if mix is None else round(mix, 2),
     )
 
 
 def speed_ratios(rows: list[BenchRow]) -> list[dict]:
     """Teacher over student median time for each student benched beside its teacher (same resolution, backend,
     threads): ``engine`` in llie's engine, ``torch_eager`` in the torch baseline (None without it)."""
-    by_key = {(r.model, r.resolution, r.backend, r.threads): r for r in rows}
+    by_key = {(r.model, r.resolution, r.backend, r.threads, r.noise): r for r in rows}
     ratios = []
     for r in rows:
-        teacher = by_key.get((TEACHERS.get(r.model), r.resolution, r.backend, r.threads))
+        teacher = by_key.get((TEACHERS.get(r.model), r.resolution, r.backend, r.threads, r.noise))
         if teacher is None:
             continue
         eager = None
@@ -282,10 +320,19 @@ def ratios_table(ratios: list[dict]) -> str:
     return _table(head, lines)
 
 
+def noise_label(row: BenchRow) -> str:
+    """The frames' noise for tables: regime, sigma and guide mix where measured ("-": the bench frames, no sigma)."""
+    measured = "" if row.noise_sigma is None else f"{row.noise_sigma:.2f}, {row.guide_mix:.2f}"
+    if row.noise and measured:
+        return f"{row.noise} ({measured})"
+    return row.noise or (f"({measured})" if measured else "-")
+
+
 def rows_table(rows: list[BenchRow]) -> str:
     """A fixed-width text table of benchmark rows."""
     head = [
         "model",
+        "noise (sigma, t)",
         "backend",
         "resolution",
         "thr",
@@ -307,6 +354,7 @@ def rows_table(rows: list[BenchRow]) -> str:
         lines.append(
             [
                 r.model,
+                noise_label(r),
                 r.backend,
                 r.resolution,
                 str(r.threads),
@@ -340,7 +388,7 @@ def plot_rows(rows: list[BenchRow], path: Path) -> bool:
     fig, axes = plt.subplots(1, len(resolutions), figsize=(5 * len(resolutions), 4.5), squeeze=False)
     for ax, res in zip(axes[0], resolutions, strict=True):
         sel = [r for r in rows if r.resolution == res]
-        labels = [f"{r.model}\n{r.backend} t{r.threads}" for r in sel]
+        labels = [f"{r.model}{' ' + r.noise if r.noise else ''}\n{r.backend} t{r.threads}" for r in sel]
         ax.bar(range(len(sel)), [r.median_ms for r in sel], color="tab:blue", label="median")
         ax.scatter(range(len(sel)), [r.torch_eager_ms or np.nan for r in sel], color="tab:red", label="torch eager")
         ax.axhline(sel[0].copy_ms, color="gray", ls="--", label="frame copy")

@@ -532,6 +532,53 @@ if numba is not None:
             b[i] = u[i] + r * r * d
 
 
+if numba is not None:
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
+    def _scaled_numba(image, top, out):  # pragma: no cover - compiled
+        """out ← image · top in float32 (``np.multiply(image, top, dtype=np.float32)``, whose casting loop took 0.27
+        against 0.06 ms for the guide's two images at 1080p)."""
+        src, dst = image.ravel(), out.ravel()
+        for i in range(src.shape[0]):
+            dst[i] = np.float32(src[i]) * top
+
+
+if numba is not None:
+
+    @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
+    def _halve_twice_numba(frame, half, quarter, top):  # pragma: no cover - compiled
+        """``_halve`` of an H×W·3 frame into ``half`` (h×w·3) and of that, times ``top``, into ``quarter`` (float32,
+        h/2×w/2·3) in one pass, rounded half up as OpenCV's halving: (sum of 4 + 2) >> 2."""
+        pair = np.empty(frame.shape[1], np.int32)
+        pairs = np.empty(half.shape[1], np.int32)
+        for y in range(half.shape[0]):
+            a, b, out = frame[2 * y], frame[2 * y + 1], half[y]
+            i = 0
+            while i < pair.shape[0]:
+                pair[i] = np.int32(a[i]) + np.int32(b[i])
+                i += 1
+            x = 0
+            while x < out.shape[0] // 3:
+                s, d = 6 * x, 3 * x
+                out[d] = (pair[s] + pair[s + 3] + 2) >> 2
+                out[d + 1] = (pair[s + 1] + pair[s + 4] + 2) >> 2
+                out[d + 2] = (pair[s + 2] + pair[s + 5] + 2) >> 2
+                x += 1
+            if y % 2 == 1 and y // 2 < quarter.shape[0]:
+                above, scaled = half[y - 1], quarter[y // 2]
+                i = 0
+                while i < pairs.shape[0]:
+                    pairs[i] = np.int32(above[i]) + np.int32(out[i])
+                    i += 1
+                x = 0
+                while x < scaled.shape[0] // 3:
+                    s, d = 6 * x, 3 * x
+                    scaled[d] = np.float32((pairs[s] + pairs[s + 3] + 2) >> 2) * top
+                    scaled[d + 1] = np.float32((pairs[s + 1] + pairs[s + 4] + 2) >> 2) * top
+                    scaled[d + 2] = np.float32((pairs[s + 2] + pairs[s + 5] + 2) >> 2) * top
+                    x += 1
+
+
 def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:
     """The guide before its last step: (luma h/2×w/2, chroma h/4×w/4×3), float32, written into ``arrays``."""
     frame = np.ascontiguousarray(frame)
@@ -543,9 +590,21 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
         return _halve(image, held(name, (image.shape[0] // 2, image.shape[1] // 2, 3), image.dtype))
 
     def scaled(image: np.ndarray, name: str) -> np.ndarray:  # image · top in float32, as astype then multiply
-        return np.multiply(image, top, out=held(name, image.shape), dtype=np.float32)
+        if numba is None:
+            return np.multiply(image, top, out=held(name, image.shape), dtype=np.float32)
+        out = held(name, image.shape)
+        _scaled_numba(image, top, out)
+        return out
 
-    half = halved(frame, "half")
+    height, width = frame.shape[0] // 2, frame.shape[1] // 2
+    if numba is not None and min(height, width) >= 2:  # both halvings (and the second's scaling) in one pass
+        half = held("half", (height, width, 3), frame.dtype)
+        quarter = held("quarter_scaled", (height // 2, width // 2, 3))
+        flat = frame.reshape(frame.shape[0], -1)
+        _halve_twice_numba(flat, half.reshape(height, -1), quarter.reshape(height // 2, -1), top)
+    else:
+        half = halved(frame, "half")
+        quarter = scaled(halved(half, "quarter"), "quarter_scaled")
     k, s = GUIDE_LUMA
     # the luma in integer codes (OpenCV rounds it): its rounding error, 0.3 codes, is averaged away by the blur (but
     # kept with u where the edge-aware step keeps it)
@@ -556,7 +615,6 @@ def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) ->
     else:
         _edge_aware_numpy(grey, luma, np.float32(edge_scale(sigma)), held("range", luma.shape))
     k, s = GUIDE_CHROMA
-    quarter = scaled(halved(half, "quarter"), "quarter_scaled")
     colour = cv2.GaussianBlur(quarter, (k, k), s, dst=held("colour", quarter.shape), borderType=_BORDER)
     colour = colour.reshape(quarter.shape)
     grey = cv2.cvtColor(colour, to_grey, dst=held("colour_grey", quarter.shape[:2]))
@@ -584,9 +642,12 @@ def guide_mix(sigma: float) -> float:
     return min(1.0, max(0.0, (float(sigma) - start) / (full - start)))
 
 
-def box_mean(frame: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
-    """The 3×3 box mean of an H×W×3 integer frame in its dtype (rounded; OpenCV's default border, reflect 101)."""
-    return cv2.blur(frame, (3, 3), dst=dst)
+def box_mean(frame: np.ndarray) -> np.ndarray:
+    """The 3×3 box mean of an H×W×3 integer frame in its dtype (rounded; OpenCV's default border, reflect 101).
+
+    The compiled pass (``apply_denoise_curves_fast``) makes the same values row by row.
+    """
+    return cv2.blur(frame, (3, 3))
 
 
 def mixed_guide(frame: np.ndarray, sigma: float, bgr: bool = True) -> np.ndarray:
@@ -619,8 +680,10 @@ def _widen_pixels_numpy(rows: np.ndarray, c0: np.ndarray, c1: np.ndarray, wc: np
 def _numpy_denoise_kernel(iterations: int) -> Callable:
     """The compiled kernel's computation in numpy on blocks of rows (same numbers, slower)."""
 
-    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         inv, top = np.float32(1.0) / np.float32(full_scale), np.float32(full_scale)
+        if mix < 1:
+            fine = box_mean(frame.reshape(frame.shape[0], -1, 3)).reshape(frame.shape)
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
         r0, r1, wr, c0, c1, wc = map_taps
@@ -675,11 +738,11 @@ if numba is not None:
     @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
     def _widen_guide_row(src, c0, c1, wc, plus, dst):  # pragma: no cover - compiled
         """An RGB row upsampled along W at pixel centres into ``dst`` (to exactly twice its width without taps), plus
-        ``plus``: a value per output pixel, added to its three channels (the luma, in the same pass)."""
+        ``plus``: a value per output pixel, added to its three channels (the luma, in the same pass), or None."""
         if dst.shape[0] != 2 * src.shape[0]:
             _widen_pixels(src, c0, c1, wc, dst)
             x = 0
-            while x < plus.shape[0]:
+            while plus is not None and x < plus.shape[0]:
                 dst[3 * x] += plus[x]
                 dst[3 * x + 1] += plus[x]
                 dst[3 * x + 2] += plus[x]
@@ -687,16 +750,17 @@ if numba is not None:
             return
         w = src.shape[0] // 3
         near, far = np.float32(0.75), np.float32(0.25)
+        zero = np.float32(0.0)  # None: compiled without the loads of ``plus`` and the additions (fastmath drops + 0)
         for c in range(3):  # the edge pixels repeated
-            dst[c] = src[c] + plus[0]
-            dst[6 * w - 3 + c] = src[3 * w - 3 + c] + plus[2 * w - 1]
+            dst[c] = src[c] + (zero if plus is None else plus[0])
+            dst[6 * w - 3 + c] = src[3 * w - 3 + c] + (zero if plus is None else plus[2 * w - 1])
         # output pixels 2j + 1 and 2j + 2, between input pixels j and j + 1, written out value by value: LLVM
         # vectorises this (a loop over the channels it does not), twice as fast as the taps
         j = 0
         while j < w - 1:
             s, d = 3 * j, 6 * j + 3
             a0, a1, a2, b0, b1, b2 = src[s], src[s + 1], src[s + 2], src[s + 3], src[s + 4], src[s + 5]
-            p, q = plus[2 * j + 1], plus[2 * j + 2]
+            p, q = (zero, zero) if plus is None else (plus[2 * j + 1], plus[2 * j + 2])
             dst[d] = near * a0 + far * b0 + p
             dst[d + 1] = near * a1 + far * b1 + p
             dst[d + 2] = near * a2 + far * b2 + p
@@ -706,11 +770,17 @@ if numba is not None:
             j += 1
 
 
-def _numba_denoise_kernel(iterations: int) -> Callable:
-    """Compile the blend-then-curve row kernel for a fixed iteration count."""
+def _numba_denoise_kernel(iterations: int, band: int) -> Callable:
+    """Compile the blend-then-curve row kernel for a fixed iteration count and band of the guide mix t (``_mix_band``).
+
+    One kernel per band, its other bands' branches compiled away: with all three in one loop, LLVM made each slower
+    (at 1080p, one thread, CPU time: t = 0 by 0.3-0.6 ms, 0 < t < 1 by 0.8-0.9 ms, t = 1 by 1.2 ms). The outputs
+    are those of the one loop within one level (LLVM contracts the arithmetic differently): 2-3 values of a 1080p
+    uint8 frame, 0.02% of a uint16 frame's.
+    """
 
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, error_model="numpy", cache=True)
-    def kernel(frame, fine, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
+    def kernel(frame, mix, luma, chroma, chroma_taps, guide_taps, rows, map_taps, full_scale, out):
         # pragma: no cover - compiled
         c_r0, c_r1, c_wr, c_c0, c_c1, c_wc = chroma_taps
         g_r0, g_r1, g_wr, g_c0, g_c1, g_wc = guide_taps
@@ -719,17 +789,28 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
         inv = np.float32(1.0) / np.float32(full_scale)
         top = np.float32(full_scale)
         zero, one = np.float32(0.0), np.float32(1.0)
+        ninth, half = np.float32(1.0 / 9.0), np.float32(0.5)
         # The maps [a, w] and the guide are widened one low-resolution row at a time into two slots each, kept
         # while output rows use them (as in the IAT kernel), so that no full-width array is written. A guide row is
         # made at half resolution first: its chroma interpolated from quarter resolution, plus its luma. None is
-        # made where the mix t is 0 (the box mean ``fine`` alone), ``fine`` is not read where it is 1.
+        # made where the mix t is 0 (the box mean alone); the box mean is not made where it is 1.
+        # The box mean (``box_mean``) is made here too, row by row, instead of cv2.blur into a full-resolution
+        # array: the sums of the three frame rows about y (columns, with one pixel on each side reflected as
+        # reflect-101 does; the edge pixel itself on a 1-pixel axis), then of three such sums per value. The
+        # sums are exact in float32 (at most 9·65535 < 2^24) and sum/9 never has a fractional part of .5 nor
+        # within float32's error of it, so floor(sum/9 + 0.5) is OpenCV's rounded mean, to the bit. It is written to
+        # a float32 row (as a row of the frame's dtype: 0.5 ms slower with the mix) that the blend below reads as it
+        # read cv2.blur's (computed inline, LLVM contracts the mix differently and a few values moved by a level).
+        box_sums = np.empty(n + 6, np.float32)
+        box = np.empty(n, np.float32)
+        last = n // 3 - 1
+        edge_lo, edge_hi = (3, 3 * last - 3) if last > 0 else (0, 0)
         map_slots = np.empty((2, 2, n), np.float32)
         map_held = np.full(2, -1, np.int64)
         guide_slots = np.empty((2, n), np.float32)
         guide_held = np.full(2, -1, np.int64)
         chroma_row = np.empty(chroma.shape[1], np.float32)
         half_row = np.empty(3 * luma.shape[1], np.float32)
-        nothing = np.zeros(n // 3, np.float32)  # to add to the guide's full-width rows
         for y in range(height):
             lo, hi = r0[y], r1[y]
             for need, keep in ((lo, hi), (hi, lo)):
@@ -740,7 +821,7 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
                     map_held[s] = need
             g0, g1 = g_r0[y], g_r1[y]
             for need, keep in ((g0, g1), (g1, g0)):
-                s = _free_slot(guide_held, need, keep) if mix > zero else -1
+                s = _free_slot(guide_held, need, keep) if band != _BOX_MEAN else -1
                 if s >= 0:
                     c_lo, c_hi, t = chroma[c_r0[need]], chroma[c_r1[need]], c_wr[need]
                     j = 0
@@ -748,23 +829,36 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
                         chroma_row[j] = c_lo[j] + t * (c_hi[j] - c_lo[j])
                         j += 1
                     _widen_guide_row(chroma_row, c_c0, c_c1, c_wc, luma[need], half_row)
-                    _widen_guide_row(half_row, g_c0, g_c1, g_wc, nothing, guide_slots[s])
+                    _widen_guide_row(half_row, g_c0, g_c1, g_wc, None, guide_slots[s])
                     guide_held[s] = need
             sa, sb = (0 if map_held[0] == lo else 1), (0 if map_held[0] == hi else 1)
             a_lo, a_hi, w_lo, w_hi = map_slots[sa, 0], map_slots[sb, 0], map_slots[sa, 1], map_slots[sb, 1]
             gl, gh = guide_slots[0 if guide_held[0] == g0 else 1], guide_slots[0 if guide_held[0] == g1 else 1]
             t, tg = wr[y], g_wr[y]
-            src, box = frame[y], fine[y]
-            dst = out[y]
+            src, dst = frame[y], out[y]
+            if band != _COARSE:
+                above = frame[y - 1] if y > 0 else frame[min(1, height - 1)]
+                below = frame[y + 1] if y < height - 1 else frame[max(0, height - 2)]
+                i = 0
+                while i < n:
+                    box_sums[i + 3] = np.float32(above[i]) + np.float32(src[i]) + np.float32(below[i])
+                    i += 1
+                for c in range(3):
+                    box_sums[c] = box_sums[3 + edge_lo + c]
+                    box_sums[n + 3 + c] = box_sums[3 + edge_hi + c]
+                i = 0
+                while i < n:
+                    box[i] = np.floor((box_sums[i] + box_sums[i + 3] + box_sums[i + 6]) * ninth + half)
+                    i += 1
             i = 0
             while i < n:
                 x = np.float32(src[i]) * inv
-                if mix <= zero:
-                    g = np.float32(box[i]) * inv
-                elif mix >= one:
+                if band == _BOX_MEAN:
+                    g = box[i] * inv
+                elif band == _COARSE:
                     g = gl[i] + tg * (gh[i] - gl[i])
                 else:
-                    f = np.float32(box[i]) * inv
+                    f = box[i] * inv
                     g = f + mix * (gl[i] + tg * (gh[i] - gl[i]) - f)
                 v = x + (w_lo[i] + t * (w_hi[i] - w_lo[i])) * (g - x)
                 v = zero if v < zero else (one if v > one else v)
@@ -779,14 +873,22 @@ def _numba_denoise_kernel(iterations: int) -> Callable:
     return kernel
 
 
-_DENOISE_KERNELS: dict[int, Callable] = {}
+_DENOISE_KERNELS: dict[tuple[int, int], Callable] = {}
+_BOX_MEAN, _BOTH, _COARSE = 0, 1, 2  # bands of the guide mix t: 0, between 0 and 1, 1
 
 
-def _denoise_kernel(iterations: int) -> Callable:
-    if iterations not in _DENOISE_KERNELS:
-        factory = _numba_denoise_kernel if numba is not None else _numpy_denoise_kernel
-        _DENOISE_KERNELS[iterations] = factory(iterations)
-    return _DENOISE_KERNELS[iterations]
+def _mix_band(mix: float) -> int:
+    """The band of guide mix ``mix``: the guide is the box mean alone, both mixed, or the coarse guide alone."""
+    return _BOX_MEAN if mix <= 0 else (_COARSE if mix >= 1 else _BOTH)
+
+
+def _denoise_kernel(iterations: int, mix: float) -> Callable:
+    """The row kernel for ``iterations`` LE steps at guide mix ``mix`` (compiled per band; numpy without numba)."""
+    key = (iterations, _mix_band(mix))
+    if key not in _DENOISE_KERNELS:
+        compiled = numba is not None
+        _DENOISE_KERNELS[key] = _numba_denoise_kernel(*key) if compiled else _numpy_denoise_kernel(iterations)
+    return _DENOISE_KERNELS[key]
 
 
 @functools.lru_cache(maxsize=16)
@@ -812,9 +914,8 @@ def apply_denoise_curves_fast(
     height, width, _ = frame.shape
     frame = np.ascontiguousarray(frame)
     arrays, mix = _held_arrays(), guide_mix(sigma)
-    # the box mean where the mix uses it (the frame itself is passed, unread, where t = 1); the half-resolution
-    # parts where it uses them (single zeros, unread, where t = 0: the box mean's frames skip their 2-3 ms)
-    fine = frame if mix >= 1 else box_mean(frame, arrays.get_empty("box", frame.shape, frame.dtype))
+    # the half-resolution parts where the mix uses them (single zeros, unread, where t = 0: the box mean's frames
+    # skip their 2-3 ms); the kernel makes the box mean itself where the mix uses it
     if mix > 0:
         luma, chroma = _guide_parts(frame, bgr, sigma, arrays)
     else:
@@ -826,9 +927,8 @@ def apply_denoise_curves_fast(
     rows[1] = maps[..., 3:]
     flat = frame.reshape(height, width * 3)
     out = np.empty_like(flat)
-    _denoise_kernel(iterations)(
+    _denoise_kernel(iterations, mix)(
         flat,
-        fine.reshape(height, width * 3),
         np.float32(mix),
         luma,
         chroma.reshape(chroma.shape[0], -1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -109,6 +110,38 @@ def test_estimate_then_apply_equals_enhance(tiny):
     assert estimate.maps.shape == (15, 20, 3) and estimate.maps.dtype == np.float32
     assert estimate.globals.shape == (0,)  # curve models estimate no global parameters
     np.testing.assert_array_equal(tiny.apply(frame, estimate), tiny.enhance(frame))
+
+
+def test_noise_aware_estimate_carries_the_frames_noise_sigma(noise_aware):
+    # the frame's noise sigma is computed once (for the estimator's input) and travels with the estimate: the
+    # applier's output with it equals the output computing it again, in each band of the guide mix
+    from llie_core.engine.estimate import frame_noise_sigma
+    from llie_core.kernels import guide_mix
+
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(20, 80, 80)[None, :, None] + np.linspace(0, 20, 60)[:, None, None]
+    frames = [np.clip(ramp + rng.normal(0, s, (60, 80, 3)), 0, 255).astype(np.uint8) for s in (0.0, 8.0, 14.0)]
+    mixes = []
+    for frame in frames:
+        estimate = noise_aware.estimate(frame)
+        assert estimate.noise_sigma == frame_noise_sigma(frame, bgr=True)
+        mixes.append(guide_mix(estimate.noise_sigma))
+        carried = noise_aware.apply(frame, estimate)
+        np.testing.assert_array_equal(
+            carried, noise_aware.apply(frame, dataclasses.replace(estimate, noise_sigma=None))
+        )
+        np.testing.assert_array_equal(carried, noise_aware.enhance(frame))
+    assert mixes[0] == 0 and 0 < mixes[1] < 1 and mixes[2] == 1
+    # the carried sigma is the one applied: another one changes the guide
+    other = dataclasses.replace(estimate, noise_sigma=0.0)
+    assert not np.array_equal(noise_aware.apply(frames[2], other), noise_aware.apply(frames[2], estimate))
+
+
+@pytest.mark.parametrize("sigma", [-1.0, float("nan"), float("inf"), "3", True])
+def test_a_bad_noise_sigma_is_named(noise_aware, sigma):
+    estimate = Estimate(np.zeros((3, 3, 4), np.float32), noise_sigma=sigma)
+    with pytest.raises(ValueError, match="noise_sigma"):
+        noise_aware.apply(_dark_frame(), estimate)
 
 
 def test_zero_curves_leave_the_frame_unchanged(tiny):

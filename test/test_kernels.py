@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -68,6 +69,45 @@ def test_numpy_fallback_equals_compiled_kernel(monkeypatch, size, curve_size, it
     monkeypatch.setattr(kernels, "_widen", kernels._widen_numpy)
     fallback = apply_curves_fast(frame, curves, iterations)
     assert np.abs(compiled.astype(np.int64) - fallback).max() <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("size", [(1, 1), (1, 2), (2, 1), (2, 3), (3, 1), (3, 3), (5, 2), (37, 53), (70, 45)])
+def test_denoise_kernel_box_mean_is_opencvs_to_the_bit(size, dtype):
+    # the compiled pass makes the guide mix's 3×3 box mean itself, row by row: with the mix at 0 (sigma below
+    # GUIDE_MIX), a = 0 and w = 1 its output is that mean, which must be cv2.blur's to the bit over the dtype's whole
+    # range (rounded, reflect-101 borders: on a 1-pixel axis the pixel itself)
+    rng = np.random.default_rng(sum(size))
+    frame = rng.integers(0, np.iinfo(dtype).max + 1, (*size, 3)).astype(dtype)
+    maps = np.zeros((2, 3, kernels.DENOISE_MAPS), np.float32)
+    maps[..., 3] = 1.0
+    np.testing.assert_array_equal(kernels.apply_denoise_curves_fast(frame, maps, 4, 0.0), cv2.blur(frame, (3, 3)))
+
+
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+@pytest.mark.parametrize(("shape", "dtype"), [((37, 53), np.uint8), ((9, 7, 3), np.uint16)])
+def test_compiled_scaling_of_the_guide_is_numpys_to_the_bit(shape, dtype):
+    image = np.random.default_rng(3).integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    top = np.float32(1.0 / np.iinfo(dtype).max)
+    out = np.empty(shape, np.float32)
+    kernels._scaled_numba(image, top, out)
+    np.testing.assert_array_equal(out, np.multiply(image, top, dtype=np.float32))
+
+
+@pytest.mark.skipif(kernels.numba is None, reason="numba not installed: only the numpy version exists")
+@pytest.mark.parametrize("size", [(4, 4), (5, 7), (9, 6), (37, 53)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_compiled_halvings_of_the_guide_are_opencvs_to_the_bit(size, dtype):
+    # the guide's 2×2 means of the frame and of that (scaled to float32) in one compiled pass, against OpenCV's
+    frame = np.random.default_rng(sum(size)).integers(0, np.iinfo(dtype).max + 1, (*size, 3)).astype(dtype)
+    top = np.float32(1.0 / np.iinfo(dtype).max)
+    half = np.empty((size[0] // 2, size[1] // 2, 3), dtype)
+    quarter = np.empty((size[0] // 4, size[1] // 4, 3), np.float32)
+    kernels._halve_twice_numba(
+        frame.reshape(size[0], -1), half.reshape(half.shape[0], -1), quarter.reshape(quarter.shape[0], -1), top
+    )
+    np.testing.assert_array_equal(half, kernels._halve(frame))
+    np.testing.assert_array_equal(quarter, np.multiply(kernels._halve(half), top, dtype=np.float32))
 
 
 @pytest.mark.parametrize(("size", "low", "dtype"), [((1080, 1920), (90, 160), np.uint8), ((37, 53), (4, 5), np.uint16)])

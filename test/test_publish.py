@@ -79,6 +79,31 @@ def test_noise_aware_figures_keep_the_sections_not_re_measured(tmp_path: Path) -
     assert noise_aware_figures(tmp_path)[0].keys() == {"detect_ap_srgb_camera"}
 
 
+def test_noise_aware_bench_figures_and_targets_cover_every_noise_band(tmp_path: Path) -> None:
+    # llie bench's rows: the default on the bench frames and on noisy ones (one per regime), tiny_dce on the former
+    def row(model: str, ms: float, noise: str = "", sigma: float | None = None, mix: float | None = None) -> dict:
+        times = {"median_ms": ms, "p95_ms": ms + 1, "estimate_ms": 1.5, "apply_ms": ms - 2, "copy_ms": 0.4}
+        return {"model": model, **times, "noise": noise, "noise_sigma": sigma, "guide_mix": mix, "load_average": 0.9}
+
+    rows = [
+        row("noise_aware_dce", 7.0, "", 0.15, 0.0),
+        row("noise_aware_dce", 12.5, "heavy", 5.6, 0.53),
+        row("noise_aware_dce", 10.0, "very_heavy", 10.2, 1.0),
+        row("tiny_dce", 3.0),
+    ]
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "bench.json").write_text(json.dumps(rows))
+    figures, targets = noise_aware_figures(tmp_path)
+    bench = figures["bench_1920x1080_1_thread_ms"]
+    assert list(bench) == ["noise_aware_dce", "noise_aware_dce heavy", "noise_aware_dce very_heavy", "tiny_dce"]
+    assert bench["noise_aware_dce heavy"]["noise_sigma"] == 5.6 and bench["noise_aware_dce heavy"]["guide_mix"] == 0.53
+    assert "noise_sigma" not in bench["tiny_dce"] and bench["tiny_dce"]["median_ms"] == 3.0
+    speed = {t["target"]: t for t in targets}
+    assert [t["met"] for t in targets] == [True, False, True]  # tiny_dce is not the default: no target
+    assert speed["1080p BGR, one thread: median <= 12 ms (heavy frames)"]["guide_mix"] == 0.53
+    assert speed["1080p BGR, one thread: median <= 12 ms"]["ours"] == 7.0
+
+
 def test_video_figures_recommend_the_smoothing_with_least_flicker(tmp_path: Path) -> None:
     def model(name: str, smoothing: float, out: float) -> dict:
         flicker = {"input": 0.01, "output": out}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,43 @@ def test_ema_of_engine_estimates() -> None:
     np.testing.assert_allclose(curves.maps, 0.25)
     assert curves.globals.shape == (0,) and channel_means(curves) == [0.25] * 3
     assert sm.update(Estimate(np.full((2, 2, 3), 0.75, np.float32))).maps.mean() == pytest.approx(0.5)
+
+
+def test_ema_keeps_the_current_frames_noise_sigma() -> None:
+    # the noise sigma an Estimate carries describes its frame: the current one's is applied, not an average, and it
+    # is not a channel of the stats
+    from llie_core.engine import Estimate
+
+    sm = Ema(alpha=0.5)
+    sm.update(Estimate(np.zeros((2, 2, 4), np.float32), noise_sigma=2.0))
+    out = sm.update(Estimate(np.ones((2, 2, 4), np.float32), noise_sigma=8.0))
+    np.testing.assert_allclose(out.maps, 0.5)
+    assert out.noise_sigma == 8.0 and channel_means(out) == [0.5] * 4
+    assert sm.update(Estimate(np.ones((2, 2, 4), np.float32))).noise_sigma is None
+
+
+def test_processor_applies_each_frames_own_noise_sigma(monkeypatch) -> None:
+    # the stream path (estimate, smooth, apply) with the default noise-aware model: each frame's estimate carries
+    # its noise sigma through the smoothing to the applier, which does not compute it again
+    from llie_core import create_enhancer
+    from llie_core.engine import estimate as estimate_module
+
+    enhancer = create_enhancer("noise_aware_dce")
+    rng = np.random.default_rng(3)
+    frames = [np.clip(40 + rng.normal(0, s, (48, 64, 3)), 0, 255).astype(np.uint8) for s in (0.5, 6.0, 12.0)]
+    sigmas = [estimate_module.frame_noise_sigma(f, bgr=True) for f in frames]
+    applied, apply = [], enhancer.apply
+    monkeypatch.setattr(enhancer, "apply", lambda f, state, rgb=False: applied.append(state) or apply(f, state, rgb))
+    computed = []
+    sigma_of = estimate_module.frame_noise_sigma
+    monkeypatch.setattr(estimate_module, "frame_noise_sigma", lambda f, bgr: computed.append(1) or sigma_of(f, bgr))
+    proc = StreamProcessor(FixedModel(enhancer), StreamSettings(smoothing=0.5, gate_threshold=0.9))
+    outputs = [proc.process(f, "bgr8").array for f in frames]
+    assert len(computed) == len(frames)  # once per frame
+    assert [s.noise_sigma for s in applied] == sigmas
+    assert not np.allclose(applied[2].maps, enhancer.estimate(frames[2]).maps)  # the maps are an average
+    for frame, state, out in zip(frames, applied, outputs, strict=True):  # the carried sigma is the frame's own
+        np.testing.assert_array_equal(out, apply(frame, dataclasses.replace(state, noise_sigma=None)))
 
 
 def test_stats_counter_and_diagnostics() -> None:

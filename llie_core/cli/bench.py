@@ -1,7 +1,8 @@
 """``llie bench``: latency per model × backend × resolution × threads, with copy and torch-eager baselines.
 
 Networks are also timed in their two parts (estimate, apply), and a student benched beside its teacher
-(``--models iat,iat_student --resolutions 256x256,600x400,1920x1080``) gets a speed-ratio table.
+(``--models iat,iat_student --resolutions 256x256,600x400,1920x1080``) gets a speed-ratio table. The noise-aware
+model also gets a row per ``--noise`` regime (frames darkened with it: its time depends on the frame's noise).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from tqdm import tqdm
 
 from llie_core.bench import (
     CAMERA_RESOLUTIONS,
+    NOISY_REGIMES,
     RESOLUTIONS,
     as_dicts,
     bench_frames,
+    bench_noisy_frames,
     bench_one,
     bench_raw_frames,
     plot_rows,
@@ -33,6 +36,7 @@ from llie_core.bench import (
     torch_eager_raw,
 )
 from llie_core.cli.common import REFERENCE, enhancer_or_reference
+from llie_core.noise import NoiseRegime, parse_regime
 from llie_core.registry import DEFAULT_MODEL, get_spec, list_specs
 
 # The shipped curve models and every classical method (zero_dce runs at full resolution: ~1 s per 1080p frame).
@@ -58,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=30.0,
         help="stop timing a series after this many seconds (at least 3 frames): for slow models such as iat at s=1",
     )
+    parser.add_argument(
+        "--noise",
+        nargs="*",
+        default=list(NOISY_REGIMES),
+        help="noise regimes of the noise-aware model's extra rows on darkened frames: bench ones or as llie eval "
+        "detect reads them (heavy, NAME=k:16,fw:400,read:2); none without a value (default: %(default)s)",
+    )
     parser.add_argument("--no-eager", action="store_true", help="skip the torch eager baseline")
     parser.add_argument("--quick", action="store_true", help="smoke run: 640x480, 5 frames, 1 thread")
     parser.add_argument("-o", "--output", type=Path, default=Path("bench_out"), help="folder for JSON and PNG")
@@ -75,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"llie bench: unknown resolutions {unknown}; valid: {', '.join(RESOLUTIONS)}", file=sys.stderr)
         return 2
+    try:
+        noisy = [_bench_regime(text) for text in args.noise]
+    except ValueError as exc:
+        print(f"llie bench: --noise: {exc}", file=sys.stderr)
+        return 2
     has_torch = importlib.util.find_spec("torch") is not None and not args.no_eager
     rows, sources = [], set()
+    darkened: dict[tuple[str, NoiseRegime], list] = {}  # noisy frames per resolution, made once per run (seconds at 4K)
     configs = [(r, t, m) for r in args.resolutions.split(",") for t in threads_list for m in models]
     for resolution, threads, name in tqdm(configs, desc="bench", unit="config"):
         try:
@@ -105,6 +122,14 @@ def run(args: argparse.Namespace) -> int:
             elif network and not raw and has_torch:
                 eager = torch_eager(name, weights, scale)
             rows.append(bench_one(enhancer, label, frames, threads, copy_ms, eager, args.eager_frames, args.budget_s))
+            for regime in noisy if spec.kind == "denoise_curve" else []:
+                if (resolution, regime) not in darkened:
+                    noisy_frames, source = bench_noisy_frames(*RESOLUTIONS[resolution], args.frames, regime)
+                    darkened[resolution, regime] = noisy_frames
+                    sources.add(source)
+                noisy_frames = darkened[resolution, regime]
+                row = bench_one(enhancer, label, noisy_frames, threads, copy_ms, None, 0, args.budget_s, regime.name)
+                rows.append(row)
     print(f"frames: {'; '.join(sorted(sources))}")
     print(rows_table(rows))
     ratios = speed_ratios(rows)
@@ -119,3 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if plot_rows(rows, args.output / "bench.png"):
         print(f"wrote {args.output / 'bench.png'}")
     return 0
+
+
+def _bench_regime(text: str) -> NoiseRegime:
+    """A regime of NOISY_REGIMES by name, else as ``noise.parse_regime`` reads it."""
+    return NOISY_REGIMES[text] if text in NOISY_REGIMES else parse_regime(text)

@@ -4,12 +4,15 @@ Every network splits enhancement in two: an estimator (onnxruntime or torch) loo
 returns an ``Estimate``: per-pixel maps at that low resolution plus, for some families, global parameters; an
 applier then enhances the full-resolution integer frame with it in one compiled pass (``llie_core.kernels``).
 The Zero-DCE family estimates curve maps (no globals); the noise-aware DCE curve maps and blend weights, from the
-frame and its noise sigma (``estimator_input`` adds it as a fourth channel); the IAT family estimates multiply/add
-maps and [gamma, colour matrix]. Temporal smoothing (``llie_core.stream``) averages estimates between frames.
+frame and its noise sigma (``estimator_input`` adds it as a fourth channel; the Estimate carries it to the applier,
+so that it is computed once per frame); the IAT family estimates multiply/add maps and [gamma, colour matrix].
+Temporal smoothing (``llie_core.stream``) averages estimates between frames.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,11 +32,15 @@ from llie_core.registry import ModelSpec
 
 @dataclass(frozen=True, eq=False)  # arrays: compared by identity (== on arrays has no single truth value)
 class Estimate:
-    """A network's estimate for one frame: ``maps`` h×w×C float32 (RGB order, estimation resolution) and
-    ``globals`` (G,) float32 per-frame parameters (empty for curve models)."""
+    """A network's estimate for one frame: ``maps`` h×w×C float32 (RGB order, estimation resolution),
+    ``globals`` (G,) float32 per-frame parameters (empty for curve models) and, for the noise-aware family, the
+    ``noise_sigma`` of the frame it was estimated from (8-bit codes; None: the applier computes the frame's own)."""
 
     maps: np.ndarray
     globals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    # a property of the frame, not an estimate: temporal smoothing keeps the current frame's ("per_frame", see
+    # stream.temporal) and averages the rest
+    noise_sigma: float | None = field(default=None, metadata={"per_frame": True})
 
 
 class Estimator(Protocol):
@@ -47,9 +54,10 @@ class Estimator(Protocol):
 class _Family:
     """What every family shares: by default the estimator sees the downscaled frame alone."""
 
-    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> np.ndarray:
-        """The estimator's input for a frame and its h×w×3 RGB downscale ``low``: ``low`` itself."""
-        return low
+    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> tuple[np.ndarray, float | None]:
+        """The estimator's input for a frame and its h×w×3 RGB downscale ``low`` (``low`` itself), and the frame's
+        noise sigma where the family uses one (None)."""
+        return low, None
 
     def map_counts(self) -> tuple[int, ...]:
         """The map channel counts an estimate of this family may have."""
@@ -77,14 +85,16 @@ class DenoiseCurveApplier(_Family):
     map_channels: int = DENOISE_MAPS
     globals_size: int = 0
 
-    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> np.ndarray:
-        """h×w×4: the RGB downscale and the frame's noise sigma (8-bit codes) as a constant plane."""
-        plane = np.full((*low.shape[:2], 1), frame_noise_sigma(frame, bgr), np.float32)
-        return np.concatenate([low, plane], axis=2)
+    def estimator_input(self, frame: np.ndarray, low: np.ndarray, bgr: bool) -> tuple[np.ndarray, float | None]:
+        """h×w×4: the RGB downscale and the frame's noise sigma (8-bit codes) as a constant plane; that sigma."""
+        sigma = frame_noise_sigma(frame, bgr)
+        plane = np.full((*low.shape[:2], 1), sigma, np.float32)
+        return np.concatenate([low, plane], axis=2), sigma
 
     def __call__(self, frame: np.ndarray, estimate: Estimate, bgr: bool) -> np.ndarray:
-        """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate, same layout."""
-        return apply_denoise_curves_fast(frame, estimate.maps, self.iterations, frame_noise_sigma(frame, bgr), bgr=bgr)
+        """H×W×3 integer frame (BGR if ``bgr``) enhanced with the estimate (and its noise sigma, else the frame's)."""
+        sigma = frame_noise_sigma(frame, bgr) if estimate.noise_sigma is None else estimate.noise_sigma
+        return apply_denoise_curves_fast(frame, estimate.maps, self.iterations, sigma, bgr=bgr)
 
 
 def frame_noise_sigma(frame: np.ndarray, bgr: bool) -> float:
@@ -135,4 +145,9 @@ def check_estimate(estimate: Estimate, applier: Applier, name: str) -> Estimate:
         raise ValueError(f"estimate maps have shape {maps.shape}; {name} needs {needs}")
     if params.shape != (applier.globals_size,):
         raise ValueError(f"estimate globals have shape {params.shape}; {name} needs ({applier.globals_size},)")
-    return Estimate(maps, params)
+    sigma = estimate.noise_sigma
+    if sigma is not None:
+        if not isinstance(sigma, numbers.Real) or isinstance(sigma, bool) or not 0 <= sigma < math.inf:
+            raise ValueError(f"estimate noise_sigma is {sigma!r}; {name} needs a number >= 0 (8-bit codes) or None")
+        sigma = float(sigma)
+    return Estimate(maps, params, sigma)

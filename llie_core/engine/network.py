@@ -6,6 +6,8 @@ frame and the family's applier (``estimate.applier_for``) enhances the full-reso
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from llie_core.curves import check_scale_factor, estimation_size, frame_scale_factor
@@ -77,7 +79,9 @@ class NetworkEnhancer(Enhancer):
         """H×W×3 integer frame → the estimator's estimate at estimation resolution."""
         size = estimation_size(*frame.shape[:2], self.scale_factor_for(*frame.shape[:2]))
         low = downscale_normalised(frame, size, reverse=not rgb)
-        return self._estimator(self._applier.estimator_input(frame, low, bgr=not rgb))
+        image, sigma = self._applier.estimator_input(frame, low, bgr=not rgb)
+        estimate = self._estimator(image)
+        return estimate if sigma is None else dataclasses.replace(estimate, noise_sigma=sigma)
 
     def _enhance_rgb(self, image: np.ndarray) -> np.ndarray:
         return self._applier(image, self._estimate(image, rgb=True), bgr=False)

@@ -5,7 +5,9 @@ A model that splits enhancement into ``estimate(frame, rgb) -> state`` (at low r
 applied is an exponential moving average over frames. The state is whatever the model estimates: for the
 networks an ``engine.Estimate`` (the Zero-DCE family's curve maps; the IAT family's maps and its global
 gamma and colour matrix), in general an array, a number, or a dataclass, tuple or dict of them, averaged
-member by member. Methods without that split (classical ones) are smoothed on one number, their global gain
+member by member. A dataclass field whose metadata has ``per_frame`` (the frame's noise sigma an Estimate carries)
+describes the frame rather than estimates it: the current frame's value is kept, not averaged, and it is not a
+channel of the stats. Methods without that split (classical ones) are smoothed on one number, their global gain
 (output over input mean luminance).
 """
 
@@ -37,7 +39,8 @@ def _is_record(state: State) -> bool:
 
 
 def _members(state: State) -> dict[str, State]:
-    return {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+    """The fields that are averaged (not ``per_frame``): ``dataclasses.replace`` keeps the others as they are."""
+    return {f.name: getattr(state, f.name) for f in dataclasses.fields(state) if not f.metadata.get("per_frame")}
 
 
 def _as_state(state: State) -> State:

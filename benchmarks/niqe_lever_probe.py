@@ -113,6 +113,24 @@ least 1.38, flat σ 0.40-1.56; sice40 ρ 1.00-1.26 where defined, flat σ 0.00-0
 The same rule as the first round (sice40 <= 3.667; hw_moderate, hw_none <= shipped + 0.02; zerodcepp_real <= shipped
 + 0.01; AP50 moderate >= shipped - 0.1, none and heavy >= shipped - 0.5, measured for NIQE qualifiers); lowest sice40
 wins.
+
+    row              sice40   hw_moderate   hw_none   zerodcepp_real   AP50 none / moderate / heavy
+    shipped_torch    3.697    3.719         3.237     4.940            80.57 / 79.56 / 61.78
+    binomial_rho     3.662    3.715         3.137     4.903            80.34 / 79.62 / 61.78  (-0.23 / +0.06 / -0.00)
+    binomial_flat    3.668    3.711         3.133     4.934
+
+binomial_rho qualifies (AP50 differences' se 0.14 / 0.06 / 0.00) and was chosen: it keeps the box mean on the
+darkened frames (ρ 1.38-1.79) and takes the binomial on SICE's and the real photos' (ρ about 1.0-1.3).
+
+Built and evaluated on a branch (h-q16: ``kernels.fine_mean``, ``classical.denoise.sensor_noise``), not shipped.
+Held-out figures (the card's ``python -m training.publish eval noise_aware ... --parts detect / quality / bench``):
+AP50 none / moderate / heavy 80.78 / 80.07 / 59.01 -> 80.50 / 80.05 / 59.01; NIQE dicm 3.902 -> 3.781, lime 4.110 ->
+4.014, sci_medium 4.424 -> 4.391, sci_difficult 3.508 -> 3.288, lol_eval15_low 5.441 the same, and sci_easy, the
+target it was for, 4.548 -> 4.547 (<= 4.519 needed). The proxy had warned of it: on sice40 the shipped model is
+already below zero_dce_pp (3.697 against 3.761) while on sci_easy it is above (4.548 against 4.419), so sice40 does not
+carry what costs sci_easy. It also cost 2.4 ms at 1080p on one thread (alternating A/B, 3 runs each, load about 2:
+8.38 / 8.54 / 7.53 ms -> 10.98 / 10.86 / 10.88): the sensor test about 0.5 ms a frame, OpenCV's 3×3 Gaussian 3.0 ms
+against the box mean's 1.3. Not shipped: it misses the target it was for and spends a fifth of the time budget.
 """
 
 from __future__ import annotations

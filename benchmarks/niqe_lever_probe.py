@@ -131,6 +131,38 @@ already below zero_dce_pp (3.697 against 3.761) while on sci_easy it is above (4
 carry what costs sci_easy. It also cost 2.4 ms at 1080p on one thread (alternating A/B, 3 runs each, load about 2:
 8.38 / 8.54 / 7.53 ms -> 10.98 / 10.86 / 10.88): the sensor test about 0.5 ms a frame, OpenCV's 3×3 Gaussian 3.0 ms
 against the box mean's 1.3. Not shipped: it misses the target it was for and spends a fifth of the time budget.
+
+Third round: a sci_easy-like proxy chosen by sci_easy's INPUT statistics alone (``proxy``). No model was run on
+sci_easy and no NIQE of anything on it was computed: per image of its inputs, at the size the card measures them
+(native, 500×332-375, which is also its <= 512), the mean luma (8-bit codes), the frame noise σ
+(``classical.denoise.noise_sigma``) and ρ (``flat_tile``: the flattest of noise_sigma's 4×4 tiles, its noisiest
+channel's Immerkær level over its luma's; 0 where that tile's luma σ is below 0.05). ``scie40``: for each of the 10
+sci_easy images the 4 nearest images of ``../shared/data/train/sice_part1_512`` (2,002, training side, 512×512 native,
+taken as they are: that is <= 512 too) in (log mean luma, σ, ρ) standardised by the pool's means and deviations,
+taken round robin so that all 40 are distinct.
+
+    python benchmarks/niqe_lever_probe.py proxy -o runs/proxy   (runs/proxy/scie40/*.png and runs/proxy/scie40.json)
+
+    sci_easy   size      luma   σ     ρ       its 4 nearest (sice_part1_512)        their luma  σ     ρ
+    0016.png   333×500   61.5  1.13  1.42    1939 625 948 1395                     67.1       1.01  1.29
+    0018.png   333×500   56.5  0.93  1.60    1387 1041 227 1864                    60.2       0.90  1.43
+    0224.png   333×500   54.8  0.57  2.38    1531 1020 1921 236                    117.9      0.80  2.08
+    0245.png   333×500   67.7  1.27  2.06    1924 1019 1798 1532                   92.9       1.20  1.55
+    0528.png   333×500   38.6  0.30  2.18    1040 1776 1386 234                    44.1       0.39  1.47
+    0534.png   375×500   60.8  0.65  1.90    1056 1049 1369 235                    82.0       0.51  1.43
+    0908.png   333×500   48.5  1.08  1.98    1377 1378 1001 1784                   50.8       1.53  1.44
+    0934.png   333×500   58.2  0.85  2.17    1048 5 1058 1777                      98.8       0.60  1.55
+    1191.png   332×500   40.8  0.79  1.91    1376 467 274 434                      37.5       1.01  1.42
+    1217.png   332×500   33.6  0.76  1.85    64 65 1009 273                        34.6       0.73  1.35
+
+    mean (min-median-max)   luma                 σ                   ρ
+    sci_easy (10)           52.1 (33.6-55.6-67.7)   0.83 (0.30-0.82-1.27)   1.95 (1.42-1.95-2.38)
+    scie40 (40)             68.6 (23.4-58.7-163.9)  0.87 (0.33-0.83-2.00)   1.50 (1.25-1.40-2.72)
+    sice_part1_512 (2,002)  109.0 (3.2-102.3-253.5) 1.79 (0.04-1.36-10.33)  0.67 (0-1.02-3.32)
+
+The pool matches sci_easy's luma and σ but not its ρ: sci_easy's flattest tiles carry noise about twice as strong in
+one colour channel as in the luma (ρ 1.42-2.38: sensor chroma noise), SICE part 1's JPEGs seldom do (44 of 2,002 images
+have ρ >= 1.42, 797 have no measurable noise in their flattest tile); scie40 takes most of those 44.
 """
 
 from __future__ import annotations
@@ -148,7 +180,7 @@ from denoise_bound_probe import _constants, detect_rows  # benchmarks/ (this scr
 from edge_blend_probe import BEFORE_MIX
 
 from llie_core import kernels, metrics
-from llie_core.classical.denoise import NOISE_KERNEL
+from llie_core.classical.denoise import NOISE_KERNEL, noise_sigma
 from llie_core.cli.eval import list_images, load_rgb
 from llie_core.frames import LUMA_WEIGHTS
 from llie_core.models import create_model, noise_dce
@@ -160,6 +192,8 @@ NAME = "noise_aware_dce"
 OFF = (1e6, 2e6)  # a ramp that never starts: its gate / floor stays at its low end
 PROXIES = ("sice40", "hw_moderate", "hw_none")
 REAL = Path("../shared/data/lowlight/zerodcepp_real")  # training side: the dicm guard
+SICE = Path("../shared/data/train/sice_part1_512")  # the training pool scie40 is drawn from
+SCI_EASY = Path("../shared/data/lowlight/sci_easy")  # its INPUT statistics alone choose scie40
 
 
 def _tensor(bgr: np.ndarray) -> torch.Tensor:
@@ -342,6 +376,59 @@ def detect(args: argparse.Namespace) -> None:
     detect_rows(args, {label: Stage(label, (f,)) for label, f in candidates().items()})
 
 
+def input_stats(rgb: np.ndarray) -> dict[str, float]:
+    """An input frame's selection statistics: mean luma (8-bit codes), noise_sigma, the flat tile's ρ, its size."""
+    luma = float((rgb.astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32)).mean())
+    h, w = rgb.shape[:2]
+    rho = flat_tile(rgb)[1]
+    return {"luma": round(luma, 3), "sigma": round(noise_sigma(rgb), 4), "rho": round(rho, 4), "h": h, "w": w}
+
+
+def _features(stats: dict[str, float]) -> np.ndarray:
+    return np.array([math.log(max(stats["luma"], 0.5)), stats["sigma"], stats["rho"]])
+
+
+def proxy(args: argparse.Namespace) -> None:
+    """scie40: per target image its ``--per`` nearest distinct pool images in standardised (log luma, σ, ρ), copied."""
+    targets = {p.name: input_stats(load_rgb(p, args.max_side)) for p in list_images(args.targets)}
+    pool = {p.name: input_stats(load_rgb(p, args.max_side)) for p in list_images(args.pool)}
+    names = list(pool)
+    x = np.stack([_features(pool[n]) for n in names])
+    mean, std = x.mean(axis=0), x.std(axis=0)  # standardised by the pool (training side)
+    z = (x - mean) / std
+    order = {t: np.argsort(((z - (_features(s) - mean) / std) ** 2).sum(axis=1)) for t, s in targets.items()}
+    # round robin: every target takes its nearest image not yet taken, so no target's neighbours crowd out another's
+    chosen: dict[str, list[str]] = {t: [] for t in targets}
+    taken: set[str] = set()
+    for _ in range(args.per):
+        for t in targets:
+            name = next(names[i] for i in order[t] if names[i] not in taken)
+            chosen[t].append(name)
+            taken.add(name)
+    folder = args.output / args.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in taken:  # PNG: the decoded pixels as they are (a JPEG written again would be compressed twice)
+        cv2.imwrite(str(folder / Path(name).with_suffix(".png")), load_rgb(args.pool / name, args.max_side)[:, :, ::-1])
+    groups = {"targets": list(targets.values()), "selected": [pool[n] for n in taken], "pool": list(pool.values())}
+    summary = {
+        label: {
+            k: [round(float(v), 4) for v in (np.mean(values), *np.percentile(values, (0, 50, 100)))]
+            for k in ("luma", "sigma", "rho")
+            for values in [[s[k] for s in group]]
+        }
+        for label, group in groups.items()
+    }
+    result = {
+        "rule": "per target image the nearest distinct pool images, standardised (log mean luma, sigma, rho)",
+        "summary (mean, min, median, max)": summary,
+        "targets": {t: {**targets[t], "nearest": [{n: pool[n]} for n in chosen[t]]} for t in targets},
+    }
+    (args.output / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    for t, s in targets.items():
+        print(t, s, [(n, pool[n]["luma"], pool[n]["sigma"], pool[n]["rho"]) for n in chosen[t]], flush=True)
+    print(json.dumps(summary), flush=True)
+
+
 def diagnose(args: argparse.Namespace) -> None:
     """Per proxy folder: each diagnosis row's mean NIQE (native size) and per-image NIQE and gate view, as JSON."""
     rows = {label: f for label, f in diagnosis_rows().items() if not args.only or label in args.only}
@@ -366,7 +453,7 @@ def diagnose(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    """Command line: diagnose, niqe, detect (one shard; merge with denoise_bound_probe.py table)."""
+    """Command line: proxy, diagnose, niqe, detect (one shard; merge with denoise_bound_probe.py table)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("niqe")
@@ -389,6 +476,14 @@ def main() -> None:
     p.add_argument("--max-images", type=int, help="the first N images of each folder (smoke tests)")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(run=diagnose)
+    p = commands.add_parser("proxy")
+    p.add_argument("--targets", type=Path, default=SCI_EASY, help="the images whose INPUT statistics choose")
+    p.add_argument("--pool", type=Path, default=SICE, help="training images to choose from")
+    p.add_argument("--per", type=int, default=4, help="pool images per target image")
+    p.add_argument("--max-side", type=int, default=0, help="size the statistics are taken at (the card: native)")
+    p.add_argument("--name", default="scie40")
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder for NAME/ (the images) and NAME.json")
+    p.set_defaults(run=proxy)
     args = parser.parse_args()
     args.run(args)
 

@@ -155,7 +155,7 @@ taken round robin so that all 40 are distinct.
     1191.png   332×500   40.8  0.79  1.91    1376 467 274 434                      37.5       1.01  1.42
     1217.png   332×500   33.6  0.76  1.85    64 65 1009 273                        34.6       0.73  1.35
 
-    mean (min-median-max)   luma                 σ                   ρ
+    mean (min-median-max)   luma                    σ                       ρ
     sci_easy (10)           52.1 (33.6-55.6-67.7)   0.83 (0.30-0.82-1.27)   1.95 (1.42-1.95-2.38)
     scie40 (40)             68.6 (23.4-58.7-163.9)  0.87 (0.33-0.83-2.00)   1.50 (1.25-1.40-2.72)
     sice_part1_512 (2,002)  109.0 (3.2-102.3-253.5) 1.79 (0.04-1.36-10.33)  0.67 (0-1.02-3.32)
@@ -163,6 +163,47 @@ taken round robin so that all 40 are distinct.
 The pool matches sci_easy's luma and σ but not its ρ: sci_easy's flattest tiles carry noise about twice as strong in
 one colour channel as in the luma (ρ 1.42-2.38: sensor chroma noise), SICE part 1's JPEGs seldom do (44 of 2,002 images
 have ρ >= 1.42, 797 have no measurable noise in their flattest tile); scie40 takes most of those 44.
+
+Does scie40 show sci_easy's gap? Diagnosis rows as above, NIQE at native size (= the card's for sci_easy):
+
+    python benchmarks/niqe_lever_probe.py diagnose --proxy runs/proxy --folders scie40 --only shipped zero_dce_pp w0 \
+        -o runs/niqe2/diag_a.json   (and --only no_floor coarse zdce_curves -o runs/niqe2/diag_b.json)
+
+    row            scie40   its 19 images with ρ >= 1.42   sice40 (first round)
+    shipped        3.285    3.379                           3.697
+    zero_dce_pp    3.315    3.373                           3.761
+    w0             3.293    3.358                           3.703
+    no_floor       3.286    3.378                           3.661
+    coarse         3.280    3.353                           3.686
+    zdce_curves    3.308    3.406                           3.744
+
+What the gates see on scie40 (means of 40): σ 0.87, t 0 on every image, w 0.206, amplified noise 2.20 codes, floor
+above 0 on 25% of the low-resolution pixels. Per sci_easy image's 4 neighbours shipped − zero_dce_pp runs from −0.159
+(1217.png's) to +0.064 (0908.png's).
+
+What it shows: no. On scie40 the shipped model is below zero_dce_pp, −0.030 (se 0.020 over the 40 images, 13 above;
+sci_easy's gap is +0.129), and on its 19 images with sci_easy's ρ +0.006. Nor does any blend lever have room there: the
+lowest row, the coarse guide, is −0.005 against shipped, the floor removed +0.001, the curves alone +0.008, against the
+0.04 a candidate would need; so no candidate was built (the brief's rule: shipped − zero_dce_pp <= 0.03 on the proxy
+stops the round). SICE part 1 holds no sci_easy-like set by these statistics: what sci_easy's inputs have and SICE's
+images lack is ρ about 2, noise in one colour channel twice the luma's in the flattest tile.
+
+Beside it, the dicm guard: ``zerodcepp_real`` (<= 512 as the card's quality figures, 64 images = 16 scenes × 4
+exposures, training side; not chosen by sci_easy), the same rows:
+
+    python benchmarks/niqe_lever_probe.py diagnose --proxy ../shared/data/lowlight --folders zerodcepp_real \
+        --max-side 512 -o runs/niqe2/diag_real.json
+
+    row            shipped  zero_dce_pp  w0     no_floor  coarse  zdce_curves
+    zerodcepp_real 4.940    4.770        4.800  4.936     4.806   4.912
+
+It shows a gap (+0.170, 48 of 64 above), and where it comes from: the learned blend weight towards the 3×3 box mean
+(w 0.27; shipped − w0 +0.140; the floor +0.004, on 17% of the pixels; the coarse guide, BEFORE_MIX, −0.134): on the 8
+frames of scenes 142 / 159 (luma 10-13, σ 0.39-0.57, ρ 1.2, w 0.31) the blend costs 0.85-0.97 NIQE each (w0
+2.16-2.77, shipped 3.09-3.72), on the darkest (126_*, 450_1: luma 1-3.5, ρ 0) it gains 0.5-0.8. Its inputs are not
+sci_easy's (luma 17.4, median 11.3, against 52.1; σ 0.49 against 0.83; ρ 0.98, at most 1.36, against 1.95), and the
+second round's lever that lowered it (binomial_rho, −0.037; dicm −0.12) left sci_easy where it was (−0.001), so it is
+not taken as sci_easy's proxy here.
 """
 
 from __future__ import annotations
@@ -438,7 +479,7 @@ def diagnose(args: argparse.Namespace) -> None:
         paths = list_images(args.proxy / folder)[: args.max_images]
         per_image: dict[str, dict] = {}
         for path in paths:
-            bgr = load_rgb(path, 0)[:, :, ::-1].copy()
+            bgr = load_rgb(path, args.max_side)[:, :, ::-1].copy()
             entry = gate_view(model, bgr)
             for label, f in rows.items():
                 entry[label] = round(float(metrics.niqe(f(bgr)[:, :, ::-1])), 4)
@@ -474,6 +515,7 @@ def main() -> None:
     p.add_argument("--folders", nargs="+", default=["sice40"])
     p.add_argument("--only", nargs="+", help="these rows alone (default: every row)")
     p.add_argument("--max-images", type=int, help="the first N images of each folder (smoke tests)")
+    p.add_argument("--max-side", type=int, default=0, help="longer side at most this (0: native, as the proxies)")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(run=diagnose)
     p = commands.add_parser("proxy")

@@ -237,6 +237,27 @@ evaluated held-out (the card's figures), and shipped only if sci_easy <= 4.519 a
 
     python benchmarks/niqe_lever_probe.py niqe --proxy /work/wt/n14/runs/proxy --more /work/wt/q17/runs/proxy/scie40 \
         --only shipped_torch CAND... -o runs/niqe3/niqe.json
+    python benchmarks/niqe_lever_probe.py detect --only dark_open --shard 0/2 -o runs/niqe3/dark_open_0.npz  (and 1/2)
+
+Figures (NIQE: zerodcepp_real <= 512, the others native; AP50 none / moderate / heavy on the 350 training images, seed
+1, against shipped's 80.57 / 79.56 / 61.78; these rows are the model before the gate was built, commit 0f68e68: the
+built model's torch rows now run with it):
+
+    row            zerodcepp_real  sice40  scie40  hw_moderate  hw_none  AP50 none / moderate / heavy
+    shipped_torch  4.940           3.697   3.285   3.719        3.238    80.57 / 79.56 / 61.78
+    qg3            4.903           3.691   3.268   3.720        3.229
+    qg4            4.851           3.687   3.261   3.719        3.230
+    sigma          4.804           3.703   3.268   3.713        3.241
+    dark_clean     4.781           3.694   3.268   3.713        3.242
+    dark_open      4.667           3.694   3.268   3.713        3.242    80.27 / 79.49 / 61.78  (-0.30 / -0.07 / -0.00)
+
+qg3 misses zerodcepp_real's 4.900 (by 0.003); the other four meet every NIQE condition, and dark_open, the lowest
+zerodcepp_real, meets the AP50 ones (differences' se 0.11 / 0.05 / 0.00): it wins, so AP50 was not measured for the
+others. What it shows: on zerodcepp_real the learned weight is worth keeping only on black pixels, and there without
+the quiet gate (dark_clean, the same gate with the quiet gate kept on them, 4.781); the proxies and the darkened
+highway frames hardly move (their σ is mostly above the clean gate, or their frames are not clean), nor does AP50
+(the none regime's frames, σ about 1, lose 0.30). Built as noise_dce.weight_gate (CLEAN_GATE, BLACK_LEVELS); the
+engine gives this row within a level (a few pixels in a million) on zerodcepp_real and the highway training frames.
 """
 
 from __future__ import annotations

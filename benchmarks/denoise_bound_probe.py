@@ -379,13 +379,18 @@ def candidates() -> dict[str, Stage]:
 
 def detect(args: argparse.Namespace) -> None:
     """One shard (consecutive images) of the training part: every row's per-image AP records (``.npz``)."""
+    detect_rows(args, candidates())
+
+
+def detect_rows(args: argparse.Namespace, rows: dict[str, Stage]) -> None:
+    """``detect`` for these rows (label → stage; ``args.only``: those alone)."""
     index, count = (int(v) for v in args.shard.split("/"))
     dataset = detect_eval.load_dataset(DATA.resolve(), part="train", max_images=args.max_images)
     size = -(-len(dataset.images) // count)
     shard = dataclasses.replace(dataset, images=dataset.images[index * size : (index + 1) * size])
     detector = detect_eval.make_detector(DETECTOR.resolve(), dataset, conf=0.001)
     cache = detect_eval.DetectionCache(detect_eval.default_cache_dir(), detector, dataset.class_map)
-    stages = {label: s for label, s in candidates().items() if not args.only or label in args.only}
+    stages = {label: s for label, s in rows.items() if not args.only or label in args.only}
     regimes = [parse_regime(r) for r in args.regimes]
     gathered = detect_eval.gather(shard, detector, stages, regimes, seed=args.seed, cache=cache)
     tracks = {c: {r: t.ap.records for r, t in rows.items()} for c, rows in gathered.tracks.items()}

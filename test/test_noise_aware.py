@@ -29,6 +29,8 @@ torch = pytest.importorskip("torch")
 from llie_core.models import create_model, noise_dce  # noqa: E402
 from llie_core.models.dce import apply_curves  # noqa: E402
 from llie_core.models.noise_dce import (  # noqa: E402
+    BLACK_LEVELS,
+    CLEAN_GATE,
     NOISE_FLOOR,
     QUIET_GATE,
     amplified_noise,
@@ -36,6 +38,7 @@ from llie_core.models.noise_dce import (  # noqa: E402
     blend_floor,
     quiet_gate,
     upsample_guide,
+    weight_gate,
 )
 
 NAME = "noise_aware_dce"
@@ -241,16 +244,37 @@ def test_quiet_gate_ramps_with_the_amplified_noise():
     torch.testing.assert_close(quiet_gate(noise), torch.tensor([least, least, (least + 1) / 2, 1.0, 1.0]))
 
 
-def test_the_learned_weight_is_scaled_down_without_noise(weights, monkeypatch):
+def test_weight_gate_closes_on_clean_frames_except_black_pixels():
+    start, full = CLEAN_GATE
+    grey = torch.full((1, 3, 1, 5), 100 / 255)  # luma 100 codes: not black
+    noise = torch.tensor([0.0, QUIET_GATE[0], (QUIET_GATE[0] + QUIET_GATE[1]) / 2, QUIET_GATE[1], 9.0]).view(1, 1, 1, 5)
+    for sigma, share in ((0.0, 0.0), (start, 0.0), ((start + full) / 2, 0.5), (full, 1.0), (9.0, 1.0)):
+        gate = weight_gate(noise, torch.full_like(noise, sigma), grey)
+        torch.testing.assert_close(gate, share * quiet_gate(noise))
+    # black pixels keep the learned weight whatever the noise sigma and the amplified noise; half-way, half of it
+    black, blacker = BLACK_LEVELS
+    for level, least in ((0.0, 1.0), (black, 1.0), ((black + blacker) / 2, 0.5), (blacker, 0.0)):
+        low = torch.full((1, 3, 1, 5), level / 255)
+        gate = weight_gate(noise, torch.zeros_like(noise), low)
+        torch.testing.assert_close(gate, torch.full_like(noise, least))
+    # the luma decides, not one channel: a saturated blue pixel (luma 29 codes) is not black
+    blue = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1).expand(1, 3, 1, 5)
+    torch.testing.assert_close(weight_gate(noise, torch.zeros_like(noise), blue), torch.zeros_like(noise))
+
+
+def test_the_learned_weight_is_closed_on_clean_frames_but_black_pixels(weights, monkeypatch):
     model = create_model(NAME, weights=weights)
-    x = torch.cat([torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(3)), torch.zeros(1, 1, 8, 8)], 1)
+    low = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(3)) * 0.5 + 0.1
+    low[..., :4] = 1 / 255  # the left half black (luma 1 code)
+    x = torch.cat([low, torch.zeros(1, 1, 8, 8)], 1)  # noise sigma 0: no floor
     with torch.no_grad():
         gated = model.estimate(x)
-        monkeypatch.setattr(noise_dce, "QUIET_GATE", (*QUIET_GATE[:2], 1.0))  # the learned weight as it is
+        monkeypatch.setattr(noise_dce, "weight_gate", lambda noise, sigma, low: torch.ones_like(noise))
         learned = model.estimate(x)
     assert learned[:, 3:].min() > 0
     torch.testing.assert_close(gated[:, :3], learned[:, :3])
-    torch.testing.assert_close(gated[:, 3:], QUIET_GATE[2] * learned[:, 3:])
+    torch.testing.assert_close(gated[:, 3:, :, :4], learned[:, 3:, :, :4])
+    assert gated[:, 3:, :, 4:].abs().max() == 0
 
 
 def test_the_weight_is_floored_only_under_noise(weights):

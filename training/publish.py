@@ -835,6 +835,18 @@ NOTES = {
         "compiled. Against the code before, the whole engine on the same frames (7 alternating runs each, load "
         "average 1.0-2.9, median of the runs' medians): t = 0 8.17 -> 6.99, t = 0.52 13.42 -> 11.94, t = 1 11.49 -> "
         "9.53 ms.",
+        "The clean gate (CLEAN_GATE, BLACK_LEVELS, weight_gate in llie_core/models/noise_dce.py) came after the guide "
+        "mix, the weights unchanged: the quiet gate is scaled by ramp(frame noise sigma; 0.5, 1.5 codes), so on clean "
+        "frames the learned blend weight is closed, except on black pixels (low-resolution luma below 2 codes, "
+        "ramping out by 4) where it is kept whatever the amplified noise. On Zero-DCE++'s real low-light photos the "
+        "learned blend had cost NIQE wherever the scene was not black and gained it only on near-black ones. Chosen on "
+        "training-side images only by the fourth rule in benchmarks/niqe_lever_probe.py (dark_open, torch model): "
+        "NIQE zerodcepp_real (<= 512) 4.940 -> 4.667, 40 SICE part 1 images 3.697 -> 3.694, 40 sci_easy-like SICE "
+        "images (scie40, chosen by input statistics) 3.285 -> 3.268, 40 highway_dev training frames darkened moderate "
+        "3.719 -> 3.713 and without noise 3.238 -> 3.242; AP50 on all 350 training-part images (seed 1) none / "
+        "moderate / heavy 80.57 / 79.56 / 61.78 -> 80.27 / 79.49 / 61.78. On the held-out part before it: AP50 80.78 / "
+        "80.07 / 59.01, NIQE dicm 3.902, lime 4.110, lol_eval15_low 5.441, sci_easy 4.548, sci_medium 4.424, "
+        "sci_difficult 3.508. A few elementwise operations in the estimator graph at 1/12 resolution.",
     ],
     "iat_student": [
         "llie's own IAT student (llie_core/models/iat_student.py), not the published one: the published checkpoint "

@@ -545,6 +545,22 @@ if numba is not None:
 
 if numba is not None:
 
+    @numba.njit(inline="always", fastmath=True, nogil=True, boundscheck=False)
+    def _halve_row_pair(a, b, pair, out, scale):  # pragma: no cover - compiled
+        """``out`` ← the 2×2 means of the interleaved RGB rows ``a`` and ``b``, rounded half up as OpenCV's halving
+        ((sum of 4 + 2) >> 2), times ``scale`` (``pair``: an int32 row of a's width for the vertical sums)."""
+        i = 0
+        while i < pair.shape[0]:
+            pair[i] = np.int32(a[i]) + np.int32(b[i])
+            i += 1
+        x = 0
+        while x < out.shape[0] // 3:
+            s, d = 6 * x, 3 * x
+            out[d] = ((pair[s] + pair[s + 3] + 2) >> 2) * scale
+            out[d + 1] = ((pair[s + 1] + pair[s + 4] + 2) >> 2) * scale
+            out[d + 2] = ((pair[s + 2] + pair[s + 5] + 2) >> 2) * scale
+            x += 1
+
     @numba.njit(fastmath=True, nogil=True, boundscheck=False, cache=True)
     def _halve_twice_numba(frame, half, quarter, top):  # pragma: no cover - compiled
         """``_halve`` of an H×W·3 frame into ``half`` (h×w·3) and of that, times ``top``, into ``quarter`` (float32,
@@ -552,31 +568,9 @@ if numba is not None:
         pair = np.empty(frame.shape[1], np.int32)
         pairs = np.empty(half.shape[1], np.int32)
         for y in range(half.shape[0]):
-            a, b, out = frame[2 * y], frame[2 * y + 1], half[y]
-            i = 0
-            while i < pair.shape[0]:
-                pair[i] = np.int32(a[i]) + np.int32(b[i])
-                i += 1
-            x = 0
-            while x < out.shape[0] // 3:
-                s, d = 6 * x, 3 * x
-                out[d] = (pair[s] + pair[s + 3] + 2) >> 2
-                out[d + 1] = (pair[s + 1] + pair[s + 4] + 2) >> 2
-                out[d + 2] = (pair[s + 2] + pair[s + 5] + 2) >> 2
-                x += 1
+            _halve_row_pair(frame[2 * y], frame[2 * y + 1], pair, half[y], np.int32(1))
             if y % 2 == 1 and y // 2 < quarter.shape[0]:
-                above, scaled = half[y - 1], quarter[y // 2]
-                i = 0
-                while i < pairs.shape[0]:
-                    pairs[i] = np.int32(above[i]) + np.int32(out[i])
-                    i += 1
-                x = 0
-                while x < scaled.shape[0] // 3:
-                    s, d = 6 * x, 3 * x
-                    scaled[d] = np.float32((pairs[s] + pairs[s + 3] + 2) >> 2) * top
-                    scaled[d + 1] = np.float32((pairs[s + 1] + pairs[s + 4] + 2) >> 2) * top
-                    scaled[d + 2] = np.float32((pairs[s + 2] + pairs[s + 5] + 2) >> 2) * top
-                    x += 1
+                _halve_row_pair(half[y - 1], half[y], pairs, quarter[y // 2], top)
 
 
 def _guide_parts(frame: np.ndarray, bgr: bool, sigma: float, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray]:

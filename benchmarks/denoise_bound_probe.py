@@ -5,7 +5,8 @@ candidate is a chain in front of the shipped ``noise_aware_dce`` (the engine pat
 shipped weights with their blend changed (the torch model, ``create_model``). Training-side figures only:
 highway_dev's 350 training images, noise seed 1 (as ``llie eval detect --part train --seed 1``), and NIQE on the
 training-side proxies (40 images each: SICE part 1, ``sice40``, for sci_easy; highway_dev TRAINING frames darkened
-moderate, ``hw_moderate``, for lol_eval15_low, and without noise, ``hw_none``). Candidates (``candidates``):
+moderate, ``hw_moderate``, for lol_eval15_low, and without noise, ``hw_none``; built in ``runs/proxy`` by
+``python benchmarks/niqe_lever_probe.py proxies``). Candidates (``candidates``):
 
     shipped          noise_aware_dce as shipped (engine path, = ``llie eval detect``'s row)
     shipped_torch    the same weights through the torch model (the path of the rows without "+")
@@ -35,7 +36,7 @@ the frame a perfect denoiser would give (the same darkening, quantisation only).
     python benchmarks/denoise_bound_probe.py table runs/denoise_bound/moderate_?.npz -o runs/denoise_bound/moderate.npz
     python benchmarks/detect_paired.py compare runs/denoise_bound/moderate*.npz --cand box3+ --vs shipped
     python benchmarks/denoise_bound_probe.py detect --regimes none heavy --only shipped box3+ gauss1+ -o ...
-    python benchmarks/denoise_bound_probe.py niqe --proxy ../wt/n14/runs/proxy --only shipped box3+ ... -o ...
+    python benchmarks/denoise_bound_probe.py niqe --proxy runs/proxy --only shipped box3+ ... -o ...
 
 The runs, in order: the first table (shipped .. nlm2_guide_w1 but the blurs); then, as bilateral+ had cleared
 dark + 2 and NLM had not, the blurs; then, as box3+ cleared it, its cheap per-pixel forms (box3_amp) under the rule

@@ -9,8 +9,9 @@ against the guide without edge protection at the shipped floor (``plain``). Trai
             highway_dev TRAINING frames darkened with the moderate and no-noise regimes (``hw_moderate`` stands
             in for lol_eval15_low: the same amplified noise, about 5.5 codes)
 
+    python benchmarks/niqe_lever_probe.py proxies   (builds runs/proxy/{sice40,hw_none,hw_moderate}; see there)
     python benchmarks/edge_blend_probe.py detect -o runs/edge_probe/detect.json
-    python benchmarks/edge_blend_probe.py niqe --proxy ../wt/n14/runs/proxy -o runs/edge_probe/niqe.json
+    python benchmarks/edge_blend_probe.py niqe --proxy runs/proxy -o runs/edge_probe/niqe.json
     python benchmarks/edge_blend_probe.py choose runs/edge_probe/detect.json runs/edge_probe/niqe.json
 
 The first rule (``choose``), set before any figure: a candidate qualifies if, against ``plain``, hw_moderate NIQE

@@ -7,6 +7,14 @@ sci_easy; highway_dev TRAINING frames darkened moderate / without noise, ``hw_mo
 ``zerodcepp_real`` (64 real low-light photos from Zero-DCE++'s repository, <= 512 as the card's quality figures) as a
 guard for dicm, and AP50 on highway_dev's 350 training images (noise seed 1).
 
+``proxies`` builds the three proxy folders in ``runs/proxy`` (and ``proxies.json``: the names and seeds it used).
+``sice40``: 40 of the 2,002 images of ``../shared/data/train/sice_part1_512`` (``default_rng(8).choice`` of the sorted
+names), copied as they are (512×512 JPEG). ``hw_none`` / ``hw_moderate``: 40 of highway_dev's 350 training frames
+(``detect_eval.split_names``; ``default_rng(7).choice``), 640×640, darkened by ``noise.darken`` with the ``none`` /
+``moderate`` regimes (no camera processing, no mosaic; the i-th of the sorted 40 with ``default_rng([3, i])``), PNG.
+These are the seeds of the folders every proxy figure here, in denoise_bound_probe.py, edge_blend_probe.py and
+noise_dce.py's comments was measured on: the rebuilt folders equal those in every pixel (and every byte).
+
 Diagnosis rows (``diagnose``; torch model unless named):
 
     shipped          noise_aware_dce as shipped (engine path)
@@ -21,7 +29,8 @@ Diagnosis rows (``diagnose``; torch model unless named):
 and per image what the gates see: the frame's noise sigma (Immerkær, 8-bit codes), the guide mix t, the mean blend
 weight w and amplified noise (low resolution), and the share of low-resolution pixels where the floor is above 0.
 
-    python benchmarks/niqe_lever_probe.py diagnose --proxy /work/wt/n14/runs/proxy --folders sice40 hw_moderate \
+    python benchmarks/niqe_lever_probe.py proxies   (runs/proxy/{sice40,hw_none,hw_moderate} and proxies.json)
+    python benchmarks/niqe_lever_probe.py diagnose --proxy runs/proxy --folders sice40 hw_moderate \
         hw_none -o runs/niqe_lever/diagnose.json
 
 Diagnosis (mean NIQE, native size: the proxies are 512×512 (sice40) and 640×640; sice40's native is the card's <= 512):
@@ -73,7 +82,7 @@ heavy noise by more than 0.5 (AP50 measured only for candidates that meet the NI
 denoise_bound_probe's mix_shipped4-7 rows, the same computation: its NIQE on all three proxies equals shipped_torch's
 to 4 decimals). Of those, the lowest sice40 NIQE wins.
 
-    python benchmarks/niqe_lever_probe.py niqe --proxy /work/wt/n14/runs/proxy --only ... -o runs/niqe_lever/niqe.json
+    python benchmarks/niqe_lever_probe.py niqe --proxy runs/proxy --only ... -o runs/niqe_lever/niqe.json
     python benchmarks/niqe_lever_probe.py detect --only CAND --shard 0/2 -o runs/niqe_lever/CAND_0.npz  (and 1/2)
     python benchmarks/denoise_bound_probe.py table runs/niqe_lever/CAND_?.npz -o runs/niqe_lever/CAND.npz
     python benchmarks/detect_paired.py compare runs/niqe_lever/CAND.npz ../c12/runs/denoise_bound/all_mixs.npz \
@@ -235,7 +244,7 @@ images (noise seed 1, ``detect``) at moderate noise not below shipped's (denoise
 that meet the NIQE conditions). Of those, the lowest zerodcepp_real NIQE wins; it is then built in noise_dce.py and
 evaluated held-out (the card's figures), and shipped only if sci_easy <= 4.519 and no met target of issue 12 is lost.
 
-    python benchmarks/niqe_lever_probe.py niqe --proxy /work/wt/n14/runs/proxy --more /work/wt/q17/runs/proxy/scie40 \
+    python benchmarks/niqe_lever_probe.py niqe --proxy runs/proxy --more runs/proxy/scie40 \
         --only shipped_torch CAND... -o runs/niqe3/niqe.json
     python benchmarks/niqe_lever_probe.py detect --only dark_open --shard 0/2 -o runs/niqe3/dark_open_0.npz  (and 1/2)
 
@@ -271,29 +280,33 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-from denoise_bound_probe import _constants, detect_rows  # benchmarks/ (this script's folder)
+from denoise_bound_probe import DATA, _constants, detect_rows  # benchmarks/ (this script's folder)
 from edge_blend_probe import BEFORE_MIX
+from tqdm import tqdm
 
 from llie_core import kernels, metrics
 from llie_core.classical.denoise import NOISE_KERNEL, noise_sigma
 from llie_core.cli.eval import list_images, load_rgb
+from llie_core.detect_eval import split_names
 from llie_core.frames import LUMA_WEIGHTS
 from llie_core.models import create_model, noise_dce
 from llie_core.models.dce import apply_curves
 from llie_core.models.iat_student import frame_noise
+from llie_core.noise import darken, get_regime
 from llie_core.stages import Stage, build_stage
 
 NAME = "noise_aware_dce"
 OFF = (1e6, 2e6)  # a ramp that never starts: its gate / floor stays at its low end
 PROXIES = ("sice40", "hw_moderate", "hw_none")
 REAL = Path("../shared/data/lowlight/zerodcepp_real")  # training side: the dicm guard
-SICE = Path("../shared/data/train/sice_part1_512")  # the training pool scie40 is drawn from
+SICE = Path("../shared/data/train/sice_part1_512")  # the training pool sice40 and scie40 are drawn from
 SCI_EASY = Path("../shared/data/lowlight/sci_easy")  # its INPUT statistics alone choose scie40
 
 
@@ -568,6 +581,40 @@ def proxy(args: argparse.Namespace) -> None:
     print(json.dumps(summary), flush=True)
 
 
+def proxies(args: argparse.Namespace) -> None:
+    """sice40, hw_none, hw_moderate: 40 seeded training-side images each, written with the names and seeds used."""
+    sice = [p.name for p in list_images(args.sice)]
+    train = split_names([p.name for p in list_images(args.highway / "images")]).train
+    # the seeds the first copies of these folders were made with (found again): they rebuild them pixel for pixel
+    chosen = {
+        "sice40": sorted(np.random.default_rng(8).choice(sice, 40, replace=False).tolist()),
+        "hw": sorted(np.random.default_rng(7).choice(train, 40, replace=False).tolist()),
+    }
+    for name in ("sice40", "hw_none", "hw_moderate"):
+        (args.output / name).mkdir(parents=True, exist_ok=True)
+    for name in tqdm(chosen["sice40"], desc="sice40"):  # copied as they are: the JPEG's bytes
+        shutil.copyfile(args.sice / name, args.output / "sice40" / name)
+    for i, name in enumerate(tqdm(chosen["hw"], desc="hw_none, hw_moderate")):
+        rgb = load_rgb(args.highway / "images" / name)
+        for regime in ("none", "moderate"):  # frame i's noise: default_rng([3, i]) (none draws nothing)
+            dark = darken(rgb, get_regime(regime), np.random.default_rng([3, i]))
+            cv2.imwrite(str(args.output / f"hw_{regime}" / Path(name).with_suffix(".png")), dark[:, :, ::-1])
+    listing = {
+        "sice40": {
+            "pool": str(args.sice),
+            "rule": "sorted(default_rng(8).choice(sorted names, 40))",
+            "names": chosen["sice40"],
+        },
+        "hw": {
+            "pool": f"{args.highway}/images, split_names' training part (350)",
+            "rule": "sorted(default_rng(7).choice(training names, 40)); frame i darkened with default_rng([3, i])",
+            "regimes": {"hw_none": "none", "hw_moderate": "moderate"},
+            "names": chosen["hw"],
+        },
+    }
+    (args.output / "proxies.json").write_text(json.dumps(listing, indent=1) + "\n")
+
+
 def diagnose(args: argparse.Namespace) -> None:
     """Per proxy folder: each diagnosis row's mean NIQE (native size) and per-image NIQE and gate view, as JSON."""
     rows = {label: f for label, f in diagnosis_rows().items() if not args.only or label in args.only}
@@ -592,7 +639,7 @@ def diagnose(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    """Command line: proxy, diagnose, niqe, detect (one shard; merge with denoise_bound_probe.py table)."""
+    """Command line: proxies, proxy, diagnose, niqe, detect (one shard; merge with denoise_bound_probe.py table)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("niqe")
@@ -617,6 +664,11 @@ def main() -> None:
     p.add_argument("--max-side", type=int, default=0, help="longer side at most this (0: native, as the proxies)")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(run=diagnose)
+    p = commands.add_parser("proxies")
+    p.add_argument("--sice", type=Path, default=SICE, help="the pool sice40 is drawn from")
+    p.add_argument("--highway", type=Path, default=DATA, help="highway_dev (its training part is drawn from)")
+    p.add_argument("-o", "--output", type=Path, default=Path("runs/proxy"), help="folder for the three folders")
+    p.set_defaults(run=proxies)
     p = commands.add_parser("proxy")
     p.add_argument("--targets", type=Path, default=SCI_EASY, help="the images whose INPUT statistics choose")
     p.add_argument("--pool", type=Path, default=SICE, help="training images to choose from")

@@ -13,6 +13,7 @@ import pytest
 from llie_core.detect_eval import split_names
 from llie_core.noise import darken, get_regime
 
+pytest.importorskip("torch")  # the probe runs the torch model for its other subcommands
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # the probes import their neighbours
 niqe_lever_probe = importlib.import_module("niqe_lever_probe")
 

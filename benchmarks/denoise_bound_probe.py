@@ -117,17 +117,17 @@ dark 51.01, shipped 61.20 / 43.97, mix_shipped4-7 62.50 / 44.58 (+1.30, se 0.37)
 change the frames (80.05 / 80.57 again). The shipped model's own margin over dark at moderate noise moves with the
 draw (+1.33 at seed 1, +0.51 at seed 2; held-out +0.63 at seed 0).
 
-Built (after this probe; its torch rows pin ``kernels.GUIDE_MIX`` to the coarse guide, ``BEFORE_MIX``, so they
-still run the torch path they were measured on, while ``shipped`` and the chains in front of it run the engine as
-shipped now): the guide, per frame, g = b + t·(c −
-b), t = ramp(frame σ; 4, 7) (``kernels.GUIDE_MIX``, ``kernels.mixed_guide``), b the frame's 3×3 box mean at full
-resolution, c the coarse guide; NOISE_FLOOR's top 1 − 0.2·t (``noise_dce.blend_floor``, in the estimator graph,
-whose input carries σ). The compiled pass takes the box mean alone at t = 0 (clean and moderate noise), the coarse
-guide alone at t = 1, both between (heavy noise, σ about 6.5, is there); on training frames its output is this
-probe's mix_shipped4-7 within a level. Held-out figures (the card, ``python -m training.publish eval noise_aware
---parts detect quality bench``): AP50 none / moderate / heavy 80.40 / 78.41 / 58.56 -> 80.78 / 80.07 / 59.01 (dark
-79.31 / 77.79 / 49.01), NIQE lol_eval15_low 5.593 -> 5.441, dicm 3.808 -> 3.902, lime 3.855 -> 4.110, sci_easy
-4.530 -> 4.548; 1080p bench 10.0 -> 7.6 ms (its frames take the box mean alone).
+Built (after this probe; its torch rows pin ``kernels.GUIDE_MIX`` to the coarse guide, ``BEFORE_MIX``, and the clean
+gate built later open, ``BEFORE_GATE``, so they still run the torch path they were measured on, while ``shipped`` and
+the chains in front of it run the engine as shipped now): the guide, per frame, g = b + t·(c − b), t = ramp(frame σ; 4,
+7) (``kernels.GUIDE_MIX``, ``kernels.mixed_guide``), b the frame's 3×3 box mean at full resolution, c the coarse guide;
+NOISE_FLOOR's top 1 − 0.2·t (``noise_dce.blend_floor``, in the estimator graph, whose input carries σ). The compiled
+pass takes the box mean alone at t = 0 (clean and moderate noise), the coarse guide alone at t = 1, both between (heavy
+noise, σ about 6.5, is there); on training frames its output is this probe's mix_shipped4-7 within a level. Held-out
+figures (the card, ``python -m training.publish eval noise_aware --parts detect quality bench``): AP50 none / moderate /
+heavy 80.40 / 78.41 / 58.56 -> 80.78 / 80.07 / 59.01 (dark 79.31 / 77.79 / 49.01), NIQE lol_eval15_low 5.593 -> 5.441,
+dicm 3.808 -> 3.902, lime 3.855 -> 4.110, sci_easy 4.530 -> 4.548; 1080p bench 10.0 -> 7.6 ms (its frames take the box
+mean alone).
 
 The rule for a cheap form of a denoiser that clears dark + 2 (the brief's; set before the box3_amp figures, after a
 2-image NIQE smoke test of box3_amp3-8; the later candidates were measured under the same rule): it qualifies if AP50
@@ -162,7 +162,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from detect_paired import load_records, save_records  # benchmarks/ (this script's folder)
-from edge_blend_probe import BEFORE_MIX
+from edge_blend_probe import BEFORE_GATE, BEFORE_MIX
 
 from llie_core import detect_eval, kernels, metrics
 from llie_core.classical.denoise import noise_sigma
@@ -258,8 +258,8 @@ def torch_stage(
         x = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1)[None].float() / 255.0
         noise_dce.frame_inputs = inputs
         try:
-            # the rows were measured before the guide mix was built: the torch path as it was then
-            with _constants({"GUIDE_MIX": BEFORE_MIX} | constants), torch.inference_mode():
+            # the rows were measured before the guide mix and the clean gate were built: the torch path as it was
+            with _constants({"GUIDE_MIX": BEFORE_MIX} | BEFORE_GATE | constants), torch.inference_mode():
                 y = model(x)[0].clamp(0, 1).permute(1, 2, 0).numpy()
         finally:
             noise_dce.frame_inputs = shipped_inputs
@@ -286,7 +286,7 @@ def gated_blur_stage(model, start: float, full: float) -> Callable:
         rgb = np.ascontiguousarray(bgr[:, :, ::-1])
         x, blurred = (torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0 for f in (rgb, cv2.blur(rgb, (3, 3))))
         size = tuple(x.shape[-2:])
-        with _constants({"GUIDE_MIX": BEFORE_MIX}), torch.inference_mode():  # as measured, before the guide mix
+        with _constants({"GUIDE_MIX": BEFORE_MIX} | BEFORE_GATE), torch.inference_mode():  # as measured, before both
             low, sigma, guide = noise_dce.frame_inputs(rgb, model.scale_factor)
             low = torch.from_numpy(low).permute(2, 0, 1)[None]
             plane = noise_dce.noise_plane(torch.tensor([sigma]), low)

@@ -96,13 +96,20 @@ def candidates() -> dict[str, tuple[float, float]]:
 # ``kernels.GUIDE_MIX`` as this probe ran, before the guide mix was built: t = 1 at any noise sigma >= 0, so the guide
 # is the coarse one and the floor's top is NOISE_FLOOR's own (``noise_dce.blend_floor``)
 BEFORE_MIX = (-2.0, -1.0)
+# ``noise_dce``'s clean gate as the probes before it ran (this one, denoise_bound_probe, niqe_lever_probe): the ramp
+# of the frame's noise sigma (CLEAN_GATE) full at any sigma >= 0 and no pixel black (BLACK_LEVELS), so that
+# ``noise_dce.weight_gate`` is ``quiet_gate`` alone
+BEFORE_GATE = {"CLEAN_GATE": (-2.0, -1.0), "BLACK_LEVELS": (-2.0, -1.0)}
 
 
 def set_candidate(edge_range: float, top: float) -> None:
-    """Set the constants both paths read at call time (the guide mix as it was: ``BEFORE_MIX``)."""
+    """Set the constants both paths read at call time (the guide mix and the clean gate as they were: ``BEFORE_MIX``,
+    ``BEFORE_GATE``)."""
     kernels.EDGE_RANGE = edge_range
     noise_dce.NOISE_FLOOR = (*noise_dce.NOISE_FLOOR[:2], top)
     kernels.GUIDE_MIX = noise_dce.GUIDE_MIX = BEFORE_MIX
+    for name, value in BEFORE_GATE.items():
+        setattr(noise_dce, name, value)
 
 
 def detect(args: argparse.Namespace) -> None:

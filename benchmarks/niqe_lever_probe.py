@@ -249,8 +249,9 @@ evaluated held-out (the card's figures), and shipped only if sci_easy <= 4.519 a
     python benchmarks/niqe_lever_probe.py detect --only dark_open --shard 0/2 -o runs/niqe3/dark_open_0.npz  (and 1/2)
 
 Figures (NIQE: zerodcepp_real <= 512, the others native; AP50 none / moderate / heavy on the 350 training images, seed
-1, against shipped's 80.57 / 79.56 / 61.78; these rows are the model before the gate was built, commit 0f68e68: the
-built model's torch rows now run with it):
+1, against shipped's 80.57 / 79.56 / 61.78; these rows are the model before the gate was built, commit 0f68e68: every
+torch row of this probe opens the built gate, ``BEFORE_GATE``, as the rows were measured; ``shipped`` runs the
+built model):
 
     row            zerodcepp_real  sice40  scie40  hw_moderate  hw_none  AP50 none / moderate / heavy
     shipped_torch  4.940           3.697   3.285   3.719        3.238    80.57 / 79.56 / 61.78
@@ -288,7 +289,7 @@ import cv2
 import numpy as np
 import torch
 from denoise_bound_probe import DATA, _constants, detect_rows  # benchmarks/ (this script's folder)
-from edge_blend_probe import BEFORE_MIX
+from edge_blend_probe import BEFORE_GATE, BEFORE_MIX
 from tqdm import tqdm
 
 from llie_core import kernels, metrics
@@ -320,10 +321,11 @@ def _frame(y: torch.Tensor) -> np.ndarray:
 
 
 def model_stage(model, **constants: object) -> Callable:
-    """The torch model on a BGR frame with noise_dce's / kernels' module constants (or functions) set for the call."""
+    """The torch model on a BGR frame with noise_dce's / kernels' module constants (or functions) set for the call,
+    the clean gate open (``BEFORE_GATE``: as the rows were measured) unless they set it."""
 
     def run(bgr: np.ndarray) -> np.ndarray:
-        with _constants(constants), torch.inference_mode():
+        with _constants(BEFORE_GATE | constants), torch.inference_mode():
             return _frame(model(_tensor(bgr)))
 
     return run
@@ -334,7 +336,7 @@ def zdce_curves_stage(model, zdce) -> Callable:
 
     def run(bgr: np.ndarray) -> np.ndarray:
         x = _tensor(bgr)
-        with torch.inference_mode():
+        with _constants(BEFORE_GATE), torch.inference_mode():
             maps = model.enhance_with_maps(x)[1]
             rgb = np.ascontiguousarray(bgr[:, :, ::-1])
             _, sigma, guide = noise_dce.frame_inputs(rgb, model.scale_factor)
@@ -350,7 +352,7 @@ def gate_view(model, bgr: np.ndarray) -> dict[str, float]:
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
     low, sigma, _ = noise_dce.frame_inputs(rgb, model.scale_factor)
     low = torch.from_numpy(low).permute(2, 0, 1)[None]
-    with torch.inference_mode():
+    with _constants(BEFORE_GATE), torch.inference_mode():
         plane = noise_dce.noise_plane(torch.tensor([sigma]), low)
         maps = model.estimate(torch.cat([low, plane], dim=1))
         amplified = noise_dce.amplified_noise(low, maps[:, :3], plane, model.iterations)

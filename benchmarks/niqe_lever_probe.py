@@ -300,6 +300,7 @@ from llie_core.frames import LUMA_WEIGHTS
 from llie_core.models import create_model, noise_dce
 from llie_core.models.dce import apply_curves
 from llie_core.models.iat_student import frame_noise
+from llie_core.models.ramp import ramp
 from llie_core.noise import darken, get_regime
 from llie_core.stages import Stage, build_stage
 
@@ -388,9 +389,9 @@ def floor_fn(start0: float, top0: float) -> Callable:
     start1, full, top1 = noise_dce.NOISE_FLOOR
 
     def blend_floor(noise: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        t = ((sigma - kernels.GUIDE_MIX[0]) / (kernels.GUIDE_MIX[1] - kernels.GUIDE_MIX[0])).clamp(0, 1)
+        t = ramp(sigma, *kernels.GUIDE_MIX)
         start, top = start0 + (start1 - start0) * t, top0 + (top1 - top0) * t
-        return top * ((noise - start) / (full - start)).clamp(0, 1)
+        return top * ramp(noise, start, full)
 
     return blend_floor
 
@@ -407,7 +408,7 @@ def rho_stage(model, low: float, high: float) -> Callable:
     def run(bgr: np.ndarray) -> np.ndarray:
         x = _tensor(bgr)
         rho = float(frame_noise(x)[1])
-        gate = min(1.0, max(0.0, (rho - low) / (high - low)))
+        gate = _ramp(rho, low, high)
         return model_stage(model, blend_floor=lambda n, s: gate * shipped_floor(n, s))(bgr)
 
     return run

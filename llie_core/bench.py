@@ -112,8 +112,10 @@ def bench_noisy_frames(width: int, height: int, count: int, regime: NoiseRegime)
     (``noise.darken``, seeded), NOISY_DRAWS noise draws cycled."""
     frames, source = bench_frames(width, height, 1)
     rgb = np.ascontiguousarray(frames[0][:, :, ::-1])
-    draws = [darken(rgb, regime, keyed_rng(i, "bench", regime.name))[:, :, ::-1] for i in range(NOISY_DRAWS)]
-    draws = [np.ascontiguousarray(d) for d in draws[:count]]
+    draws = [
+        np.ascontiguousarray(darken(rgb, regime, keyed_rng(i, "bench", regime.name))[:, :, ::-1])
+        for i in range(min(count, NOISY_DRAWS))
+    ]
     return [draws[i % len(draws)] for i in range(count)], f"{source}, the first darkened ({regime.describe()})"
 
 
